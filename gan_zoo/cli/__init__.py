@@ -1,0 +1,82 @@
+"""The ``gan-zoo`` command line.
+
+Commands are thin: parse options, call the public API, render with rich. The group is built by
+:func:`build_cli`, so plugins can add commands through the ``register_commands`` hook and tests
+get a fresh group without reloading modules. Nothing here imports torch at start-up.
+
+Errors the user caused (:class:`gan_zoo.errors.GanZooError` and click's usage errors) are
+printed as one line on stderr and exit with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from .._version import __version__
+from ..errors import GanZooError
+
+#: Modules under ``gan_zoo.cli`` whose ``COMMANDS`` list is added to the group, in order.
+COMMAND_MODULES = ("catalog",)
+
+
+class GanZooGroup(click.Group):
+    """A click group whose errors are one line and exit 2 (also under click's test runner)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **kwargs: Any) -> Any:
+        kwargs.pop("standalone_mode", None)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **kwargs)
+        except GanZooError as exc:
+            fail(str(exc))
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "gan-zoo"
+            fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print ``Error: message`` as one line on stderr and exit with ``code``."""
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+def build_cli() -> click.Group:
+    """A fresh ``gan-zoo`` group with the built-in commands and those of every plugin."""
+
+    @click.group(
+        cls=GanZooGroup,
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    )
+    @click.version_option(__version__, "--version", "-V", prog_name="gan-zoo")
+    def cli() -> None:
+        """Train, compare, evaluate and share GANs.
+
+        \b
+        Examples:
+          gan-zoo list models
+          gan-zoo train dcgan fashion-mnist
+          gan-zoo plugins
+        """
+
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        for command in module.COMMANDS:
+            cli.add_command(command)
+    from .. import plugins
+
+    plugins.host().add_commands(cli)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    build_cli().main(argv, prog_name="gan-zoo")

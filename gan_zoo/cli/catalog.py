@@ -1,0 +1,122 @@
+"""``gan-zoo list`` and ``gan-zoo plugins``: what is registered, and by whom."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .. import plugins
+from ..errors import unknown
+from ..registry import KINDS, SINGULAR
+
+_ALIASES = {**{s: k for k, s in SINGULAR.items()}, **{k: k for k in KINDS}, "presets": "models"}
+
+
+def _kind(name: str) -> str:
+    key = name.lower()
+    if key not in _ALIASES:
+        raise unknown("kind", name, KINDS, hint="(see 'gan-zoo list --help')")
+    return _ALIASES[key]
+
+
+@click.command("list")
+@click.argument("kind", required=False)
+@click.argument("pattern", required=False)
+@click.option("--image-size", type=int, help="Only entries that support this image size.")
+@click.option("--channels", type=int, help="Only entries that support this many channels.")
+@click.option(
+    "--conditional/--unconditional", default=None, help="Only (un)conditional entries."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
+    """List registered entries: models, generators, discriminators, losses, datasets, metrics.
+
+    PATTERN is a shell wildcard on names.
+
+    \b
+    Examples:
+      gan-zoo list
+      gan-zoo list models
+      gan-zoo list generators '*gan' --image-size 28
+    """
+    kinds = [_kind(kind)] if kind else list(KINDS)
+    filters = {"image_size": image_size, "channels": channels, "conditional": conditional}
+    found = {k: plugins.registry(k).list(pattern, **filters) for k in kinds}
+    if as_json:
+        data = {
+            k: [
+                {
+                    "name": e.name,
+                    "plugin": e.plugin.name,
+                    "distribution": e.plugin.distribution,
+                    "version": e.plugin.version,
+                    "description": e.description,
+                    "image_sizes": list(e.supports.image_sizes),
+                    "channels": list(e.supports.channels),
+                    "conditional": e.supports.conditional,
+                }
+                for e in entries
+            ]
+            for k, entries in found.items()
+        }
+        click.echo(json.dumps(data if not kind else data[kinds[0]], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for k, entries in found.items():
+        table = Table(title=k.capitalize(), title_justify="left", expand=False)
+        table.add_column("name", style="bold cyan", no_wrap=True)
+        table.add_column("plugin", style="dim")
+        table.add_column("description")
+        table.add_column("supports", style="green")
+        for e in entries:
+            table.add_row(e.name, f"{e.plugin.distribution} {e.plugin.version}", e.description, str(e.supports))
+        if not entries:
+            table.add_row("-", "", "(none)", "")
+        console.print(table)
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_cmd(as_json):
+    """List plugins: built-in ones and installed distributions, with versions and status.
+
+    A broken plugin is listed with the reason it failed; the others keep working.
+
+    \b
+    Example:
+      gan-zoo plugins
+    """
+    statuses = plugins.statuses()
+    if as_json:
+        data = [
+            {
+                "name": s.name,
+                "distribution": s.distribution,
+                "version": s.version,
+                "source": s.source,
+                "status": "ok" if s.ok else "broken",
+                "error": s.error,
+                "entries": s.entries,
+            }
+            for s in statuses
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Plugins", title_justify="left")
+    for column in ("name", "distribution", "version", "source", "status", "entries"):
+        table.add_column(column)
+    for s in statuses:
+        status = "[green]ok[/]" if s.ok else f"[red]broken[/]: {s.error}"
+        counts = ", ".join(f"{len(v)} {k}" for k, v in s.entries.items()) or "-"
+        table.add_row(s.name, s.distribution, s.version, s.source, status, counts)
+    Console().print(table)
+
+
+COMMANDS = [list_cmd, plugins_cmd]

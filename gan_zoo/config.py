@@ -1,0 +1,211 @@
+"""Typed configuration shared by the CLI, the trainer, checkpoints and the model card.
+
+A :class:`Preset` (the ``models`` kind) is a recipe: which generator, discriminator and loss,
+with which options and hyper-parameters. :class:`TrainConfig` is a preset plus the run's own
+settings (dataset, device, precision, seed, ...); once resolved it is what ``config.json``
+and the model card print. No string class paths and no ``exec``: everything is a dataclass,
+so a typo in an override fails at once with a suggestion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError, did_you_mean
+
+
+@dataclass
+class NetSpec:
+    """A registry name plus the keyword options for its factory."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OptimizerConfig:
+    """Adam settings for one network."""
+
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    weight_decay: float = 0.0
+
+
+@dataclass
+class Preset:
+    """A training recipe: the pair of networks, the loss and the hyper-parameters."""
+
+    generator: NetSpec = field(default_factory=lambda: NetSpec("dcgan"))
+    discriminator: NetSpec = field(default_factory=lambda: NetSpec("dcgan"))
+    loss: NetSpec = field(default_factory=lambda: NetSpec("bce"))
+    #: An extra penalty usable with any loss, e.g. ``NetSpec("r1", {"gamma": 10.0})``.
+    regularizer: NetSpec | None = None
+    z_dim: int = 100
+    batch_size: int = 128
+    epochs: int = 25
+    #: Discriminator (critic) updates per generator update.
+    n_critic: int = 1
+    g_optim: OptimizerConfig = field(default_factory=OptimizerConfig)
+    d_optim: OptimizerConfig = field(default_factory=OptimizerConfig)
+    #: Learning-rate decay: "none", "linear" (to 0 at the end) or "step".
+    lr_decay: str = "none"
+    lr_decay_every: int = 0
+    lr_decay_gamma: float = 0.5
+    #: Generator EMA decay (0 = off) and its warm-up in images.
+    ema: float = 0.0
+    ema_warmup: int = 0
+    #: DiffAugment policy, e.g. "translation,cutout,color" ("" = off).
+    augment: str = ""
+    #: Image size the recipe is written for (None: the dataset's native size).
+    image_size: int | None = None
+
+
+@dataclass
+class TrainConfig(Preset):
+    """A preset plus everything a run needs; ``config.json`` is this, resolved."""
+
+    model: str = "dcgan"
+    dataset: str = "fashion-mnist"
+    #: None = the preset's ``epochs``; ``steps`` (generator updates) wins when set.
+    steps: int | None = None
+    channels: int | None = None
+    num_classes: int = 0
+    conditional: bool = False
+    device: str = "auto"
+    precision: str = "auto"
+    seed: int = 0
+    compile: bool = False
+    channels_last: bool = False
+    #: Write samples every N steps (0 = every epoch); log every N steps.
+    sample_every: int = 0
+    log_every: int = 50
+    #: Checkpoint every N steps (0 = every epoch) and keep the last K.
+    checkpoint_every: int = 0
+    keep: int = 3
+    data_dir: str | None = None
+    download: bool = False
+    out: str | None = None
+    tensorboard: bool = False
+    sync_batchnorm: bool = False
+
+    @classmethod
+    def from_preset(cls, model: str, dataset: str, preset: Preset, **run: Any) -> TrainConfig:
+        values = {f.name: getattr(preset, f.name) for f in dataclasses.fields(Preset)}
+        return cls(model=model, dataset=dataset, **_deepcopy(values), **run)
+
+
+def _deepcopy(value: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(value)
+
+
+# Conversion to and from JSON-able dicts.
+def to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-able dict of a config dataclass (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def config_hash(config: Any) -> str:
+    """A short, stable hash of a config (used in safetensors metadata)."""
+    import hashlib
+
+    text = json.dumps(to_dict(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild a config dataclass from :func:`to_dict` output; unknown keys are errors."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in names:
+            raise ConfigError(f"unknown {cls.__name__} field '{key}'{did_you_mean(key, names)}")
+        kwargs[key] = _convert(hints[key], value, key)
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        return from_dict(hint, value)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list of {len(args)} numbers, got {value!r}")
+        return tuple(_convert(a, v, where) for a, v in zip(args, value, strict=False))
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool) and not isinstance(value, hint):
+        raise ConfigError(f"{where} must be {hint.__name__}, got {value!r}")
+    return value
+
+
+# Overrides from the command line ("--set generator.width=128", "--set g_optim.lr=1e-4").
+def parse_value(text: str) -> Any:
+    """Parse a command-line value: JSON (numbers, true/false, null, lists) or a plain string."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "false", "none", "null"):
+        return {"true": True, "false": False}.get(lowered)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def apply_override(config: Any, key: str, value: Any) -> None:
+    """Set ``a.b.c = value`` on a config tree, checking names and types.
+
+    ``generator.width`` is short for ``generator.options.width``: the options of a network
+    are whatever its factory accepts (the trainer checks them against the factory).
+    """
+    parts = key.split(".")
+    target = config
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(target, NetSpec) and part not in ("name", "options"):
+            target.options[part] = parse_value(value) if isinstance(value, str) else value
+            if not last:
+                raise ConfigError(f"cannot set '{key}': network options are not nested")
+            return
+        if isinstance(target, dict):
+            if not last:
+                raise ConfigError(f"cannot set '{key}': options are not nested")
+            target[part] = parse_value(value) if isinstance(value, str) else value
+            return
+        if not dataclasses.is_dataclass(target):
+            raise ConfigError(f"cannot set '{key}': '{parts[i - 1]}' has no fields")
+        names = [f.name for f in dataclasses.fields(target)]
+        if part not in names:
+            path = ".".join(parts[:i]) or "config"
+            raise ConfigError(f"{path} has no field '{part}'{did_you_mean(part, names)}")
+        if last:
+            hint = typing.get_type_hints(type(target))[part]
+            raw = parse_value(value) if isinstance(value, str) else value
+            if isinstance(raw, str) and _base(hint) is NetSpec:
+                raw = {"name": raw, "options": {}}
+            if _base(hint) is str and not isinstance(raw, str) and raw is not None:
+                raw = str(value)
+            setattr(target, part, _convert(hint, raw, key))
+            return
+        child = getattr(target, part)
+        if child is None:
+            raise ConfigError(f"cannot set '{key}': '{part}' is not set; set '{part}' first")
+        target = child
+
+
+def _base(hint: Any) -> Any:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return next(a for a in typing.get_args(hint) if a is not type(None))
+    return hint

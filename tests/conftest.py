@@ -1,0 +1,76 @@
+"""Shared fixtures. Third-party plugins are never loaded by accident (see gan_zoo.plugins)."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+sys._called_from_test = True  # gan_zoo.plugins loads no entry point unless GAN_ZOO_LOAD_PLUGINS names it
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plugins(monkeypatch, tmp_path_factory):
+    """Every test starts with freshly loaded plugins and an empty, private cache folder."""
+    from gan_zoo import plugins
+
+    monkeypatch.delenv("GAN_ZOO_LOAD_PLUGINS", raising=False)
+    monkeypatch.delenv("GAN_ZOO_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    plugins.reset()
+    yield
+    plugins.reset()
+
+
+@pytest.fixture
+def register_plugin():
+    """Register a plugin object for one test: ``register_plugin(obj, "name")``; removed after."""
+    from gan_zoo import plugins
+
+    names = []
+
+    def register(plugin, name="test-plugin"):
+        plugins.host().register(plugin, name)
+        names.append(name)
+        return plugins.host()
+
+    yield register
+    for name in names:
+        plugins.host().unregister(name)
+
+
+def write_idx(path: Path, data: bytes, dims: tuple[int, ...], compress: bool = True) -> Path:
+    """Write an IDX file of unsigned bytes (magic 0x0000 08 ndim), gzipped if ``compress``."""
+    raw = bytes([0, 0, 0x08, len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + data
+    if compress:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(raw))
+    else:
+        path.write_bytes(raw)
+    return path
+
+
+@pytest.fixture
+def idx_dir(tmp_path) -> Path:
+    """A small Fashion-MNIST-format folder: 256 train and 64 test images of 28x28, 10 classes."""
+    import random
+
+    rng = random.Random(0)
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    for prefix, n in (("train", 256), ("t10k", 64)):
+        pixels = bytes(rng.randrange(256) for _ in range(n * 28 * 28))
+        labels = bytes(i % 10 for i in range(n))
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", pixels, (n, 28, 28))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, (n,))
+    return folder
+
+
+REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+needs_fashion_mnist = pytest.mark.skipif(
+    not (REAL_FASHION_MNIST / "train-images-idx3-ubyte.gz").exists(),
+    reason="the real Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)",
+)
