@@ -1,0 +1,54 @@
+# gan-zoo developer and user tasks. `make train` and `make test` work on a fresh machine:
+# they create .venv, install torch and gan-zoo, and fetch Fashion-MNIST if it is missing.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+TORCH  := torch==2.14.1 torchvision==0.29.1
+FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+ARGS   ?=
+PYTEST_ARGS ?=
+
+.PHONY: install data train test fast-test docs bench lint dist clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv with torch, gan-zoo and the dev tools
+
+# Fashion-MNIST: Debian's dataset-fashion-mnist where apt-get exists; otherwise
+# `make train` asks gan-zoo to download it with torchvision.
+data:
+	@if [ ! -f $(FMNIST) ] && command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist; \
+	fi
+
+train: install data  ## train the default DCGAN on Fashion-MNIST (samples, safetensors, model card)
+	$(VENV)/bin/gan-zoo train dcgan fashion-mnist $$( [ -f $(FMNIST) ] || echo --download ) $(ARGS)
+
+test: install data  ## docs build + the whole test suite (slow end-to-end tests included)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+fast-test: install  ## unit tests only
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+docs: install
+	$(VENV)/bin/mkdocs serve
+
+bench: install data  ## speed and memory benchmarks (not tests)
+	for f in benchmarks/bench_*.py; do $(PY) $$f; done
+
+lint: install
+	$(VENV)/bin/ruff check gan_zoo tests benchmarks plugins
+
+dist: install  ## wheel + sdist, checked by twine
+	rm -rf dist && $(PY) -m build --outdir dist . && $(VENV)/bin/twine check dist/*
+
+clean:
+	rm -rf $(VENV) dist build site .pytest_cache

@@ -1,0 +1,3 @@
+"""A plugin that fails to import."""
+
+raise ImportError("this test plugin is broken on purpose")

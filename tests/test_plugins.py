@@ -1,0 +1,156 @@
+"""The plugin manager: built-ins through the hooks, isolation of broken plugins, entry points."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gan_zoo import plugins
+from gan_zoo.errors import UnknownNameError
+from gan_zoo.hookspecs import hookimpl
+
+PLUGIN_DIST = Path(__file__).parent / "plugin_dist"
+
+
+def test_builtins_register_through_the_hooks():
+    statuses = {s.name: s for s in plugins.statuses()}
+    for name in plugins.DEFAULT_PLUGINS:
+        assert statuses[name].ok and statuses[name].source == "built-in"
+        module = sys.modules[name]
+        assert any(callable(getattr(module, f"register_{k}", None)) for k in plugins.KINDS)
+    entry = plugins.registry("models").get("dcgan")
+    assert entry.plugin.distribution == "gan-zoo"
+    assert "dcgan" in plugins.registry("generators")
+
+
+def test_unknown_kind():
+    with pytest.raises(UnknownNameError, match="did you mean 'losses'"):
+        plugins.registry("losss")
+
+
+class GoodPlugin:
+    @hookimpl
+    def register_losses(self, register):
+        register("test-loss", "gan_zoo.losses.bce:BCELoss", description="x")
+
+
+class ClashingPlugin:
+    @hookimpl
+    def register_losses(self, register):
+        register("another-loss", "gan_zoo.losses.bce:BCELoss", description="x")
+        register("bce", "gan_zoo.losses.bce:BCELoss", description="clash")
+
+
+class RaisingPlugin:
+    @hookimpl
+    def register_generators(self, register):
+        register("half-registered", dict, description="x")
+        raise RuntimeError("boom\nsecond line")
+
+
+class UnknownHookPlugin:
+    @hookimpl
+    def register_optimizers(self, register):
+        pass
+
+
+def test_register_and_unregister_fixture(register_plugin):
+    register_plugin(GoodPlugin(), "good")
+    assert "test-loss" in plugins.registry("losses")
+    plugins.host().unregister("good")
+    assert "test-loss" not in plugins.registry("losses")
+
+
+def test_duplicate_marks_second_plugin_broken_and_keeps_first(register_plugin):
+    register_plugin(ClashingPlugin(), "clash")
+    status = {s.name: s for s in plugins.statuses()}["clash"]
+    assert not status.ok
+    assert "gan-zoo 0.1.0" in status.error and "test 0 (clash)" in status.error
+    losses = plugins.registry("losses")
+    assert losses.get("bce").plugin.distribution == "gan-zoo"
+    assert "another-loss" not in losses  # all or nothing
+
+
+def test_raising_plugin_is_isolated(register_plugin):
+    register_plugin(RaisingPlugin(), "raiser")
+    status = {s.name: s for s in plugins.statuses()}["raiser"]
+    assert status.error == "RuntimeError: boom"
+    assert "half-registered" not in plugins.registry("generators")
+    assert "dcgan" in plugins.registry("generators")
+
+
+def test_unknown_hook_is_reported(register_plugin):
+    register_plugin(UnknownHookPlugin(), "unknown-hook")
+    status = {s.name: s for s in plugins.statuses()}["unknown-hook"]
+    assert "unknown hook 'register_optimizers'" in status.error
+
+
+def test_listing_does_not_import_torch():
+    code = (
+        "import sys, gan_zoo; from gan_zoo import plugins;"
+        "[plugins.registry(k).list() for k in plugins.KINDS];"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# The real entry-point path: a distribution installed with pip into a folder on sys.path.
+@pytest.fixture(scope="session")
+def installed_test_plugins(tmp_path_factory):
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "--target", str(target), str(PLUGIN_DIST)],
+        check=True,
+    )  # fmt: skip
+    return target
+
+
+@pytest.fixture
+def with_test_plugins(installed_test_plugins, monkeypatch):
+    monkeypatch.syspath_prepend(str(installed_test_plugins))
+    pythonpath = os.pathsep.join(filter(None, [str(installed_test_plugins), os.environ.get("PYTHONPATH")]))
+    monkeypatch.setenv("PYTHONPATH", pythonpath)
+    return installed_test_plugins
+
+
+def test_entry_points_load_only_when_named(with_test_plugins, monkeypatch):
+    assert "tiny-gan" not in plugins.registry("models")  # tests never pick up installed plugins
+    monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "testplugin-good")
+    plugins.reset()
+    entry = plugins.registry("models").get("tiny-gan")
+    assert (entry.plugin.distribution, entry.plugin.version) == ("gan-zoo-testplugins", "1.2.3")
+    generator = plugins.registry("generators").create("tiny-linear", z_dim=8)
+    assert generator.z_dim == 8
+
+
+def test_all_test_plugins_by_distribution(with_test_plugins, monkeypatch):
+    monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "gan-zoo-testplugins")
+    plugins.reset()
+    status = {s.name: s for s in plugins.statuses()}
+    assert status["testplugin-good"].ok
+    assert status["testplugin-broken"].error == "ImportError: this test plugin is broken on purpose"
+    assert "registered by both gan-zoo 0.1.0" in status["testplugin-dupe"].error
+    assert "Bad_Name" in status["testplugin-badname"].error
+    assert "my-other-loss" not in plugins.registry("losses")
+    assert "tiny-gan" in plugins.registry("models")
+
+
+def test_installed_cli_subprocess(with_test_plugins):
+    """The real console script, with every installed plugin loaded (no test guard)."""
+    exe = Path(sys.executable).with_name("gan-zoo")
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("GAN_ZOO_LOAD_PLUGINS", None)
+    out = subprocess.run([exe, "plugins"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "broken on purpose" in out.stdout and "testplugin-good" in out.stdout
+    out = subprocess.run([exe, "hello-plugin"], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "hello from gan-zoo-testplugins"
+    out = subprocess.run([exe, "list", "models"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and "tiny-gan" in out.stdout and "dcgan" in out.stdout
+    out = subprocess.run([exe, "list", "losss"], capture_output=True, text=True, env=env)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == "Error: unknown kind 'losss'; did you mean 'losses'? (see 'gan-zoo list --help')\n"
