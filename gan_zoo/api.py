@@ -56,3 +56,8 @@ def create_loss(name: str, **options: Any) -> Any:
 def create_dataset(name: str, **options: Any) -> Any:
     """Load the dataset registered as ``name`` (``split``, ``data_dir``, ``download``, ...)."""
     return plugins.registry("datasets").create(name, **options)
+
+
+def create_metric(name: str, **options: Any) -> Any:
+    """Build the metric registered as ``name`` (e.g. ``fid`` from the gan-zoo-fid plugin)."""
+    return plugins.registry("metrics").create(name, **options)

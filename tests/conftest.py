@@ -69,6 +69,44 @@ def idx_dir(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def pip_install(tmp_path_factory):
+    """Install a real distribution (a folder with a pyproject.toml) with pip into a folder of its
+    own, once per session; ``use(folder)`` puts it on sys.path and PYTHONPATH for one test."""
+    import subprocess
+
+    installed = {}
+
+    def install(project: Path) -> Path:
+        if project not in installed:
+            target = tmp_path_factory.mktemp("site")
+            subprocess.run(
+                [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                 "--no-build-isolation", "--disable-pip-version-check",
+                 "--target", str(target), str(project)],
+                check=True,
+            )  # fmt: skip
+            installed[project] = target
+        return installed[project]
+
+    return install
+
+
+@pytest.fixture
+def use_distribution(pip_install, monkeypatch):
+    import os
+
+    def use(project: Path) -> Path:
+        target = pip_install(project)
+        monkeypatch.syspath_prepend(str(target))
+        paths = [str(target), os.environ.get("PYTHONPATH", "")]
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
+        return target
+
+    return use
+
+
+REPO = Path(__file__).parent.parent
 REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion_mnist = pytest.mark.skipif(
     not (REAL_FASHION_MNIST / "train-images-idx3-ubyte.gz").exists(),

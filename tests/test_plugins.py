@@ -98,23 +98,9 @@ def test_listing_does_not_import_torch():
 
 
 # The real entry-point path: a distribution installed with pip into a folder on sys.path.
-@pytest.fixture(scope="session")
-def installed_test_plugins(tmp_path_factory):
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", "--target", str(target), str(PLUGIN_DIST)],
-        check=True,
-    )  # fmt: skip
-    return target
-
-
 @pytest.fixture
-def with_test_plugins(installed_test_plugins, monkeypatch):
-    monkeypatch.syspath_prepend(str(installed_test_plugins))
-    pythonpath = os.pathsep.join(filter(None, [str(installed_test_plugins), os.environ.get("PYTHONPATH")]))
-    monkeypatch.setenv("PYTHONPATH", pythonpath)
-    return installed_test_plugins
+def with_test_plugins(use_distribution):
+    return use_distribution(PLUGIN_DIST)
 
 
 def test_entry_points_load_only_when_named(with_test_plugins, monkeypatch):

@@ -1,0 +1,52 @@
+"""Our own plugin distribution plugins/gan-zoo-fid, installed with pip and loaded by entry point."""
+
+import pytest
+import torch
+
+from conftest import REPO
+from gan_zoo import plugins
+
+FID_PLUGIN = REPO / "plugins" / "gan-zoo-fid"
+
+
+@pytest.fixture
+def fid_plugin(use_distribution, monkeypatch):
+    use_distribution(FID_PLUGIN)
+    monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "gan-zoo-fid")
+    plugins.reset()
+
+
+def test_metrics_registered_from_the_installed_distribution(fid_plugin):
+    entries = {e.name: e for e in plugins.registry("metrics").list()}
+    assert set(entries) == {"fid", "kid"}
+    assert entries["fid"].plugin.distribution == "gan-zoo-fid"
+
+
+def test_distances_on_known_features():
+    import sys
+
+    sys.path.insert(0, str(FID_PLUGIN))
+    try:
+        from gan_zoo_fid.metrics import frechet_distance, kernel_distance
+    finally:
+        sys.path.remove(str(FID_PLUGIN))
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(800, 8, generator=g, dtype=torch.float64)
+    b = a + 0.5  # same covariance, mean shifted by 0.5 in 8 dimensions
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-9)
+    assert frechet_distance(a, b) == pytest.approx(8 * 0.25, rel=1e-6)
+    assert abs(kernel_distance(a, a, subsets=5, subset_size=200)) < 0.05
+    assert kernel_distance(a, b, subsets=5, subset_size=200) > 0.1
+
+
+@pytest.mark.slow
+def test_fid_of_a_generator_on_real_files(fid_plugin, idx_dir):
+    import gan_zoo
+
+    data = gan_zoo.create_dataset("fashion-mnist", split="test", data_dir=str(idx_dir))
+    torch.manual_seed(0)
+    generator = gan_zoo.create_generator("dcgan")
+    fid = gan_zoo.create_metric("fid", num_samples=16, batch_size=16)
+    score = fid.compute(generator, data)
+    assert score > 0 and score == pytest.approx(fid.compute(generator, data), rel=1e-6)  # cached reals, seeded fakes
+    assert "16 generated vs 16 real images of fashion-mnist/test" in fid.protocol(data)
