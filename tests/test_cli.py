@@ -39,7 +39,7 @@ def test_list_one_kind_singular_alias_and_filters():
     )
     result = run("list", "generators", "dcg*", "--image-size", "28", "--json")
     assert "dcgan" in [e["name"] for e in json.loads(result.output)]
-    assert json.loads(run("list", "generators", "--image-size", "7", "--json").output) == []
+    assert json.loads(run("list", "generators", "dcgan", "--image-size", "7", "--json").output) == []
 
 
 def test_list_table():
