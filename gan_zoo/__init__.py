@@ -7,6 +7,7 @@ from .api import (
     create_generator,
     create_loss,
     create_metric,
+    evaluate,
     get_preset,
     list_datasets,
     list_discriminators,
@@ -14,6 +15,8 @@ from .api import (
     list_losses,
     list_metrics,
     list_models,
+    load,
+    train,
 )
 from .errors import GanZooError
 
@@ -25,6 +28,7 @@ __all__ = [
     "create_generator",
     "create_loss",
     "create_metric",
+    "evaluate",
     "get_preset",
     "list_datasets",
     "list_discriminators",
@@ -32,4 +36,6 @@ __all__ = [
     "list_losses",
     "list_metrics",
     "list_models",
+    "train",
+    "load",
 ]

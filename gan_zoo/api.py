@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from . import plugins
 from .config import Preset
+
+if TYPE_CHECKING:
+    from .training.loop import Run
 
 
 def list_models(pattern: str | None = None, **filters: Any) -> list[str]:
@@ -61,3 +65,60 @@ def create_dataset(name: str, **options: Any) -> Any:
 def create_metric(name: str, **options: Any) -> Any:
     """Build the metric registered as ``name`` (e.g. ``fid`` from the gan-zoo-fid plugin)."""
     return plugins.registry("metrics").create(name, **options)
+
+
+def load(path: str | Any, device: str | Any = "cpu") -> Any:
+    """The generator of a run, checkpoint dir or ``generator.safetensors``, in eval mode.
+
+    It samples with ``g.sample(n, labels=None, seed=None, truncation=None)`` (images in [-1, 1])
+    and converts with ``g.to_pil(images)``. See :func:`gan_zoo.sampling.load`.
+    """
+    from .sampling import load as _load
+
+    return _load(path, device=device)
+
+
+def train(
+    model: str | None = None,
+    dataset: str | None = None,
+    *,
+    resume: str | None = None,
+    overrides: Iterable[str] = (),
+    progress: str = "auto",
+    **options: Any,
+) -> Run:
+    """Train preset ``model`` on ``dataset`` and return the :class:`~gan_zoo.training.loop.Run`.
+
+    ``options`` are :class:`~gan_zoo.config.TrainConfig` fields (``steps=500``,
+    ``batch_size=64``, ``ema=0.999``, ``device="cpu"``, ...) plus the shorthands ``lr``,
+    ``lr_g``, ``lr_d`` and ``betas``; ``overrides`` are ``"key=value"`` strings as for
+    ``--set`` (``"generator.width=32"``). ``resume`` continues a run directory or checkpoint.
+    ``progress`` is ``"auto"``, ``"rich"``, ``"plain"`` or ``"quiet"``.
+
+    Example::
+
+        run = gan_zoo.train("dcgan", "fashion-mnist", epochs=1, ema=0.999)
+        print(run.dir, run.last_losses)
+    """
+    from .errors import GanZooError
+    from .training import resolve
+    from .training.loop import train as train_loop
+
+    overrides = list(overrides)
+    if resume is not None:
+        config, _, checkpoint = resolve.resume_config(resume, options, overrides)
+        for given, have, what in ((model, config.model, "model"), (dataset, config.dataset, "dataset")):
+            if given is not None and given != have:
+                raise GanZooError(f"{resume} trains {what} '{have}', not '{given}'; drop the {what} argument")
+        return train_loop(config, resume=checkpoint, progress=progress)
+    if model is None or dataset is None:
+        raise GanZooError("name a model and a dataset (e.g. 'dcgan fashion-mnist'), or pass resume=RUN")
+    config = resolve.build_config(model, dataset, options, overrides)
+    return train_loop(config, progress=progress)
+
+
+def evaluate(path: Any, metrics: Any = ("fid",), **options: Any) -> dict[str, dict[str, Any]]:
+    """Score the generator at ``path`` with registered metrics; see :mod:`gan_zoo.evaluation`."""
+    from .evaluation import evaluate as _evaluate
+
+    return _evaluate(path, metrics, **options)

@@ -226,8 +226,9 @@ def registry(kind: str) -> Registry:
 
 
 def statuses() -> list[PluginStatus]:
+    """Every plugin with its status, after registration (which is what finds broken ones)."""
     h = host()
-    h.registries  # building the registries is what finds registration errors
+    _ = h.registries
     return list(h.statuses.values())
 
 

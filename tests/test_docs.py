@@ -36,14 +36,17 @@ def render_cli_reference() -> str:
 
     from gan_zoo.cli import build_cli
 
-    def walk(command, path):
-        ctx = click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100)
-        yield f"## `{' '.join(path)}`\n\n```text\n{command.get_help(ctx)}\n```\n"
+    def walk(ctx):
+        command = ctx.command
+        yield f"## `{ctx.command_path}`\n\n```text\n{command.get_help(ctx)}\n```\n"
         if isinstance(command, click.Group):
             for name in sorted(command.list_commands(ctx)):
-                yield from walk(command.get_command(ctx, name), [*path, name])
+                # A child context inherits the group's settings (help option names, width).
+                yield from walk(click.Context(command.get_command(ctx, name), info_name=name, parent=ctx))
 
-    return "\n".join(walk(build_cli(), ["gan-zoo"]))
+    cli = build_cli()
+    settings = {**cli.context_settings, "terminal_width": 100, "max_content_width": 100}
+    return "\n".join(walk(click.Context(cli, info_name="gan-zoo", **settings)))
 
 
 def test_cli_reference_is_current(monkeypatch):

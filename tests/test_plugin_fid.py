@@ -2,8 +2,8 @@
 
 import pytest
 import torch
-
 from conftest import REPO
+
 from gan_zoo import plugins
 
 FID_PLUGIN = REPO / "plugins" / "gan-zoo-fid"
@@ -49,4 +49,4 @@ def test_fid_of_a_generator_on_real_files(fid_plugin, idx_dir):
     fid = gan_zoo.create_metric("fid", num_samples=16, batch_size=16)
     score = fid.compute(generator, data)
     assert score > 0 and score == pytest.approx(fid.compute(generator, data), rel=1e-6)  # cached reals, seeded fakes
-    assert "16 generated vs 16 real images of fashion-mnist/test" in fid.protocol(data)
+    assert fid.protocol(data)["reference"] == "16 images of fashion-mnist/test"

@@ -20,7 +20,7 @@ from .._version import __version__
 from ..errors import GanZooError
 
 #: Modules under ``gan_zoo.cli`` whose ``COMMANDS`` list is added to the group, in order.
-COMMAND_MODULES = ("catalog",)
+COMMAND_MODULES = ("catalog", "datasets", "train", "generate", "evaluate")
 
 
 class GanZooGroup(click.Group):

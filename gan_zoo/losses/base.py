@@ -6,9 +6,13 @@ A loss turns discriminator logits into the two players' objectives (stylegan2-ad
 * ``d_loss(real_logits, fake_logits)``: the discriminator's loss, a scalar;
 * ``g_loss(fake_logits)``: the generator's loss, a scalar;
 * ``regularizer(discriminator, real, fake, labels)``: an optional extra term for the
-  discriminator step (a gradient penalty, say), or ``None``.
+  discriminator step (a gradient penalty, say), or ``None``;
+* ``after_d_step(discriminator)``: an optional hook run after each optimizer step of D (WGAN's
+  weight clipping); a no-op by default.
 
-Logits arrive in whatever precision autocast produced; losses are computed in fp32.
+Logits arrive in whatever precision autocast produced; losses are computed in fp32. Penalties
+that differentiate D with respect to its input use :func:`input_gradients`, which runs D in
+fp32 with autocast disabled so the penalty is right under bf16 / fp16 mixed precision.
 """
 
 from __future__ import annotations
@@ -34,6 +38,25 @@ class GANLoss:
     ) -> torch.Tensor | None:
         return None
 
+    def after_d_step(self, discriminator: torch.nn.Module) -> None:
+        """Called after every optimizer step of D (e.g. to clip its weights); no-op by default."""
+
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({options})"
+
+
+def input_gradients(
+    discriminator: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor | None = None
+) -> torch.Tensor:
+    """d(sum of D(x)) / dx in fp32, with a graph so that a penalty on it trains D.
+
+    Autocast is disabled and ``x`` is cast to fp32, so the input gradient is neither
+    under-flowed by fp16 nor rounded by bf16; the caller's GradScaler (if any) scales only the
+    final loss, whose backward pass goes through this graph and reaches D's weights.
+    """
+    x = x.detach().float().requires_grad_(True)  # (B, C, H, W)
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        logits = discriminator(x, labels).float()  # (B,)
+        (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
+    return grad  # (B, C, H, W) fp32

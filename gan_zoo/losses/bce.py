@@ -1,7 +1,13 @@
 """Binary cross-entropy GAN losses (Goodfellow et al., 2014, arXiv:1406.2661).
 
-``bce`` is the non-saturating form the paper recommends in practice: G maximises
-log D(G(z)) rather than minimising log(1 - D(G(z))), which gives strong gradients early on.
+D is a logistic classifier of real against fake: it minimises BCE(D(x), 1) + BCE(D(G(z)), 0),
+written with softplus on logits (``BCE(l, 1) = softplus(-l)``, ``BCE(l, 0) = softplus(l)``) so it
+is stable for any logit and needs no sigmoid in D.
+
+* ``bce``: the non-saturating form the paper recommends in practice: G maximises
+  log D(G(z)), i.e. minimises ``softplus(-l)``, which gives strong gradients early on.
+* ``bce-minimax``: the original minimax game: G minimises log(1 - D(G(z))) = ``-softplus(l)``.
+  It saturates when D wins; it is here for comparison.
 """
 
 from __future__ import annotations
@@ -21,3 +27,10 @@ class BCELoss(GANLoss):
 
     def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
         return F.softplus(-fake_logits.float()).mean()
+
+
+class BCEMinimaxLoss(BCELoss):
+    """The original minimax BCE: same D loss; G minimises log(1 - sigmoid(fake)) = -softplus(fake)."""
+
+    def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        return -F.softplus(fake_logits.float()).mean()

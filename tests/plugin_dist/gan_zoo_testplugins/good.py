@@ -1,6 +1,7 @@
 """A well-behaved plugin: a tiny generator, a preset and a command."""
 
 import click
+
 from gan_zoo.config import NetSpec, Preset
 from gan_zoo.hookspecs import hookimpl
 

@@ -1,0 +1,111 @@
+"""``gan-zoo train``: train a preset on a dataset (a thin layer over :func:`gan_zoo.train`)."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import GanZooError
+
+
+def _betas(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        b1, b2 = (float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter("use two numbers, e.g. 0.5,0.999") from None
+    return b1, b2
+
+
+@click.command("train")
+@click.argument("model", required=False)
+@click.argument("dataset", required=False)
+@click.option("--epochs", type=int, help="Passes over the data (default: the preset's).")
+@click.option("--steps", type=int, help="Generator updates; wins over --epochs.")
+@click.option("--batch-size", type=int, help="Global batch size (split over DDP processes).")
+@click.option("--lr", type=float, help="Learning rate of both networks.")
+@click.option("--lr-g", type=float, help="Generator learning rate (TTUR).")
+@click.option("--lr-d", type=float, help="Discriminator learning rate (TTUR).")
+@click.option("--betas", callback=_betas, help="Adam betas of both networks, e.g. 0.0,0.9.")
+@click.option("--n-critic", type=int, help="D updates per G update.")
+@click.option(
+    "--lr-decay", type=click.Choice(["none", "linear", "step"]), help="Learning-rate decay."
+)
+@click.option("--loss", help="Loss name (see 'gan-zoo list losses').")
+@click.option("--generator", help="Generator name (see 'gan-zoo list generators').")
+@click.option("--discriminator", help="Discriminator name (see 'gan-zoo list discriminators').")
+@click.option("--ema", type=float, help="Generator EMA decay, e.g. 0.999 (0 = off).")
+@click.option("--augment", help="DiffAugment policy, e.g. translation,cutout,color.")
+@click.option("--image-size", type=int, help="Image size (datasets that can resize).")
+@click.option("--device", help="auto, cpu, cuda, cuda:N or mps.  [default: auto]")
+@click.option(
+    "--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), help="[default: auto]"
+)
+@click.option("--seed", type=int, help="Random seed.  [default: 0]")
+@click.option("--compile/--no-compile", default=None, help="torch.compile the networks.")
+@click.option(
+    "--channels-last/--no-channels-last", default=None, help="channels_last memory format."
+)
+@click.option("--sync-batchnorm", is_flag=True, default=None, help="SyncBatchNorm under DDP.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Run directory (default: runs/MODEL-DATASET-TIME).",
+)
+@click.option(
+    "--resume", type=click.Path(exists=True), help="Continue the run (or checkpoint) RUN exactly."
+)
+@click.option("--sample-every", type=int, help="Write samples every N steps (0 = every epoch).")
+@click.option("--log-every", type=int, help="Log statistics every N steps.  [default: 50]")
+@click.option("--checkpoint-every", type=int, help="Checkpoint every N steps (0 = every epoch).")
+@click.option("--keep", type=int, help="Checkpoints to keep (0 = all).  [default: 3]")
+@click.option("--tensorboard", is_flag=True, default=None, help="Also log to RUN/tensorboard.")
+@click.option("--data-dir", type=click.Path(), help="Where the dataset files are.")
+@click.option("--download", is_flag=True, default=None, help="Download the dataset if missing.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Set any config field, e.g. generator.width=32 or g_optim.lr=1e-4 (repeatable).")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No progress output (warnings still shown).")
+@click.option("--plain", is_flag=True, help="Plain log lines even on a terminal.")
+def train_cmd(model, dataset, resume, overrides, quiet, plain, **options):
+    """Train MODEL (a preset, see 'gan-zoo list models') on DATASET.
+
+    Writes a run directory with config.json, metrics.jsonl, samples/ every epoch, loss and
+    accuracy plots, and checkpoints/ (resume with --resume RUN). Ctrl-C finishes the step,
+    writes a checkpoint and exits with code 130.
+
+    \b
+    Examples:
+      gan-zoo train dcgan fashion-mnist
+      gan-zoo train dcgan fashion-mnist --steps 2000 --ema 0.999 --augment translation,cutout
+      gan-zoo train dcgan fashion-mnist --set generator.width=32 --out runs/small
+      gan-zoo train --resume runs/small
+      torchrun --nproc-per-node 2 -m gan_zoo train dcgan fashion-mnist
+    """
+    import sys
+
+    from .. import api
+
+    if resume is None and (model is None or dataset is None):
+        raise GanZooError(
+            "name a MODEL and a DATASET (e.g. 'gan-zoo train dcgan fashion-mnist') or pass --resume RUN"
+        )
+    progress = "quiet" if quiet else "plain" if plain else "auto"
+    run = api.train(
+        model, dataset, resume=resume, overrides=overrides, progress=progress, **options
+    )
+    main = run.rank == 0  # under torchrun only rank 0 speaks
+    if run.interrupted:
+        if main:
+            click.echo(
+                f"Interrupted at step {run.step}; checkpoint {run.checkpoint}. "
+                f"Continue with: gan-zoo train --resume {run.dir}",
+                err=True,
+            )
+        sys.exit(130)
+    if main and not quiet:
+        click.echo(f"Done: {run.step} steps, checkpoint {run.checkpoint}")
+
+
+COMMANDS = [train_cmd]

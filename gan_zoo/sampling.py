@@ -1,0 +1,340 @@
+"""Sampling from a trained generator: ``gan_zoo.load``, latents, truncation, slerp, images.
+
+:func:`load` rebuilds a generator from a run, a checkpoint directory, or a lone
+``generator.safetensors`` (whose header metadata names the registry entry and its options),
+loads the weights with every tensor name and shape checked, and returns it in eval mode
+wrapped in a :class:`LoadedGenerator` with ``sample``, ``interpolate`` and ``to_pil``.
+
+Design origin: the truncation trick resamples latent values beyond a threshold (Brock,
+Donahue and Simonyan 2018, "Large Scale GAN Training", BigGAN); latent walks use spherical
+interpolation, which keeps Gaussian latents at a typical norm (White 2016, "Sampling
+Generative Networks", arXiv:1609.04468). Latents are drawn on the CPU from a seeded generator,
+so a seed gives the same images on every device.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import plugins
+from ._version import __version__
+from .checkpoint import (
+    CONFIG_FILE,
+    GENERATOR_FILE,
+    load_weights,
+    read_json,
+    read_metadata,
+    read_safetensors,
+    resolve_checkpoint,
+)
+from .errors import CheckpointError, ConfigError, UnknownNameError, unknown
+
+LabelsLike = int | str | Sequence[int | str] | torch.Tensor | None
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``"auto"`` (or None) -> CUDA, else MPS, else CPU; anything else as torch reads it."""
+    if device is None or str(device) == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(
+            f"unknown device '{device}'; use auto, cpu, cuda, cuda:1 or mps"
+        ) from None
+
+
+# Latents.
+def truncated_normal(
+    shape: tuple[int, ...], threshold: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """N(0, 1) samples with every value beyond ``±threshold`` drawn again (the truncation trick)."""
+    if not threshold > 0:
+        raise ConfigError(f"truncation must be a positive number (e.g. 0.7), got {threshold}")
+    z = torch.randn(shape, generator=generator)
+    outside = z.abs() > threshold
+    while outside.any():  # at threshold 0.5 about 62% of values are redrawn per round
+        z[outside] = torch.randn(int(outside.sum()), generator=generator)
+        outside = z.abs() > threshold
+    return z
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between latents ``a`` and ``b`` (..., D) at ``t`` in [0, 1]."""
+    t = torch.as_tensor(t, dtype=a.dtype, device=a.device)
+    a_n = a / a.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    b_n = b / b.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    omega = torch.acos((a_n * b_n).sum(-1, keepdim=True).clamp(-1.0, 1.0))  # (..., 1)
+    so = torch.sin(omega)
+    linear = (1.0 - t) * a + t * b  # nearly parallel latents: slerp is lerp
+    spherical = (torch.sin((1.0 - t) * omega) * a + torch.sin(t * omega) * b) / so.clamp_min(1e-12)
+    return torch.where(so.abs() < 1e-6, linear, spherical)
+
+
+# Images.
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) floats in [-1, 1] -> uint8 in [0, 255] on the CPU."""
+    return images.detach().float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).cpu()
+
+
+def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> torch.Tensor:
+    """(B, C, H, W) uint8 -> one (C, H', W') uint8 grid, ``nrow`` images per row (default: square)."""
+    b, c, h, w = images.shape
+    if b == 1 and padding == 0:
+        return images[0]
+    ncol = nrow or max(1, math.ceil(math.sqrt(b)))
+    rows = math.ceil(b / ncol)
+    grid = torch.zeros(
+        c, rows * (h + padding) + padding, ncol * (w + padding) + padding, dtype=images.dtype
+    )
+    for i in range(b):
+        r, col = divmod(i, ncol)
+        y, x = padding + r * (h + padding), padding + col * (w + padding)
+        grid[:, y : y + h, x : x + w] = images[i]
+    return grid
+
+
+def pil_image(image: torch.Tensor, scale: int = 1):
+    """One uint8 (C, H, W) tensor -> a PIL image ("L" for 1 channel, "RGB" for 3)."""
+    from PIL import Image
+
+    array = image.permute(1, 2, 0).contiguous().numpy()  # (H, W, C)
+    pil = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+    if scale > 1:
+        pil = pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST)
+    return pil
+
+
+def png_bytes(image: torch.Tensor) -> bytes:
+    """A uint8 (C, H, W) tensor (e.g. a grid) encoded as PNG."""
+    buffer = io.BytesIO()
+    pil_image(image.cpu()).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class LoadedGenerator(nn.Module):
+    """A generator rebuilt from a checkpoint, in eval mode, with sampling helpers.
+
+    Calling it is calling the generator: ``g(z (B, z_dim), labels (B,) | None) -> (B, C, H, W)``.
+    """
+
+    def __init__(
+        self, net: nn.Module, record: dict[str, Any], class_names: list[str], source: Path
+    ):
+        super().__init__()
+        self.net = net
+        self.z_dim, self.image_size = int(net.z_dim), int(net.image_size)
+        self.channels, self.num_classes = (
+            int(net.channels),
+            int(getattr(net, "num_classes", 0) or 0),
+        )
+        self.config = record
+        self.class_names = list(class_names)
+        self.source = source
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z, labels)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    def class_index(self, value: int | str) -> int:
+        """A class number or name (case and punctuation ignored, e.g. 'ankle-boot') -> its index."""
+        if not self.num_classes:
+            raise ConfigError(
+                "this generator is unconditional; it takes no class (drop --class / labels)"
+            )
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if isinstance(value, int):
+            if not 0 <= value < self.num_classes:
+                raise ConfigError(
+                    f"class {value} is out of range; this generator has classes 0..{self.num_classes - 1}"
+                )
+            return value
+        key = _norm(value)
+        for i, name in enumerate(self.class_names):
+            if _norm(name) == key:
+                return i
+        if not self.class_names:
+            raise ConfigError(
+                f"this checkpoint records no class names; use a class number 0..{self.num_classes - 1}"
+            )
+        raise unknown("class", str(value), [n.lower() for n in self.class_names])
+
+    def labels_for(self, n: int, labels: LabelsLike = None) -> torch.Tensor | None:
+        """(n,) int64 labels on the device: one class for all, a list, or 0..K-1 cycling if None."""
+        if labels is None:
+            return (
+                torch.arange(n, device=self.device) % self.num_classes if self.num_classes else None
+            )
+        if isinstance(labels, torch.Tensor):
+            labels = labels.tolist() if labels.ndim else int(labels)
+        items = [labels] if isinstance(labels, (int, str)) else list(labels)
+        index = torch.tensor([self.class_index(v) for v in items], dtype=torch.long)
+        if len(index) not in (1, n):
+            raise ConfigError(
+                f"got {len(index)} labels for {n} samples; give one label or one per sample"
+            )
+        return index.expand(n).to(self.device) if len(index) == 1 else index.to(self.device)
+
+    def latents(
+        self, n: int, seed: int | None = None, truncation: float | None = None
+    ) -> torch.Tensor:
+        """(n, z_dim) latents drawn on the CPU (seeded: the same on every device), then moved."""
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        if truncation is None:
+            z = torch.randn(n, self.z_dim, generator=gen)
+        else:
+            z = truncated_normal((n, self.z_dim), float(truncation), gen)
+        return z.to(self.device)
+
+    @torch.no_grad()
+    def iter_samples(
+        self,
+        n: int,
+        labels: LabelsLike = None,
+        seed: int | None = None,
+        truncation: float | None = None,
+        batch_size: int = 256,
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Batches of ``(images (b, C, H, W) in [-1, 1], labels (b,) | None)``, ``n`` in all."""
+        if n < 1:
+            raise ConfigError(f"the number of samples must be at least 1, got {n}")
+        z = self.latents(n, seed, truncation)  # (n, z_dim)
+        y = self.labels_for(n, labels)  # (n,) or None
+        for start in range(0, n, batch_size):
+            yb = y[start : start + batch_size] if y is not None else None
+            yield self.net(z[start : start + batch_size], yb).clamp_(-1, 1), yb
+
+    def sample(
+        self,
+        n: int,
+        labels: LabelsLike = None,
+        seed: int | None = None,
+        truncation: float | None = None,
+        batch_size: int = 256,
+    ) -> torch.Tensor:
+        """``n`` images (n, C, H, W) in [-1, 1]; ``labels`` are class numbers or names."""
+        return torch.cat([x for x, _ in self.iter_samples(n, labels, seed, truncation, batch_size)])
+
+    @torch.no_grad()
+    def interpolate(
+        self,
+        steps: int,
+        walks: int = 1,
+        labels: LabelsLike = None,
+        seed: int | None = None,
+        truncation: float | None = None,
+    ) -> torch.Tensor:
+        """(steps, walks, C, H, W): ``walks`` slerp walks between two random latents each."""
+        if steps < 2:
+            raise ConfigError(f"an interpolation needs at least 2 steps, got {steps}")
+        ends = self.latents(2 * walks, seed, truncation)  # (2 * walks, z_dim)
+        y = self.labels_for(walks, labels)
+        frames = [
+            self.net(slerp(ends[:walks], ends[walks:], i / (steps - 1)), y).clamp_(-1, 1)
+            for i in range(steps)
+        ]
+        return torch.stack(frames)
+
+    def to_pil(self, images: torch.Tensor, scale: int = 1) -> list:
+        """(B, C, H, W) images in [-1, 1] -> a list of PIL images (``scale``: nearest upscaling)."""
+        return [pil_image(img, scale) for img in to_uint8(images)]
+
+
+def _norm(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def _record_for(ckpt: Path, weights: Path, meta: dict[str, str]) -> dict[str, Any]:
+    """The config record: the checkpoint's config.json, else the file's own metadata, else a
+    config.json lying next to a lone weights file."""
+    if ckpt.is_dir() and (ckpt / CONFIG_FILE).is_file():
+        return read_json(ckpt / CONFIG_FILE)
+    if "config" in meta:
+        try:
+            return json.loads(meta["config"])
+        except ValueError:
+            raise CheckpointError(
+                f"{weights} has corrupt gan-zoo metadata (config is not JSON)"
+            ) from None
+    if (weights.parent / CONFIG_FILE).is_file():
+        return read_json(weights.parent / CONFIG_FILE)
+    raise CheckpointError(
+        f"{weights} carries no gan-zoo metadata and has no {CONFIG_FILE} beside it, so the "
+        "generator it belongs to is unknown; put it next to the config.json of its run"
+    )
+
+
+def _generator_kwargs(record: dict[str, Any], meta: dict[str, str]) -> dict[str, Any]:
+    """The factory options: the config's values win (a weights file from another architecture
+    then fails on a named tensor shape); the header's resolved sizes fill in the rest."""
+    kwargs = json.loads(meta["generator_kwargs"]) if "generator_kwargs" in meta else {}
+    for key in ("z_dim", "image_size", "channels"):
+        if record.get(key) is not None:
+            kwargs[key] = record[key]
+    if record.get("conditional") and record.get("num_classes") and "num_classes" not in kwargs:
+        kwargs["num_classes"] = record["num_classes"]
+    kwargs.update(record.get("generator", {}).get("options", {}))
+    return kwargs
+
+
+def load(path: str | Path, device: str | torch.device | None = "cpu") -> LoadedGenerator:
+    """The generator of a run, a checkpoint dir or a ``generator.safetensors``, ready to sample.
+
+    Example::
+
+        g = gan_zoo.load("runs/dcgan-fashion-mnist-20250101-120000", device="cpu")
+        images = g.sample(16, seed=0)  # (16, 1, 28, 28) in [-1, 1]
+    """
+    ckpt = resolve_checkpoint(path)
+    weights = ckpt if ckpt.is_file() else ckpt / GENERATOR_FILE
+    meta = read_metadata(weights)
+    if meta.get("part", "generator") != "generator":
+        raise CheckpointError(
+            f"{weights} holds {meta['part']} weights; pass the {GENERATOR_FILE} of the checkpoint"
+        )
+    record = _record_for(ckpt, weights, meta)
+    spec = record.get("generator")
+    if not isinstance(spec, dict) or not spec.get("name"):
+        raise CheckpointError(f"the config of {ckpt} names no generator; the checkpoint is corrupt")
+    name = spec["name"]
+    try:
+        entry = plugins.registry("generators").get(name)
+    except UnknownNameError:
+        plugin = (record.get("plugins") or {}).get("generator")
+        if not plugin:
+            raise
+        dist, _, version = plugin.partition(" ")
+        if dist == "gan-zoo":
+            raise CheckpointError(
+                f"generator '{name}' is built into gan-zoo {version} (per config.json) but not into "
+                f"this gan-zoo {__version__}; upgrade with: pip install 'gan-zoo>={version}'"
+            ) from None
+        raise CheckpointError(
+            f"generator '{name}' comes from the plugin {plugin} (per config.json), which is not "
+            f"installed; install it with: pip install '{dist}=={version}'"
+        ) from None
+    kwargs = _generator_kwargs(record, meta)
+    try:
+        net = entry.create(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"cannot build generator '{name}' with {kwargs}: {exc}") from None
+    tensors, _ = read_safetensors(weights)
+    load_weights(net, tensors, str(weights), f"generator '{name}'")
+    class_names = record.get("class_names") or json.loads(meta.get("class_names", "[]"))
+    return LoadedGenerator(net, record, class_names, ckpt).to(resolve_device(device)).eval()

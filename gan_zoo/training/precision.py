@@ -1,0 +1,91 @@
+"""Device and numeric precision: which device, which autocast dtype, and the GradScaler.
+
+Mixed precision the way nanoGPT's ``train.py`` does it, in a few lines: a forward pass runs
+under ``torch.autocast`` with the chosen dtype, losses are computed in fp32 (the loss contract),
+and a :class:`torch.amp.GradScaler` is enabled only for fp16. ``auto`` picks bf16 on a CUDA GPU
+that supports it, fp16 on older CUDA GPUs and fp32 everywhere else; bf16 and fp16 can be forced
+on the CPU too (CPU autocast, and a CPU GradScaler for fp16).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import torch
+
+from ..errors import ConfigError
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` -> ``cuda:<local_rank>`` / ``mps`` / ``cpu``; checks that the device exists."""
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", local_rank % torch.cuda.device_count())
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", name):
+        raise ConfigError(f"unknown device '{name}'; use auto, cpu, cuda, cuda:N or mps")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"device '{name}' asked for but CUDA is not available; use --device cpu"
+            )
+        if name == "cuda":
+            return torch.device("cuda", local_rank % torch.cuda.device_count())
+        index = int(name.split(":")[1])
+        if index >= torch.cuda.device_count():
+            raise ConfigError(
+                f"device '{name}' does not exist (this machine has {torch.cuda.device_count()} GPUs)"
+            )
+        return torch.device("cuda", index)
+    if name == "mps" and not (
+        getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    ):
+        raise ConfigError("device 'mps' asked for but MPS is not available; use --device cpu")
+    return torch.device(name)
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    """``auto`` -> bf16 / fp16 on CUDA (by what the GPU supports), fp32 elsewhere."""
+    name = (name or "auto").strip().lower()
+    if name not in PRECISIONS:
+        raise ConfigError(f"unknown precision '{name}'; use one of {', '.join(PRECISIONS)}")
+    if name != "auto":
+        if device.type == "mps" and name == "bf16":
+            raise ConfigError("bf16 autocast is not supported on MPS; use --precision fp16 or fp32")
+        return name
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "fp32"
+
+
+class Precision:
+    """Autocast for forward passes and one GradScaler (a no-op unless fp16)."""
+
+    def __init__(self, name: str, device: torch.device):
+        self.name = name
+        self.device = device
+        self.dtype = _DTYPES.get(name)
+        # One scaler serves both optimizers: each D and G step scales its own loss, steps its own
+        # optimizer and calls update(), so an overflow in one player only skips that step.
+        self.scaler = torch.amp.GradScaler(device.type, enabled=name == "fp16")
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def backward_and_step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        """Scale, backpropagate, step (skipped on overflow) and update the scale."""
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+    def __repr__(self) -> str:
+        return f"Precision({self.name!r}, device={str(self.device)!r})"

@@ -1,0 +1,154 @@
+"""From ``gan-zoo train MODEL DATASET [options]`` to a :class:`~gan_zoo.config.TrainConfig`.
+
+No torch here: the preset is copied out of the ``models`` registry, run options and
+``--set key=value`` overrides are applied with the checks of :func:`gan_zoo.config.apply_override`
+(so a typo fails at once with a suggestion), and the result is validated before any data is
+read. A resumed run takes its config from the run's ``config.json`` instead; only settings that
+do not change the training trajectory (length, logging, device) may change on resume.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .. import plugins
+from ..config import NetSpec, TrainConfig, apply_override
+from ..errors import ConfigError, GanZooError
+
+#: Shorthand options of ``gan_zoo.train`` / the CLI that are not TrainConfig fields.
+SHORTHANDS = ("lr", "lr_g", "lr_d", "betas")
+#: What ``--resume`` may change without breaking an exact continuation.
+RESUME_CHANGEABLE = frozenset(
+    {"steps", "epochs", "device", "log_every", "sample_every", "checkpoint_every", "keep",
+     "tensorboard", "data_dir", "download", "compile"}
+)  # fmt: skip
+LR_DECAYS = ("none", "linear", "step")
+
+
+def apply_options(
+    config: TrainConfig, options: dict[str, Any], sets: Iterable[str] = ()
+) -> TrainConfig:
+    """Apply keyword options (``None`` = not given) and ``key=value`` overrides in place."""
+    for key, value in options.items():
+        if value is None:
+            continue
+        if key == "lr":
+            config.g_optim.lr = config.d_optim.lr = float(value)
+        elif key == "lr_g":
+            config.g_optim.lr = float(value)
+        elif key == "lr_d":
+            config.d_optim.lr = float(value)
+        elif key == "betas":
+            config.g_optim.betas = config.d_optim.betas = tuple(float(b) for b in value)
+        elif key in ("generator", "discriminator", "loss", "regularizer") and isinstance(
+            value, str
+        ):
+            # A different network keeps no options: they belonged to the preset's choice.
+            old = getattr(config, key)
+            if old is None or old.name != value:
+                setattr(config, key, NetSpec(value))
+        else:
+            apply_override(config, key, value)
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set takes key=value (e.g. generator.width=32), got '{item}'")
+        apply_override(config, key.strip(), value.strip())
+    return config
+
+
+def validate(config: TrainConfig) -> TrainConfig:
+    """Check names against the registries and numbers against their ranges (one-line errors)."""
+    plugins.registry("datasets").get(config.dataset)
+    plugins.registry("generators").get(config.generator.name)
+    plugins.registry("discriminators").get(config.discriminator.name)
+    plugins.registry("losses").get(config.loss.name)
+    if config.regularizer is not None:
+        plugins.registry("losses").get(config.regularizer.name)
+    checks = [
+        (config.batch_size >= 1, f"batch size must be at least 1, got {config.batch_size}"),
+        (config.epochs >= 1, f"epochs must be at least 1, got {config.epochs}"),
+        (config.steps is None or config.steps >= 1, f"steps must be at least 1, got {config.steps}"),
+        (config.n_critic >= 1, f"n_critic must be at least 1, got {config.n_critic}"),
+        (config.z_dim >= 1, f"z_dim must be at least 1, got {config.z_dim}"),
+        (0.0 <= config.ema < 1.0, f"ema decay must be in [0, 1) (e.g. 0.999), got {config.ema}"),
+        (config.log_every >= 1, f"log_every must be at least 1, got {config.log_every}"),
+        (config.sample_every >= 0, "sample_every must be 0 (every epoch) or a number of steps"),
+        (config.checkpoint_every >= 0, "checkpoint_every must be 0 (every epoch) or a number of steps"),
+        (config.keep >= 0, f"keep must be 0 (all) or more, got {config.keep}"),
+        (config.lr_decay in LR_DECAYS, f"lr_decay must be one of {', '.join(LR_DECAYS)}, got '{config.lr_decay}'"),
+        (config.lr_decay != "step" or config.lr_decay_every >= 1,
+         "lr_decay 'step' needs lr_decay_every (steps between decays), e.g. --set lr_decay_every=10000"),
+        (config.g_optim.lr > 0 and config.d_optim.lr > 0, "learning rates must be positive"),
+        (config.precision in ("auto", "fp32", "bf16", "fp16"),
+         f"precision must be auto, fp32, bf16 or fp16, got '{config.precision}'"),
+    ]  # fmt: skip
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+    return config
+
+
+def build_config(
+    model: str, dataset: str, options: dict[str, Any] | None = None, sets: Iterable[str] = ()
+) -> TrainConfig:
+    """The config of a new run: preset ``model`` + ``options`` + ``sets``, validated."""
+    from ..config import Preset
+
+    preset = plugins.registry("models").get(model).load()
+    if not isinstance(preset, Preset):
+        raise GanZooError(
+            f"model '{model}' is registered with a {type(preset).__name__}, not a Preset"
+        )
+    plugins.registry("datasets").get(dataset)
+    config = TrainConfig.from_preset(model, dataset, preset)
+    apply_options(config, dict(options or {}), sets)
+    return validate(config)
+
+
+def resume_config(
+    run: str | os.PathLike, options: dict[str, Any] | None = None, sets: Iterable[str] = ()
+) -> tuple[TrainConfig, Path, Path]:
+    """``(config, run_dir, checkpoint_dir)`` for ``--resume RUN`` (a run or checkpoint dir)."""
+    from ..checkpoint import CONFIG_FILE, read_json, record_to_config, resolve_checkpoint
+
+    ckpt = resolve_checkpoint(run)
+    if ckpt.is_file():
+        raise ConfigError(
+            f"{ckpt} holds weights only; --resume needs a run or checkpoint directory"
+        )
+    config = record_to_config(read_json(ckpt / CONFIG_FILE))
+    changed = {k for k, v in (options or {}).items() if v is not None}
+    changed |= {item.partition("=")[0].strip().split(".")[0] for item in sets}
+    frozen = sorted(changed - RESUME_CHANGEABLE)
+    if frozen:
+        raise ConfigError(
+            f"cannot change {', '.join(frozen)} when resuming (it would not continue the same run); "
+            f"only {', '.join(sorted(RESUME_CHANGEABLE))} may change"
+        )
+    apply_options(config, dict(options or {}), sets)
+    if "epochs" in changed and "steps" not in changed:
+        config.steps = None  # a new number of epochs replaces a step budget
+    return validate(config), ckpt.parent.parent, ckpt
+
+
+def new_run_dir(config: TrainConfig, root: str | os.PathLike = "runs") -> Path:
+    """``--out`` or ``runs/<model>-<dataset>-<YYYYmmdd-HHMMSS>`` (suffixed if it exists)."""
+    if config.out:
+        path = Path(config.out).expanduser()
+        if (path / "checkpoints").exists() or (path / "metrics.jsonl").exists():
+            raise ConfigError(
+                f"{path} already holds a run; continue it with --resume {path} or pick another --out"
+            )
+        return path
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{config.model}-{config.dataset}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path

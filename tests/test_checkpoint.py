@@ -1,0 +1,465 @@
+"""Checkpoints: save and load round trips, the atomic write under a crash, keep-K and best.
+
+Everything runs on real networks from the registry, real Adam optimizers after real steps, and
+real files. ``make_run`` is shared with the generate tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+import gan_zoo
+from gan_zoo import checkpoint, plugins
+from gan_zoo.config import TrainConfig, config_hash
+from gan_zoo.errors import CheckpointError
+from gan_zoo.hookspecs import hookimpl
+
+FASHION_MNIST_CLASSES = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]  # fmt: skip
+
+
+class Parts:
+    """A tiny DCGAN pair with optimizers that have taken real steps."""
+
+    def __init__(
+        self,
+        width: int = 8,
+        ema: bool = False,
+        seed: int = 0,
+        generator: str = "dcgan",
+        g_options=None,
+    ):
+        torch.manual_seed(seed)
+        self.config = TrainConfig.from_preset("dcgan", "fashion-mnist", gan_zoo.get_preset("dcgan"))
+        self.config.generator.name = generator
+        self.config.generator.options = dict(g_options or {"width": width})
+        self.config.discriminator.options = {"width": width}
+        self.config.image_size, self.config.channels, self.config.batch_size = 28, 1, 4
+        self.config.ema = 0.99 if ema else 0.0
+        g_kwargs = {"z_dim": 100, "image_size": 28, "channels": 1, **self.config.generator.options}
+        self.g = gan_zoo.create_generator(generator, **g_kwargs)
+        if self.g.num_classes:
+            self.config.conditional, self.config.num_classes = True, self.g.num_classes
+        self.d = gan_zoo.create_discriminator("dcgan", image_size=28, channels=1, width=width)
+        self.g_opt = torch.optim.Adam(self.g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.d_opt = torch.optim.Adam(self.d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.ema = copy.deepcopy(self.g) if ema else None
+        self.loss = gan_zoo.create_loss("bce")
+        self.labels = torch.arange(4) % 10 if getattr(self.g, "num_classes", 0) else None
+        for _ in range(2):
+            self.step()
+
+    def step(self) -> None:
+        """One real D and G update on a fixed batch."""
+        real = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 2 - 1
+        z = torch.randn(4, 100, generator=torch.Generator().manual_seed(2))
+        d_loss = self.loss.d_loss(
+            self.d(real, self.labels), self.d(self.g(z, self.labels).detach(), self.labels)
+        )
+        self.d_opt.zero_grad()
+        d_loss.backward()
+        self.d_opt.step()
+        g_loss = self.loss.g_loss(self.d(self.g(z, self.labels), self.labels))
+        self.g_opt.zero_grad()
+        g_loss.backward()
+        self.g_opt.step()
+        if self.ema is not None:
+            with torch.no_grad():
+                for pe, p in zip(self.ema.parameters(), self.g.parameters(), strict=True):
+                    pe.lerp_(p, 0.5)
+
+    def save(self, run: Path, step: int, **kwargs) -> Path:
+        state = {
+            "step": step,
+            "epoch": step // 10,
+            "images_seen": 4 * step,
+            "elapsed_seconds": 1.5 * step,
+            "hardware": "CPU (test)",
+            "last_losses": {"loss/d": 1.25, "loss/g": 0.75},
+            **kwargs.pop("extra_state", {}),
+        }
+        kwargs.setdefault("samples", torch.full((1, 62, 62), 128, dtype=torch.uint8))
+        kwargs.setdefault("rng", {"torch": torch.get_rng_state()})
+        return checkpoint.save_checkpoint(
+            run,
+            config=self.config,
+            generator=self.g,
+            discriminator=self.d,
+            g_optimizer=self.g_opt,
+            d_optimizer=self.d_opt,
+            ema_generator=self.ema,
+            state=state,
+            **kwargs,
+        )
+
+
+def make_run(tmp_path: Path, **kwargs) -> tuple[Path, Parts]:
+    """A run directory with one checkpoint at step 2; returns (run dir, parts)."""
+    parts = Parts(**kwargs)
+    run = tmp_path / "run"
+    parts.save(run, 2)
+    return run, parts
+
+
+class TinyConditionalGenerator(torch.nn.Module):
+    """A small class-conditional generator, provided by a test plugin."""
+
+    def __init__(
+        self,
+        z_dim: int = 100,
+        image_size: int = 28,
+        channels: int = 1,
+        num_classes: int = 10,
+        width: int = 8,
+    ):
+        super().__init__()
+        self.z_dim, self.image_size, self.channels, self.num_classes = (
+            z_dim,
+            image_size,
+            channels,
+            num_classes,
+        )
+        self.embed = torch.nn.Embedding(num_classes, z_dim)
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(z_dim, width),
+            torch.nn.ReLU(),
+            torch.nn.Linear(width, channels * image_size**2),
+        )
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = z * self.embed(labels) if labels is not None else z  # (B, z_dim)
+        return torch.tanh(self.net(h)).view(-1, self.channels, self.image_size, self.image_size)
+
+
+class TinyPlugin:
+    @hookimpl
+    def register_generators(self, register):
+        register(
+            "tiny-cond",
+            TinyConditionalGenerator,
+            description="Tiny conditional MLP (tests).",
+            conditional=True,
+        )
+
+
+def install_tiny_plugin() -> None:
+    """Register the test plugin as if the distribution gan-zoo-tiny 1.2.3 were installed."""
+    plugins.host().register(TinyPlugin(), "tiny", distribution="gan-zoo-tiny", version="1.2.3")
+
+
+def make_conditional_run(tmp_path: Path) -> tuple[Path, Parts]:
+    """A run of the plugin's conditional generator with the Fashion-MNIST class names."""
+    install_tiny_plugin()
+    parts = Parts(generator="tiny-cond")
+    run = tmp_path / "cond-run"
+    parts.save(run, 2, extra_state={"class_names": FASHION_MNIST_CLASSES})
+    return run, parts
+
+
+def outputs(g, seed: int = 3) -> torch.Tensor:
+    g.eval()
+    with torch.no_grad():
+        return g(torch.randn(5, 100, generator=torch.Generator().manual_seed(seed)), None)
+
+
+def test_layout_and_pointers(tmp_path):
+    run, _ = make_run(tmp_path)
+    ckpt = run / "checkpoints" / "step-0000002"
+    assert sorted(p.name for p in ckpt.iterdir()) == sorted(
+        [
+            "generator.safetensors",
+            "discriminator.safetensors",
+            "training-state.safetensors",
+            "training-state.json",
+            "config.json",
+            "README.md",
+            "samples.png",
+        ]
+    )
+    assert (run / "checkpoints" / "latest").read_text().strip() == "step-0000002"
+    assert checkpoint.resolve_checkpoint(run) == ckpt
+    assert checkpoint.resolve_checkpoint(ckpt) == ckpt
+    assert (
+        checkpoint.resolve_checkpoint(ckpt / "generator.safetensors")
+        == ckpt / "generator.safetensors"
+    )
+    from PIL import Image
+
+    assert Image.open(ckpt / "samples.png").size == (62, 62)
+
+
+def test_save_load_gives_identical_generator_output(tmp_path):
+    run, parts = make_run(tmp_path)
+    expected = outputs(parts.g)
+    for path in (run, run / "checkpoints" / "step-0000002", run / "checkpoints" / "latest"):
+        g = gan_zoo.load(path)
+        assert not g.training and g.device == torch.device("cpu")
+        assert torch.equal(outputs(g), expected)
+
+
+def test_load_needs_only_generator_config_and_card(tmp_path):
+    run, parts = make_run(tmp_path)
+    ckpt = run / "checkpoints" / "step-0000002"
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for name in ("generator.safetensors", "config.json", "README.md"):
+        (shipped / name).write_bytes((ckpt / name).read_bytes())
+    assert torch.equal(outputs(gan_zoo.load(shipped)), outputs(parts.g))
+
+
+def test_lone_safetensors_rebuilds_from_its_metadata(tmp_path):
+    run, parts = make_run(tmp_path)
+    lone = tmp_path / "alone" / "my-model.safetensors"
+    lone.parent.mkdir()
+    lone.write_bytes((run / "checkpoints" / "step-0000002" / "generator.safetensors").read_bytes())
+    g = gan_zoo.load(lone)
+    assert torch.equal(outputs(g), outputs(parts.g))
+    assert g.config["generator"] == {"name": "dcgan", "options": {"width": 8}}
+
+
+def test_safetensors_metadata_says_what_the_file_is(tmp_path):
+    run, parts = make_run(tmp_path)
+    ckpt = run / "checkpoints" / "step-0000002"
+    meta = checkpoint.read_metadata(ckpt / "generator.safetensors")
+    assert meta["part"] == "generator" and meta["format"] == "gan-zoo"
+    assert (
+        meta["model"],
+        meta["generator"],
+        meta["discriminator"],
+        meta["loss"],
+        meta["dataset"],
+    ) == ("dcgan", "dcgan", "dcgan", "bce", "fashion-mnist")
+    assert meta["gan_zoo_version"] == gan_zoo.__version__
+    assert meta["config_hash"] == config_hash(parts.config)
+    assert json.loads(meta["generator_kwargs"]) == {
+        "z_dim": 100,
+        "image_size": 28,
+        "channels": 1,
+        "width": 8,
+    }
+    assert checkpoint.read_metadata(ckpt / "discriminator.safetensors")["part"] == "discriminator"
+    record = json.loads((ckpt / "config.json").read_text())
+    assert record["gan_zoo_version"] == gan_zoo.__version__
+    assert record["plugins"]["generator"] == f"gan-zoo {gan_zoo.__version__}"
+    assert checkpoint.record_to_config(record) == parts.config
+
+
+def _assert_same_training_state(a: Parts, b: Parts) -> None:
+    for ma, mb in ((a.g, b.g), (a.d, b.d)):
+        for (ka, va), (kb, vb) in zip(
+            ma.state_dict().items(), mb.state_dict().items(), strict=True
+        ):
+            assert ka == kb and torch.equal(va, vb), ka
+    for oa, ob in ((a.g_opt, b.g_opt), (a.d_opt, b.d_opt)):
+        sa, sb = oa.state_dict(), ob.state_dict()
+        assert sa["param_groups"] == sb["param_groups"]
+        assert sa["state"].keys() == sb["state"].keys()
+        for idx in sa["state"]:
+            for key, value in sa["state"][idx].items():
+                assert torch.equal(value, sb["state"][idx][key]), (idx, key)
+
+
+@pytest.mark.parametrize("ema", [False, True])
+def test_training_state_round_trip_resumes_exactly(tmp_path, ema):
+    run, saved = make_run(tmp_path, ema=ema)
+    scaler = torch.amp.GradScaler("cpu", init_scale=512.0)
+    saved_rng = {
+        "torch": torch.get_rng_state(),
+        "data": torch.Generator().manual_seed(5).get_state(),
+    }
+    saved.save(run, 3, scaler=scaler, rng=saved_rng)
+    fresh = Parts(ema=ema, seed=123)
+    fresh_scaler = torch.amp.GradScaler("cpu", init_scale=2.0)
+    state, rng = checkpoint.load_training_state(
+        run,
+        generator=fresh.g,
+        discriminator=fresh.d,
+        g_optimizer=fresh.g_opt,
+        d_optimizer=fresh.d_opt,
+        ema_generator=fresh.ema,
+        scaler=fresh_scaler,
+    )
+    assert state["step"] == 3 and state["last_losses"] == {"loss/d": 1.25, "loss/g": 0.75}
+    assert rng.keys() == saved_rng.keys()
+    assert all(torch.equal(rng[k], saved_rng[k]) and rng[k].dtype == torch.uint8 for k in rng)
+    assert fresh_scaler.state_dict()["scale"] == 512.0
+    _assert_same_training_state(saved, fresh)
+    if ema:  # generator.safetensors holds the EMA weights, the raw G is in the training state
+        assert torch.equal(outputs(gan_zoo.load(run)), outputs(saved.ema))
+        assert not torch.equal(outputs(saved.ema), outputs(saved.g))
+        for pa, pb in zip(
+            saved.ema.state_dict().values(), fresh.ema.state_dict().values(), strict=True
+        ):
+            assert torch.equal(pa, pb)
+    saved.g.train()
+    fresh.g.train()
+    saved.step()
+    fresh.step()  # the same update on both: a resumed run continues bit for bit
+    _assert_same_training_state(saved, fresh)
+
+
+def test_keep_last_k_and_the_best(tmp_path):
+    parts = Parts()
+    run = tmp_path / "run"
+    fids = {1: 5.0, 2: 3.0, 3: 4.0, 4: 6.0, 5: 7.0}
+    for step, fid in fids.items():
+        parts.save(run, step, keep=2, metric=("fid", fid, False))
+    names = [p.name for p in checkpoint.list_checkpoints(run)]
+    assert names == ["step-0000002", "step-0000004", "step-0000005"]
+    root = run / "checkpoints"
+    assert (root / "latest").read_text().strip() == "step-0000005"
+    assert (root / "best").read_text().strip() == "step-0000002"
+    assert checkpoint.resolve_checkpoint(root / "best") == root / "step-0000002"
+    parts.save(run, 6, keep=2, metric=("fid", 1.0, False))
+    assert (root / "best").read_text().strip() == "step-0000006"
+    assert [p.name for p in checkpoint.list_checkpoints(run)] == ["step-0000005", "step-0000006"]
+    assert not [p for p in root.iterdir() if p.name.startswith(".")]
+
+
+def test_keep_zero_keeps_everything_and_same_step_is_replaced(tmp_path):
+    parts = Parts()
+    run = tmp_path / "run"
+    for step in (1, 2, 3, 3):
+        parts.save(run, step, keep=0)
+    assert [p.name for p in checkpoint.list_checkpoints(run)] == [
+        "step-0000001",
+        "step-0000002",
+        "step-0000003",
+    ]
+
+
+def test_atomic_write_helpers(tmp_path):
+    target = tmp_path / "sub" / "config.json"
+    checkpoint.atomic_write_json(target, {"a": [1, 2.5]})
+    checkpoint.atomic_write_text(target, '{"a": 3}\n')
+    assert json.loads(target.read_text()) == {"a": 3}
+    assert [p.name for p in target.parent.iterdir()] == ["config.json"]
+    assert (target.stat().st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+CRASH_SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, {tests!r})
+    from pathlib import Path
+    from gan_zoo import checkpoint, plugins
+    from test_checkpoint import Parts
+
+    run, phase = Path(sys.argv[1]), sys.argv[2]
+    parts = Parts()
+    parts.save(run, 1)
+    parts.step()
+    if phase == "mid-file":  # die halfway through writing the discriminator weights
+        real_write = checkpoint._write_durable
+        def dying_write(path, data):
+            if path.name == "discriminator.safetensors":
+                with open(path, "wb") as f:
+                    f.write(data[: len(data) // 2])
+                    f.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+            real_write(path, data)
+        checkpoint._write_durable = dying_write
+    else:  # die after the rename, while `latest` is being replaced
+        def dying_pointer(path, text):
+            Path(path).with_name(".latest.partial").write_text(text[:3])
+            os.kill(os.getpid(), signal.SIGKILL)
+        checkpoint.atomic_write_text = dying_pointer
+    parts.save(run, 2)
+    print("not killed")
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phase", ["mid-file", "pointer"])
+def test_kill_9_mid_save_never_leaves_a_half_checkpoint_as_latest(tmp_path, phase):
+    run = tmp_path / "run"
+    script = tmp_path / "crash.py"
+    script.write_text(CRASH_SCRIPT.format(tests=str(Path(__file__).parent)))
+    env = {**os.environ, "GAN_ZOO_LOAD_PLUGINS": ""}
+    proc = subprocess.run(
+        [sys.executable, str(script), str(run), phase],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    root = run / "checkpoints"
+    assert (root / "latest").read_text().strip() == "step-0000001"
+    assert checkpoint.resolve_checkpoint(run) == root / "step-0000001"
+    leftovers = [p.name for p in root.iterdir() if p.name.startswith(".tmp-")]
+    assert bool(leftovers) == (phase == "mid-file")  # the half-written save stayed in its temp dir
+    fresh = Parts(seed=9)
+    state, _ = checkpoint.load_training_state(
+        run,
+        generator=fresh.g,
+        discriminator=fresh.d,
+        g_optimizer=fresh.g_opt,
+        d_optimizer=fresh.d_opt,
+    )
+    assert state["step"] == 1
+    gan_zoo.load(run).sample(2, seed=0)
+    Parts().save(run, 2)  # the next save succeeds and clears what the crash left
+    assert (root / "latest").read_text().strip() == "step-0000002"
+    assert not [p for p in root.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_wrapped_networks_are_saved_without_prefixes(tmp_path):
+    parts = Parts()
+    expected = outputs(parts.g)
+    parts.g, parts.d = torch.nn.DataParallel(parts.g), torch.nn.DataParallel(parts.d)
+    parts.save(tmp_path / "run", 1)
+    ckpt = tmp_path / "run" / "checkpoints" / "step-0000001"
+    names = checkpoint.read_header(ckpt / "generator.safetensors").keys()
+    assert "net.0.weight" in names and not any(n.startswith("module.") for n in names)
+    assert torch.equal(outputs(gan_zoo.load(ckpt)), expected)
+    fresh = Parts(seed=5)
+    wrapped = torch.nn.DataParallel(fresh.g)
+    checkpoint.load_training_state(
+        ckpt,
+        generator=wrapped,
+        discriminator=fresh.d,
+        g_optimizer=fresh.g_opt,
+        d_optimizer=fresh.d_opt,
+    )
+    assert torch.equal(outputs(fresh.g), expected)
+
+
+def test_a_full_disk_is_a_one_line_error_and_keeps_latest(tmp_path, monkeypatch):
+    import errno
+
+    run, parts = make_run(tmp_path)
+    real_write = checkpoint._write_durable
+
+    def full_disk(path, data):
+        if path.name == "training-state.safetensors":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real_write(path, data)
+
+    monkeypatch.setattr(checkpoint, "_write_durable", full_disk)
+    with pytest.raises(CheckpointError) as info:
+        parts.save(run, 3)
+    assert "No space left on device" in str(
+        info.value
+    ) and "step-0000002 is still the latest" in str(info.value)
+    root = run / "checkpoints"
+    assert sorted(p.name for p in root.iterdir()) == ["latest", "step-0000002"]

@@ -1,0 +1,55 @@
+"""`gan-zoo evaluate`: a trained run scored by the installed gan-zoo-fid plugin, card updated."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO
+
+import gan_zoo
+from gan_zoo import plugins
+from gan_zoo.card import split_front_matter
+from gan_zoo.cli import build_cli
+
+TINY = ["generator.width=8", "discriminator.width=8"]
+
+
+@pytest.fixture
+def tiny_run(idx_dir, tmp_path):
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", overrides=TINY, progress="quiet", data_dir=str(idx_dir),
+        batch_size=16, device="cpu", steps=4, out=str(tmp_path / "run"),
+    )  # fmt: skip
+    return run
+
+
+def test_missing_metric_plugin_is_one_line(tiny_run):
+    result = CliRunner().invoke(build_cli(), ["evaluate", str(tiny_run.dir), "--n", "4"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: metric 'fid' is not installed; install it with 'pip install gan-zoo-fid' "
+        "(see 'gan-zoo list metrics')\n"
+    )
+
+
+@pytest.mark.slow
+def test_evaluate_records_metrics_in_the_card(tiny_run, idx_dir, use_distribution, monkeypatch):
+    use_distribution(REPO / "plugins" / "gan-zoo-fid")
+    monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "gan-zoo-fid")
+    plugins.reset()
+    args = ["evaluate", str(tiny_run.dir), "--metric", "fid", "--metric", "kid", "--n", "8",
+            "--batch-size", "8", "--device", "cpu", "--data-dir", str(idx_dir), "--json"]  # fmt: skip
+    result = CliRunner().invoke(build_cli(), args)
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert scores["fid"]["value"] > 0
+    assert scores["fid"]["protocol"]["reference"] == "8 images of fashion-mnist/test"
+    ckpt = tiny_run.dir / "checkpoints" / "step-0000004"
+    assert json.loads((ckpt / "metrics.json").read_text())["fid"]["value"] == scores["fid"]["value"]
+    import yaml
+
+    front, body = split_front_matter((ckpt / "README.md").read_text())
+    meta = yaml.safe_load(front)
+    results = meta["model-index"][0]["results"][0]["metrics"]
+    assert {m["type"]: m["value"] for m in results}["fid"] == pytest.approx(scores["fid"]["value"])
+    assert "TF-Inception" in body

@@ -1,0 +1,207 @@
+"""``gan-zoo generate / interpolate / info`` and the sampling API on real checkpoints."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+from test_checkpoint import FASHION_MNIST_CLASSES, make_conditional_run, make_run, outputs
+
+import gan_zoo
+from gan_zoo.cli import build_cli
+from gan_zoo.sampling import make_grid, slerp, to_uint8, truncated_normal
+
+
+def cli(*args):
+    result = CliRunner().invoke(build_cli(), [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def run(tmp_path):
+    return make_run(tmp_path)[0]
+
+
+def test_generate_grid_has_the_right_size(run, tmp_path):
+    out = tmp_path / "grid.png"
+    assert "Wrote a grid of 10 images" in cli("generate", run, "--n", "10", "--out", out)
+    image = Image.open(out)
+    assert image.mode == "L" and image.size == (4 * 30 + 2, 3 * 30 + 2)  # 4 per row, 2 px padding
+    cli("generate", run, "--n", "10", "--nrow", "5", "--out", out)
+    assert Image.open(out).size == (5 * 30 + 2, 2 * 30 + 2)
+
+
+def test_generate_default_is_64_images_in_grid_png(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cli("generate", run)
+    assert Image.open(tmp_path / "grid.png").size == (8 * 30 + 2, 8 * 30 + 2)
+
+
+def test_generate_out_dir_writes_one_png_per_image(run, tmp_path):
+    folder = tmp_path / "fakes"
+    assert "Wrote 7 PNG files" in cli(
+        "generate", run, "--n", "7", "--out-dir", folder, "--batch-size", "3"
+    )
+    files = sorted(folder.iterdir())
+    assert [f.name for f in files] == [f"{i:06d}.png" for i in range(7)]
+    assert all(Image.open(f).size == (28, 28) and Image.open(f).mode == "L" for f in files)
+
+
+def test_generate_npz(run, tmp_path):
+    out = tmp_path / "fakes.npz"
+    cli("generate", run, "--n", "12", "--out", out)  # the format follows the suffix
+    with np.load(out, allow_pickle=False) as data:
+        assert data["images"].shape == (12, 28, 28, 1) and data["images"].dtype == np.uint8
+        assert data["labels"].tolist() == [-1] * 12
+        images = data["images"]
+    expected = to_uint8(gan_zoo.load(run).sample(12, seed=0)).permute(0, 2, 3, 1).numpy()
+    assert np.array_equal(images, expected)  # --seed 0 is the default
+    folder = tmp_path / "npz"
+    cli("generate", run, "--n", "3", "--out-dir", folder, "--format", "npz")
+    assert sorted(f.name for f in folder.iterdir()) == ["000000.npz", "000001.npz", "000002.npz"]
+    expected = to_uint8(gan_zoo.load(run).sample(3, seed=0)).permute(0, 2, 3, 1).numpy()
+    with np.load(folder / "000001.npz", allow_pickle=False) as data:
+        assert data["images"].shape == (1, 28, 28, 1) and np.array_equal(
+            data["images"][0], expected[1]
+        )
+
+
+def test_generate_seed_and_truncation(run, tmp_path):
+    a, b, c = (tmp_path / f"{n}.png" for n in "abc")
+    cli("generate", run, "--n", "8", "--seed", "1", "--out", a)
+    cli("generate", run, "--n", "8", "--seed", "1", "--out", b)
+    cli("generate", run, "--n", "8", "--seed", "2", "--truncation", "0.5", "--out", c)
+    assert a.read_bytes() == b.read_bytes() and a.read_bytes() != c.read_bytes()
+
+
+def test_generate_conditional_by_name_and_number(tmp_path):
+    run, _ = make_conditional_run(tmp_path)
+    out = tmp_path / "sneakers.npz"
+    cli("generate", run, "--class", "sneaker", "--n", "4", "--out", out)
+    cli("generate", run, "--class", "7", "--n", "4", "--out", tmp_path / "seven.npz")
+    with np.load(out) as by_name, np.load(tmp_path / "seven.npz") as by_number:
+        assert by_name["labels"].tolist() == [7, 7, 7, 7]
+        assert np.array_equal(by_name["images"], by_number["images"])
+    g = gan_zoo.load(run)
+    assert g.num_classes == 10 and g.class_names == FASHION_MNIST_CLASSES
+    assert g.labels_for(12).tolist() == [i % 10 for i in range(12)]  # no labels: cycle the classes
+    assert g.labels_for(2, ["Ankle boot", "t-shirt/top"]).tolist() == [9, 0]
+    assert torch.equal(g.sample(3, labels="bag", seed=4), g.sample(3, labels=8, seed=4))
+
+
+def test_interpolate_gif_has_steps_frames(run, tmp_path):
+    out = tmp_path / "walk.gif"
+    assert "Wrote a 6-frame animation" in cli("interpolate", run, "--steps", "6", "--out", out)
+    gif = Image.open(out)
+    assert gif.n_frames == 6 and gif.size == (28, 28)
+    cli("interpolate", run, "--steps", "4", "--walks", "3", "--scale", "2", "--out", out)
+    gif = Image.open(out)
+    assert gif.n_frames == 4 and gif.size == (2 * (3 * 30 + 2), 2 * 30 + 2 * 2)
+
+
+def test_interpolate_png_strip(run, tmp_path):
+    out = tmp_path / "strip.png"
+    cli("interpolate", run, "--steps", "5", "--walks", "2", "--out", out)
+    assert Image.open(out).size == (5 * 30 + 2, 2 * 30 + 2)
+
+
+def test_interpolation_ends_at_the_two_latents(run):
+    g = gan_zoo.load(run)
+    frames = g.interpolate(5, walks=2, seed=7)  # (steps, walks, C, H, W)
+    assert frames.shape == (5, 2, 1, 28, 28)
+    ends = g.latents(4, seed=7)
+    with torch.no_grad():
+        assert torch.allclose(frames[0], g(ends[:2]).clamp(-1, 1), atol=1e-6)
+        assert torch.allclose(frames[-1], g(ends[2:]).clamp(-1, 1), atol=1e-6)
+
+
+def test_slerp():
+    a, b = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 2.0]])
+    assert torch.allclose(slerp(a, b, 0.0), a) and torch.allclose(slerp(a, b, 1.0), b)
+    mid = slerp(a, b / 2, 0.5)[0]  # on the unit circle, halfway
+    assert torch.allclose(mid, torch.tensor([1.0, 1.0]) / math.sqrt(2))
+    assert torch.allclose(slerp(a, 3 * a, 0.5), 2 * a)  # parallel: falls back to lerp
+    z = torch.randn(1000, 64, generator=torch.Generator().manual_seed(0))
+    w = torch.randn(1000, 64, generator=torch.Generator().manual_seed(1))
+    lerp_norm, slerp_norm = ((z + w) / 2).norm(dim=1).mean(), slerp(z, w, 0.5).norm(dim=1).mean()
+    assert slerp_norm > 0.95 * z.norm(dim=1).mean() > lerp_norm  # slerp keeps latents typical
+
+
+def test_truncated_normal():
+    z = truncated_normal((2000, 16), 0.7, torch.Generator().manual_seed(0))
+    assert z.abs().max() <= 0.7 and z.std() > 0.3
+    assert torch.equal(z, truncated_normal((2000, 16), 0.7, torch.Generator().manual_seed(0)))
+
+
+def test_sample_api(run):
+    g = gan_zoo.load(run, device="cpu")
+    x = g.sample(5, seed=0, batch_size=2)
+    assert x.shape == (5, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
+    assert torch.allclose(x, g.sample(5, seed=0), atol=1e-5)  # the same latents in any batch size
+    assert not torch.equal(x, g.sample(5, seed=1))
+    pil = g.to_pil(x, scale=2)
+    assert len(pil) == 5 and pil[0].size == (56, 56) and pil[0].mode == "L"
+    assert torch.equal(outputs(g), outputs(g.net))
+
+
+def test_make_grid_places_images():
+    images = torch.arange(3, dtype=torch.uint8).view(3, 1, 1, 1).expand(3, 1, 2, 2).contiguous() + 1
+    grid = make_grid(images, nrow=2, padding=1)  # (1, 7, 7)
+    assert grid.shape == (1, 7, 7)
+    assert grid[0, 1, 1] == 1 and grid[0, 1, 4] == 2 and grid[0, 4, 1] == 3 and grid[0, 4, 4] == 0
+
+
+def test_info_panel_and_json(run):
+    text = cli("info", run)
+    for fragment in (
+        "dcgan",
+        "fashion-mnist",
+        "step",
+        "generator.safetensors",
+        "step-0000002 (latest)",
+        "CPU (test)",
+    ):
+        assert fragment in text, fragment
+    info = json.loads(cli("info", run, "--json"))
+    ckpt = Path(info["checkpoint"])
+    assert info["step"] == 2 and info["model"] == "dcgan" and info["dataset"] == "fashion-mnist"
+    assert info["files"] == {p.name: p.stat().st_size for p in ckpt.iterdir()}
+    lone = json.loads(cli("info", ckpt / "generator.safetensors", "--json"))
+    assert (
+        lone["generator"] == "dcgan"
+        and lone["step"] == 2
+        and list(lone["files"]) == ["generator.safetensors"]
+    )
+
+
+def test_commands_do_not_import_torch_at_start_up():
+    code = (
+        "import sys, gan_zoo, gan_zoo.cli.generate, gan_zoo.card, gan_zoo.checkpoint; "
+        "from gan_zoo.cli import build_cli; build_cli(); "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_docs_cover_every_command_and_option():
+    from gan_zoo.cli.generate import COMMANDS
+
+    text = (Path(__file__).parent.parent / "docs" / "checkpoints.md").read_text()
+    for command in COMMANDS:
+        assert f"gan-zoo {command.name}" in text, command.name
+        for param in command.params:
+            flags = [o for o in param.opts if o.startswith("--")]
+            found = [f for f in flags if re.search(re.escape(f) + r"(?![\w-])", text)]
+            assert found or not flags, (
+                f"gan-zoo {command.name} {flags[0]} is not in docs/checkpoints.md"
+            )

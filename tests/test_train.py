@@ -1,0 +1,498 @@
+"""End-to-end tests of the trainer on tiny networks and the small ``idx_dir`` dataset.
+
+Each run is a few steps of a width-8 DCGAN on 256 random 28x28 images (16 steps per epoch at
+batch 16), so the whole file takes well under a minute on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+import torch
+from click.testing import CliRunner
+from safetensors.torch import load_file
+
+import gan_zoo
+from gan_zoo.cli import build_cli
+from gan_zoo.errors import GanZooError
+from gan_zoo.hookspecs import hookimpl
+from gan_zoo.losses.bce import BCELoss
+from gan_zoo.training import loop, resolve
+from gan_zoo.training.reporter import Sink
+
+TINY = ["generator.width=8", "discriminator.width=8"]
+
+
+def tiny(idx_dir, tmp_path, name="run", **options):
+    """Keyword arguments of gan_zoo.train for a tiny, quiet CPU run."""
+    base = dict(
+        data_dir=str(idx_dir), batch_size=16, device="cpu", log_every=2, out=str(tmp_path / name)
+    )
+    base.update(options)
+    return base
+
+
+def weights(path):
+    return load_file(str(path))
+
+
+def test_train_writes_the_run_directory(idx_dir, tmp_path):
+    run = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=20),
+    )
+    assert run.step == 20 and run.epoch == 2 and not run.interrupted
+    assert run.images_seen == 20 * 16
+    assert run.dir == tmp_path / "run"
+    record = json.loads((run.dir / "config.json").read_text())
+    assert record["steps"] == 20 and record["precision"] == "fp32" and record["device"] == "cpu"
+    assert record["image_size"] == 28 and record["channels"] == 1 and record["gan_zoo_version"]
+    assert record["plugins"]["generator"].startswith("gan-zoo ")
+    lines = [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in lines] == list(range(2, 21, 2))
+    for key in (
+        "loss/d",
+        "loss/g",
+        "d/real",
+        "d/fake",
+        "d/real_acc",
+        "d/fake_acc",
+        "lr",
+        "img/s",
+        "epoch",
+    ):
+        assert key in lines[-1]
+    assert all(0 <= r["d/real"] <= 1 for r in lines)  # probabilities for the bce loss
+    # Samples every epoch (16 steps) and at the end; checkpoint at the epoch end and the end.
+    assert sorted(p.name for p in (run.dir / "samples").iterdir()) == [
+        "step-0000016.png",
+        "step-0000020.png",
+    ]
+    assert (run.dir / "checkpoints" / "latest").read_text().strip() == "step-0000020"
+    assert run.checkpoint == run.dir / "checkpoints" / "step-0000020"
+    state = json.loads((run.checkpoint / "training-state.json").read_text())["state"]
+    assert state["step"] == 20 and state["step_in_epoch"] == 4 and state["last_losses"]
+    assert (run.dir / "losses.png").stat().st_size > 0 and (
+        run.dir / "accuracy.png"
+    ).stat().st_size > 0
+    assert torch.equal(
+        run.generator.net[0].weight.cpu(),
+        weights(run.checkpoint / "generator.safetensors")["net.0.weight"],
+    )
+
+
+def test_tensorboard_sink_writes_events(idx_dir, tmp_path):
+    pytest.importorskip("tensorboard")
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", tensorboard=True, overrides=TINY, progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=2),
+    )  # fmt: skip
+    assert list((run.dir / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_same_seed_same_weights_bit_for_bit(idx_dir, tmp_path):
+    a = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, "a", steps=5),
+    )
+    b = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, "b", steps=5),
+    )
+    c = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, "c", steps=5, seed=1),
+    )
+    wa, wb, wc = (weights(r.checkpoint / "generator.safetensors") for r in (a, b, c))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+class SignalAt(Sink):
+    """Send this process a signal when the loop reaches a step (as Ctrl-C would)."""
+
+    def __init__(self, step, signum=signal.SIGINT):
+        self.at, self.signum = step, signum
+
+    def step(self, step):
+        if step == self.at:
+            os.kill(os.getpid(), self.signum)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_and_resumed_run_is_bit_identical(idx_dir, tmp_path, signum):
+    """Stop mid-epoch 1 with EMA, DiffAugment, n_critic 2 and linear decay; resume; compare."""
+    options = dict(
+        steps=12,
+        n_critic=2,
+        ema=0.9,
+        ema_warmup=64,
+        augment="translation,cutout,color",
+        lr_decay="linear",
+    )
+    full = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, "full", **options),
+    )
+
+    config = resolve.build_config(
+        "dcgan", "fashion-mnist", tiny(idx_dir, tmp_path, "cut", **options), TINY
+    )
+    cut = loop.train(
+        config, run_dir=tmp_path / "cut", progress="quiet", sinks=[SignalAt(5, signum)]
+    )
+    assert cut.interrupted and cut.step == 5
+    assert (tmp_path / "cut" / "checkpoints" / "latest").read_text().strip() == "step-0000005"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+
+    resumed = gan_zoo.train(resume=str(tmp_path / "cut"), progress="quiet")
+    assert resumed.step == 12 and not resumed.interrupted and resumed.dir == tmp_path / "cut"
+    for name in (
+        "generator.safetensors",
+        "discriminator.safetensors",
+        "training-state.safetensors",
+    ):
+        w_full, w_res = weights(full.checkpoint / name), weights(resumed.checkpoint / name)
+        assert w_full.keys() == w_res.keys()
+        for key in w_full:
+            assert torch.equal(w_full[key], w_res[key]), f"{name}:{key}"
+    steps = [
+        json.loads(x)["step"] for x in (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert steps == [2, 4, 6, 8, 10, 12]  # the log continues, without duplicates
+
+
+def test_resume_extends_a_finished_run_and_refuses_trajectory_changes(idx_dir, tmp_path):
+    gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=3),
+    )
+    run = gan_zoo.train(resume=str(tmp_path / "run"), steps=5, progress="quiet")
+    assert run.step == 5
+    with pytest.raises(GanZooError, match="has already trained its 5 steps; pass a larger --steps"):
+        gan_zoo.train(resume=str(tmp_path / "run"), progress="quiet")
+    with pytest.raises(GanZooError, match="cannot change batch_size when resuming"):
+        gan_zoo.train(resume=str(tmp_path / "run"), batch_size=32, progress="quiet")
+    with pytest.raises(GanZooError, match="trains model 'dcgan', not 'other'"):
+        gan_zoo.train("other", resume=str(tmp_path / "run"), progress="quiet")
+
+
+class CountingBCE(BCELoss):
+    calls = {"d": 0, "g": 0}
+
+    def d_loss(self, real_logits, fake_logits):
+        CountingBCE.calls["d"] += 1
+        return super().d_loss(real_logits, fake_logits)
+
+    def g_loss(self, fake_logits):
+        CountingBCE.calls["g"] += 1
+        return super().g_loss(fake_logits)
+
+
+class CountingPlugin:
+    @hookimpl
+    def register_losses(self, register):
+        register("counting-bce", CountingBCE, description="BCE that counts its calls.")
+
+
+def test_n_critic_counts_d_updates_per_g_update(idx_dir, tmp_path, register_plugin):
+    register_plugin(CountingPlugin(), "counting")
+    CountingBCE.calls.update(d=0, g=0)
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", loss="counting-bce", n_critic=3, overrides=TINY, progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=4),
+    )  # fmt: skip
+    assert CountingBCE.calls == {"d": 12, "g": 4}
+    assert run.images_seen == 4 * 3 * 16
+    # One epoch of 16 batches holds 5 steps of 3 D batches each.
+    assert (
+        json.loads((run.checkpoint / "training-state.json").read_text())["state"]["steps_per_epoch"]
+        == 5
+    )
+
+
+def test_channels_last_trains_and_saves_plain_weights(idx_dir, tmp_path):
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", channels_last=True, overrides=TINY, progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=2),
+    )  # fmt: skip
+    assert run.generator.net[0].weight.is_contiguous(memory_format=torch.channels_last)
+    g = weights(run.checkpoint / "generator.safetensors")
+    assert all(torch.isfinite(t).all() for t in g.values() if t.is_floating_point())
+
+
+def test_after_d_step_hook_runs_after_each_d_update(idx_dir, tmp_path):
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", loss="wgan", overrides=[*TINY, "loss.clip=0.005"], progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=2),
+    )  # fmt: skip
+    assert all(p.abs().max() <= 0.005 for p in run.discriminator.parameters())
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_on_cpu(idx_dir, tmp_path, precision):
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", precision=precision, overrides=TINY, progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=2),
+    )  # fmt: skip
+    assert run.config.precision == precision
+    assert all(torch.isfinite(torch.tensor(v)) for v in run.last_losses.values())
+    doc = json.loads((run.checkpoint / "training-state.json").read_text())
+    assert (doc["scaler"] is not None) == (precision == "fp16")
+    g = weights(run.checkpoint / "generator.safetensors")
+    assert all(t.dtype == torch.float32 for t in g.values() if t.is_floating_point())
+
+
+class NaNLoss(BCELoss):
+    """Fine for 4 generator steps, NaN from the 5th on."""
+
+    calls = 0
+
+    def g_loss(self, fake_logits):
+        NaNLoss.calls += 1
+        return super().g_loss(fake_logits) * (float("nan") if NaNLoss.calls > 4 else 1.0)
+
+
+class ConstantGenerator(torch.nn.Module):
+    """Ignores z: every sample is the same image (a collapsed generator)."""
+
+    def __init__(self, z_dim=100, image_size=28, channels=1):
+        super().__init__()
+        self.z_dim, self.image_size, self.channels, self.num_classes = (
+            z_dim,
+            image_size,
+            channels,
+            0,
+        )
+        self.image = torch.nn.Parameter(torch.zeros(1, channels, image_size, image_size))
+
+    def forward(self, z, labels=None):
+        return torch.tanh(self.image).expand(z.shape[0], -1, -1, -1) + 0 * z.sum()
+
+
+class BrokenPlugin:
+    @hookimpl
+    def register_losses(self, register):
+        register("nan-loss", NaNLoss, description="Becomes NaN.")
+
+    @hookimpl
+    def register_generators(self, register):
+        register("constant", ConstantGenerator, description="Collapsed.", image_sizes=(28,))
+
+
+def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
+    idx_dir, tmp_path, register_plugin
+):
+    register_plugin(BrokenPlugin(), "broken")
+    NaNLoss.calls = 0
+    runner = CliRunner()
+    args = ["train", "dcgan", "fashion-mnist", "--loss", "nan-loss", "--steps", "40", "--checkpoint-every", "2",
+            "--log-every", "4", "--quiet", *sum((["--set", s] for s in TINY), [])]  # fmt: skip
+    args += ["--data-dir", str(idx_dir), "--batch-size", "16", "--out", str(tmp_path / "run")]
+    result = runner.invoke(build_cli(), args)
+    assert result.exit_code == 2
+    assert (
+        "Error: loss/d and loss/g became NaN or Inf by step 6; training stopped and the last good checkpoint is"
+        in result.output
+    )
+    assert len(result.output.strip().splitlines()) == 1
+    assert (tmp_path / "run" / "checkpoints" / "latest").read_text().strip() == "step-0000004"
+
+
+def test_collapsed_generator_gets_a_health_warning(idx_dir, tmp_path, register_plugin):
+    register_plugin(BrokenPlugin(), "broken")
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", generator="constant", overrides=["discriminator.width=8"],
+        progress="quiet", **tiny(idx_dir, tmp_path, steps=16),
+    )  # fmt: skip
+    assert [w for w in run.warnings if "at step 16 the samples are nearly identical" in w]
+
+
+class VarianceDiscriminator(torch.nn.Module):
+    """Tells noisy real images from flat fakes perfectly: logit = scale * (variance - 0.1)."""
+
+    def __init__(self, image_size=28, channels=1):
+        super().__init__()
+        self.image_size, self.channels, self.num_classes = image_size, channels, 0
+        self.scale = torch.nn.Parameter(torch.tensor(100.0))
+
+    def forward(self, x, labels=None):
+        return self.scale * (x.flatten(1).var(dim=1) - 0.1)
+
+
+class PerfectDPlugin:
+    @hookimpl
+    def register_discriminators(self, register):
+        register("variance", VarianceDiscriminator, description="Perfect on noise.")
+
+
+def test_perfect_discriminator_gets_a_health_warning(idx_dir, tmp_path, register_plugin):
+    register_plugin(BrokenPlugin(), "broken")
+    register_plugin(PerfectDPlugin(), "perfect")
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", generator="constant", discriminator="variance", progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=4, log_every=1),
+    )  # fmt: skip
+    stuck = [w for w in run.warnings if "D has told real from fake perfectly" in w]
+    assert len(stuck) == 1  # warned once
+    records = [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["d/real_acc"] == 1.0 and r["d/fake_acc"] == 1.0 for r in records)
+
+
+class CondGenerator(torch.nn.Module):
+    def __init__(self, z_dim=100, image_size=28, channels=1, num_classes=0):
+        super().__init__()
+        self.z_dim, self.image_size, self.channels, self.num_classes = (
+            z_dim,
+            image_size,
+            channels,
+            num_classes,
+        )
+        self.embed = torch.nn.Embedding(num_classes, z_dim)
+        self.fc = torch.nn.Linear(z_dim, channels * image_size * image_size)
+
+    def forward(self, z, labels=None):
+        h = self.fc(z * self.embed(labels))
+        return torch.tanh(h).view(-1, self.channels, self.image_size, self.image_size)
+
+
+class CondDiscriminator(torch.nn.Module):
+    def __init__(self, image_size=28, channels=1, num_classes=0):
+        super().__init__()
+        self.image_size, self.channels, self.num_classes = image_size, channels, num_classes
+        self.fc = torch.nn.Linear(channels * image_size * image_size, num_classes)
+
+    def forward(self, x, labels=None):
+        return self.fc(x.flatten(1)).gather(1, labels[:, None]).squeeze(1)
+
+
+class CondPlugin:
+    @hookimpl
+    def register_generators(self, register):
+        register("cond-mlp", CondGenerator, description="Conditional.", conditional=True)
+
+    @hookimpl
+    def register_discriminators(self, register):
+        register("cond-mlp", CondDiscriminator, description="Conditional.", conditional=True)
+
+
+def test_conditional_models_get_num_classes_and_labelled_samples(
+    idx_dir, tmp_path, register_plugin
+):
+    register_plugin(CondPlugin(), "cond")
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", generator="cond-mlp", discriminator="cond-mlp", progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=3),
+    )  # fmt: skip
+    assert run.config.conditional and run.config.num_classes == 10
+    assert run.generator.num_classes == 10
+    from PIL import Image
+
+    grid = Image.open(run.dir / "samples" / "step-0000003.png")
+    assert grid.height == 10 * 30 + 2  # one row of 28 px (+2 padding) per class
+    assert grid.width > 8 * 30 + 2  # plus the margin with the class names
+
+
+def test_unsupported_image_size_is_one_line(idx_dir, tmp_path, register_plugin):
+    class Only64:
+        @hookimpl
+        def register_generators(self, register):
+            register("only64", ConstantGenerator, description="64 px.", image_sizes=(64,))
+
+    register_plugin(Only64(), "only64")
+    with pytest.raises(
+        GanZooError,
+        match=r"generator 'only64' supports 64 px but dataset 'fashion-mnist' gives 28 px",
+    ):
+        gan_zoo.train(
+            "dcgan",
+            "fashion-mnist",
+            generator="only64",
+            progress="quiet",
+            **tiny(idx_dir, tmp_path, steps=1),
+        )
+
+
+def test_out_dir_with_a_run_refuses_to_overwrite(idx_dir, tmp_path):
+    gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=1),
+    )
+    with pytest.raises(GanZooError, match="already holds a run; continue it with --resume"):
+        gan_zoo.train(
+            "dcgan",
+            "fashion-mnist",
+            overrides=TINY,
+            progress="quiet",
+            **tiny(idx_dir, tmp_path, steps=1),
+        )
+
+
+def test_cli_plain_log_mode_when_not_a_terminal(idx_dir, tmp_path):
+    args = ["train", "dcgan", "fashion-mnist", "--steps", "4", "--log-every", "2", "--data-dir", str(idx_dir),
+            "--batch-size", "16", "--out", str(tmp_path / "run"), *sum((["--set", s] for s in TINY), [])]  # fmt: skip
+    result = CliRunner().invoke(build_cli(), args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(
+        "Training dcgan on fashion-mnist (256 images, 28 px): 4 steps of batch 16"
+    )
+    assert lines[1].startswith("epoch 1/1  step 2/4  loss/d ")
+    assert " img/s  lr 2.00e-04  eta " in lines[2]
+    assert lines[-1].startswith("Done: 4 steps, checkpoint ")
+    quiet = CliRunner().invoke(
+        build_cli(), [*args[:-6], "--out", str(tmp_path / "q"), "--quiet", *args[-4:]]
+    )
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "dcgn", "fashion-mnist"], "Error: unknown model 'dcgn'; did you mean 'dcgan'"),
+        (
+            ["train", "dcgan", "fashion-mnst"],
+            "Error: unknown dataset 'fashion-mnst'; did you mean 'fashion-mnist'",
+        ),
+        (["train", "dcgan"], "Error: name a MODEL and a DATASET"),
+        (
+            ["train", "dcgan", "fashion-mnist", "--set", "generator.widht=8", "--steps", "1"],
+            "has no option 'widht'",
+        ),
+        (
+            ["train", "dcgan", "fashion-mnist", "--augment", "flip"],
+            "Error: unknown augment policy 'flip'",
+        ),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(idx_dir, tmp_path, args, message):
+    result = CliRunner().invoke(
+        build_cli(), [*args, "--data-dir", str(idx_dir), "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -1,0 +1,187 @@
+"""Unit tests of the trainer's parts: EMA, DiffAugment, learning-rate schedule, config resolution,
+precision choice and the reporter sinks. No training here (see test_train.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from gan_zoo.config import TrainConfig
+from gan_zoo.errors import ConfigError, GanZooError
+from gan_zoo.training import augment, resolve
+from gan_zoo.training.ema import EMA
+from gan_zoo.training.precision import Precision, resolve_device, resolve_precision
+from gan_zoo.training.reporter import JSONLines, PlainLines, Progress, Reporter, truncate_jsonl
+from gan_zoo.training.setup import lr_at
+
+
+def test_ema_update_is_the_exponential_average():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ema = EMA(net, decay=0.9)
+    start = [p.detach().clone() for p in ema.module.parameters()]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+        net[1].running_mean.fill_(3.0)
+    ema.update(net, images_seen=100)
+    for e, s, p in zip(ema.module.parameters(), start, net.parameters(), strict=True):
+        torch.testing.assert_close(e, 0.9 * s + 0.1 * p)
+        assert not e.requires_grad
+    assert torch.equal(ema.module[1].running_mean, net[1].running_mean)  # buffers are copied
+    assert not ema.module.training
+
+
+def test_ema_warmup_ramps_the_decay_from_copy_to_target():
+    ema = EMA(nn.Linear(2, 2), decay=0.999, warmup=1000)
+    assert ema.beta(0) == 0.0
+    assert ema.beta(500) == pytest.approx(0.4995)
+    assert ema.beta(5000) == 0.999
+    net = nn.Linear(2, 2)
+    ema.update(net, images_seen=0)  # beta 0: a plain copy
+    assert torch.equal(ema.module.weight, net.weight)
+
+
+@pytest.mark.parametrize("policy", ["color", "translation", "cutout", "translation,cutout,color"])
+def test_diffaugment_keeps_shape_is_seeded_and_differentiable(policy):
+    x = (torch.rand(4, 3, 16, 16) * 2 - 1).requires_grad_()
+    a = augment.DiffAugment(policy, torch.Generator().manual_seed(1))(x)
+    b = augment.DiffAugment(policy, torch.Generator().manual_seed(1))(x)
+    assert a.shape == x.shape and torch.equal(a, b)
+    a.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_diffaugment_translation_moves_pixels_and_cutout_zeroes_a_square():
+    x = torch.ones(8, 1, 16, 16)
+    cut = augment.cutout(x, torch.Generator().manual_seed(0))
+    zeros = (cut == 0).flatten(1).sum(1)
+    assert (zeros > 0).all() and (zeros <= 64).all()  # at most an 8x8 square
+    img = torch.zeros(64, 1, 16, 16)
+    img[:, :, 8, 8] = 1.0
+    moved = augment.translation(img, torch.Generator().manual_seed(0))
+    assert (moved.flatten(1).argmax(1) != img.flatten(1).argmax(1)).any()
+
+
+def test_unknown_augment_policy_suggests():
+    with pytest.raises(ConfigError, match="did you mean 'cutout'"):
+        augment.parse_policy("translation,cutuot")
+    assert not augment.DiffAugment("")
+
+
+def test_lr_schedules():
+    c = TrainConfig(lr_decay="linear")
+    assert lr_at(1.0, 0, 100, c) == 1.0 and lr_at(1.0, 50, 100, c) == 0.5
+    c = TrainConfig(lr_decay="step", lr_decay_every=10, lr_decay_gamma=0.5)
+    assert lr_at(1.0, 9, 100, c) == 1.0 and lr_at(1.0, 25, 100, c) == 0.25
+    assert lr_at(1.0, 99, 100, TrainConfig()) == 1.0
+
+
+def test_build_config_applies_options_shorthands_and_sets():
+    c = resolve.build_config(
+        "dcgan", "fashion-mnist",
+        {"steps": 10, "lr_d": 4e-4, "ema": 0.99, "batch_size": None, "betas": (0.0, 0.9)},
+        ["generator.width=32", "d_optim.weight_decay=0.01"],
+    )  # fmt: skip
+    assert c.steps == 10 and c.batch_size == 128
+    assert c.d_optim.lr == 4e-4 and c.g_optim.lr == 2e-4 and c.g_optim.betas == (0.0, 0.9)
+    assert c.generator.options == {"width": 32} and c.d_optim.weight_decay == 0.01
+    assert c.ema == 0.99
+
+
+@pytest.mark.parametrize(
+    ("options", "sets", "match"),
+    [
+        ({"batch_size": 0}, [], "batch size must be at least 1"),
+        ({"ema": 1.5}, [], "ema decay"),
+        ({"lr_decay": "step"}, [], "lr_decay_every"),
+        ({}, ["genrator.width=3"], "did you mean 'generator'"),
+        ({}, ["width"], "--set takes key=value"),
+        ({"loss": "bcee"}, [], "unknown loss 'bcee'; did you mean 'bce'"),
+    ],
+)
+def test_build_config_rejects_bad_input_in_one_line(options, sets, match):
+    with pytest.raises(GanZooError, match=match) as info:
+        resolve.build_config("dcgan", "fashion-mnist", options, sets)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_model_and_dataset_suggest():
+    with pytest.raises(GanZooError, match="did you mean 'dcgan'"):
+        resolve.build_config("dcgn", "fashion-mnist")
+    with pytest.raises(GanZooError, match="did you mean 'fashion-mnist'"):
+        resolve.build_config("dcgan", "fashion-mnst")
+
+
+def test_precision_resolution_on_cpu():
+    cpu = resolve_device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    assert resolve_precision("auto", cpu) == "fp32"
+    assert resolve_precision("bf16", cpu) == "bf16"
+    assert Precision("fp16", cpu).scaler.is_enabled()
+    assert not Precision("bf16", cpu).scaler.is_enabled()
+    with Precision("bf16", cpu).autocast():
+        y = nn.Linear(4, 4)(torch.randn(2, 4))
+    assert y.dtype == torch.bfloat16
+    with pytest.raises(ConfigError, match="unknown device 'gpu'"):
+        resolve_device("gpu")
+    with pytest.raises(ConfigError, match="unknown precision"):
+        resolve_precision("fp8", cpu)
+
+
+def test_reporter_plain_lines_and_jsonl(tmp_path):
+    stream = io.StringIO()
+    reporter = Reporter([PlainLines(stream), JSONLines(tmp_path / "metrics.jsonl")])
+    reporter.start(Progress(total_steps=20, steps_per_epoch=10), "Training x")
+    reporter.step(5)
+    reporter.report(10, 1, {"loss/d": 1.25, "loss/g": 0.5, "lr": 2e-4, "img/s": 1000.0})
+    reporter.warn("health: something")
+    reporter.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "Training x"
+    assert lines[1].startswith("epoch 1/2  step 10/20  loss/d 1.250  loss/g 0.500  1,000 img/s")
+    assert lines[2] == "Warning: health: something"
+    record = json.loads((tmp_path / "metrics.jsonl").read_text())
+    assert record["step"] == 10 and record["loss/d"] == 1.25 and "time" in record
+    assert reporter.warnings == ["health: something"]
+
+
+def test_truncate_jsonl_drops_steps_after_a_checkpoint(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps({"step": s}) + "\n" for s in (5, 10, 15)) + '{"step": 2')
+    truncate_jsonl(path, 10)
+    assert [json.loads(x)["step"] for x in path.read_text().splitlines()] == [5, 10]
+
+
+def test_rich_progress_shows_epoch_step_losses_and_rate():
+    from rich.console import Console
+
+    from gan_zoo.training.reporter import RichProgress
+
+    out = io.StringIO()
+    sink = RichProgress(Console(file=out, force_terminal=True, width=120))
+    reporter = Reporter([sink])
+    reporter.start(Progress(total_steps=20, steps_per_epoch=10), "Training x")
+    reporter.step(12)
+    reporter.report(
+        12,
+        2,
+        {"loss/d": 1.25, "loss/g": 0.5, "d/real_acc": 0.75, "d/fake_acc": 0.5, "img/s": 1234.0},
+    )
+    reporter.warn("health: something")
+    reporter.close()
+    text = out.getvalue()
+    for expected in (
+        "Training x",
+        "epoch 2/2",
+        "12/20",
+        "loss d 1.250 g 0.500",
+        "acc 0.75/0.50",
+        "1,234 img/s",
+        "Warning: health: something",
+    ):
+        assert expected in text
