@@ -63,6 +63,8 @@ class Preset:
     augment: str = ""
     #: Image size the recipe is written for (None: the dataset's native size).
     image_size: int | None = None
+    #: Image channels the recipe is written for, 1 or 3 (None: the dataset's own).
+    channels: int | None = None
 
 
 @dataclass
@@ -73,7 +75,6 @@ class TrainConfig(Preset):
     dataset: str = "fashion-mnist"
     #: None = the preset's ``epochs``; ``steps`` (generator updates) wins when set.
     steps: int | None = None
-    channels: int | None = None
     num_classes: int = 0
     conditional: bool = False
     device: str = "auto"

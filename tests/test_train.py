@@ -496,3 +496,22 @@ def test_cli_bad_input_exits_2_with_one_line(idx_dir, tmp_path, args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_recipe_channels_reach_the_dataset(tmp_path):
+    """A grayscale recipe on a folder of RGB photos trains on 1 channel; fixed data refuses."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for i in range(20):
+        Image.fromarray((rng.random((40, 36, 3)) * 255).astype("uint8")).save(tmp_path / f"{i}.png")
+    common = dict(data_dir=str(tmp_path), batch_size=8, device="cpu", steps=2, image_size=28)
+    run = gan_zoo.train("dcgan", "image-folder", overrides=TINY, progress="quiet", channels=1,
+                        out=str(tmp_path / "gray"), **common)  # fmt: skip
+    record = json.loads((run.dir / "config.json").read_text())
+    assert (record["channels"], record["image_size"]) == (1, 28)
+    assert run.generator(torch.randn(2, 100)).shape == (2, 1, 28, 28)
+    with pytest.raises(GanZooError, match="written for 3-channel images but dataset 'fashion-mnist' gives 1"):
+        gan_zoo.train("dcgan", "fashion-mnist", overrides=TINY, progress="quiet", channels=3,
+                      **{**common, "out": str(tmp_path / "rgb"), "data_dir": None})  # fmt: skip

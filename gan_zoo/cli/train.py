@@ -39,6 +39,10 @@ def _betas(
 @click.option("--ema", type=float, help="Generator EMA decay, e.g. 0.999 (0 = off).")
 @click.option("--augment", help="DiffAugment policy, e.g. translation,cutout,color.")
 @click.option("--image-size", type=int, help="Image size (datasets that can resize).")
+@click.option(
+    "--channels", type=click.Choice(["1", "3"]), callback=lambda c, p, v: v and int(v),
+    help="1 (grayscale) or 3 (RGB), for datasets that can convert (image-folder).",
+)  # fmt: skip
 @click.option("--device", help="auto, cpu, cuda, cuda:N or mps.  [default: auto]")
 @click.option(
     "--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), help="[default: auto]"

@@ -110,6 +110,7 @@ DCGAN_128 = Preset(
     d_optim=OptimizerConfig(lr=2e-4, betas=(0.5, 0.999)),
     lr_decay="linear",
     image_size=128,
+    channels=1,
 )
 
 # Write-up "Fashion-MNIST Generative Adversarial Network": data in [-1, 1], G = dense, reshape,

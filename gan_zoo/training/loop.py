@@ -97,6 +97,12 @@ def train(
                 f"'{config.dataset}' gives {dataset.image_size} px and cannot resize; "
                 f"pass --image-size {dataset.image_size} or choose another model"
             )
+        if config.channels is not None and dataset.channels != config.channels:
+            raise ConfigError(
+                f"model '{config.model}' is written for {config.channels}-channel images but "
+                f"dataset '{config.dataset}' gives {dataset.channels} and cannot convert; "
+                f"pass --channels {dataset.channels} or choose another model"
+            )
         config.image_size, config.channels = dataset.image_size, dataset.channels
         g_entry = check_supports(
             "generators", config.generator.name, config.image_size, config.channels, config.dataset

@@ -96,7 +96,7 @@ def make_adam(params: Any, optim: Any, device: torch.device) -> torch.optim.Adam
 
 
 def load_dataset(config: TrainConfig, info: ddp.DistInfo) -> Any:
-    """The train split, resized to ``config.image_size`` when the dataset can resize."""
+    """The train split, at ``config.image_size`` and ``config.channels`` when the dataset can convert."""
     entry = plugins.registry("datasets").get(config.dataset)
     accepted = entry.options()
     opts: dict[str, Any] = {
@@ -106,6 +106,8 @@ def load_dataset(config: TrainConfig, info: ddp.DistInfo) -> Any:
     }
     if config.image_size is not None and "image_size" in accepted:
         opts["image_size"] = config.image_size
+    if config.channels is not None and "channels" in accepted:
+        opts["channels"] = config.channels
     opts = {k: v for k, v in opts.items() if k in accepted}
     if info.enabled and not info.is_main:
         ddp.barrier(info)  # rank 0 downloads first
