@@ -50,3 +50,6 @@ def test_fid_of_a_generator_on_real_files(fid_plugin, idx_dir):
     score = fid.compute(generator, data)
     assert score > 0 and score == pytest.approx(fid.compute(generator, data), rel=1e-6)  # cached reals, seeded fakes
     assert fid.protocol(data)["reference"] == "16 images of fashion-mnist/test"
+    with torch.no_grad():  # a generator that changed is sampled again, not served from memory
+        next(generator.parameters()).mul_(0.5)
+    assert fid.compute(generator, data) != score

@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import weakref
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from . import inception
+
+#: Generated features per generator object and sampling settings, so FID and KID of the same
+#: generator in one evaluation run the Inception network over its samples once.
+_FAKE_FEATURES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _cache_dir() -> Path:
@@ -66,8 +71,18 @@ class InceptionMetric:
         os.replace(tmp, path)
         return feats
 
-    @torch.no_grad()
     def fake_features(self, generator, seed: int = 0) -> torch.Tensor:
+        # Parameter version counters change with every in-place update (an optimizer step, a
+        # load_state_dict), so a generator that trained on since is sampled again.
+        versions = tuple(p._version for p in generator.parameters())
+        key = (seed, self.num_samples, self.batch_size, self.device, versions)
+        per_generator = _FAKE_FEATURES.setdefault(generator, {})
+        if key not in per_generator:
+            per_generator[key] = self._generate_features(generator, seed)
+        return per_generator[key]
+
+    @torch.no_grad()
+    def _generate_features(self, generator, seed: int) -> torch.Tensor:
         g = torch.Generator().manual_seed(seed)
         device = next(generator.parameters()).device
         num_classes = getattr(generator, "num_classes", 0)
