@@ -41,19 +41,10 @@ LabelsLike = int | str | Sequence[int | str] | torch.Tensor | None
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"auto"`` (or None) -> CUDA, else MPS, else CPU; anything else as torch reads it."""
-    if device is None or str(device) == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ConfigError(
-            f"unknown device '{device}'; use auto, cpu, cuda, cuda:1 or mps"
-        ) from None
+    """``"auto"`` (or None) -> CUDA, else MPS, else CPU; one checker shared with the trainer."""
+    from .training.precision import resolve_device as check
+
+    return check("auto" if device is None else str(device))
 
 
 # Latents.
