@@ -17,25 +17,13 @@ numbers in the lead's report come from this script.
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def matmul_peak_gflops(n: int = 1024, repeats: int = 20) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(3):
-        a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2 * n**3 / best / 1e9
+from common import matmul_peak_gflops, peak_rss_mb
 
 
 def _timed(fn) -> float:
@@ -55,7 +43,7 @@ def main() -> None:
     from gan_zoo.card import describe
     from gan_zoo.config import TrainConfig
 
-    peak = matmul_peak_gflops()
+    peak = matmul_peak_gflops(1024)
     print(f"matmul peak (fp32, 1024^3): {peak:.1f} GFLOP/s, {torch.get_num_threads()} threads")
 
     # Set up networks that have taken a real step.

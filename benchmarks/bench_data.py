@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import tempfile
 import time
@@ -28,6 +27,7 @@ import warnings
 from pathlib import Path
 
 import torch
+from common import matmul_peak_gflops, peak_rss_mb
 
 
 def rss_mb() -> float:
@@ -37,22 +37,6 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def matmul_peak_gflops(n: int = 1024, repeats: int = 20) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(3):
-        a @ b
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    return 2 * n**3 / min(times) / 1e9
 
 
 def bench_batches(dataset, batch_size: int, seconds: float) -> float:
@@ -131,7 +115,7 @@ def main() -> None:
 
     from gan_zoo import create_dataset
 
-    peak = matmul_peak_gflops()
+    peak = matmul_peak_gflops(1024)
     rows.append(("torch threads / CPUs / load average", f"{torch.get_num_threads()} / {os.cpu_count()} / {os.getloadavg()[0]:.2f}"))
     rows.append(("matmul peak (fp32, 1024^3)", f"{peak:.1f} GFLOP/s"))
 

@@ -28,29 +28,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 
 import torch
+from common import matmul_peak_gflops, peak_rss_mb
 
 CASES = ("gan-zoo", "gan-zoo channels_last", "gan-zoo bf16", "tutorial")
 BATCH = {28: 128, 64: 64}
-
-
-def matmul_peak(n: int = 2048, repeats: int = 20) -> float:
-    """Best fp32 GEMM rate in GFLOP/s over ``repeats`` runs."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(3):
-        a @ b
-    best = 0.0
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        best = max(best, 2 * n**3 / (time.perf_counter() - t) / 1e9)
-    return best
 
 
 def networks(size: int):
@@ -196,7 +183,7 @@ def worker(case: str, size: int, steps: int, warmup: int) -> None:
             precision="bf16" if case.endswith("bf16") else "fp32",
         )
     flops = flops_per_step(size, BATCH[size], tutorial=case == "tutorial")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     print(json.dumps({"img_s": img_s, "flops": flops, "rss_mb": rss}))
 
 
@@ -215,7 +202,7 @@ def main() -> None:
 
     # The peak is measured before each size and at the end, and the best counts: on a shared
     # machine one measurement can land in a busy moment and inflate every percentage.
-    peaks = [matmul_peak()]
+    peaks = [matmul_peak_gflops()]
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.2f}"
     )
@@ -235,7 +222,7 @@ def main() -> None:
         rows += [
             (size, case, r, r["img_s"] / base if base else None) for case, r in results.items()
         ]
-        peaks.append(matmul_peak())
+        peaks.append(matmul_peak_gflops())
     peak = max(peaks)
     print(
         f"fp32 matmul peak {peak:.1f} GFLOP/s (best of {len(peaks)} measurements); load average {os.getloadavg()[0]:.2f}"
