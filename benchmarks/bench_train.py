@@ -3,9 +3,12 @@
 For the default ``dcgan`` recipe on Fashion-MNIST at 28x28 (batch 128) and the 64x64
 reference-layout DCGAN (the PyTorch DCGAN tutorial's networks, batch 64), it measures:
 
-* **gan-zoo**: ``gan_zoo.train`` itself (data resident in memory, no host sync per step, D frozen
-  in the G step, fused Adam), timed between two steps after a warm-up by a reporter sink;
-* **gan-zoo channels_last**: the same with ``--channels-last``;
+* **gan-zoo**: ``gan_zoo.train`` with its defaults (data resident in memory, no host sync per
+  step, D frozen in the G step, fused Adam, channels_last on the CPU), timed between two steps
+  after a warm-up by a reporter sink;
+* **gan-zoo nchw**: the same with ``--no-channels-last`` (the default layout before 0.1.0);
+* **gan-zoo compile**: the same with ``--compile`` (not run by default: the compiler takes
+  20-50 s per process; ``--cases "gan-zoo compile"``);
 * **gan-zoo bf16**: the same with ``--precision bf16`` (CPU autocast; only fast on CPUs with
   bf16 instructions, e.g. AVX512-BF16 or AMX);
 * **tutorial**: the loop of the PyTorch DCGAN tutorial, written the way it is written there:
@@ -36,7 +39,8 @@ import time
 import torch
 from common import matmul_peak_gflops, peak_rss_mb
 
-CASES = ("gan-zoo", "gan-zoo channels_last", "gan-zoo bf16", "tutorial")
+CASES = ("gan-zoo", "gan-zoo nchw", "gan-zoo bf16", "tutorial", "gan-zoo compile")
+DEFAULT_CASES = CASES[:4]
 BATCH = {28: 128, 64: 64}
 
 
@@ -86,14 +90,16 @@ def _timer(first: int, last: int):
     return Timer()
 
 
-def run_gan_zoo(size: int, steps: int, warmup: int, channels_last: bool, precision: str) -> float:
+def run_gan_zoo(
+    size: int, steps: int, warmup: int, channels_last: bool | None, precision: str, compile: bool
+) -> float:
     from gan_zoo.training import loop, resolve
 
     timer = _timer(warmup, warmup + steps)
 
     options = dict(
         steps=warmup + steps, batch_size=BATCH[size], image_size=size, device="cpu",
-        channels_last=channels_last, precision=precision, log_every=10_000, sample_every=10_000, checkpoint_every=10_000,
+        channels_last=channels_last, precision=precision, compile=compile, log_every=10_000, sample_every=10_000, checkpoint_every=10_000,
         out=tempfile.mkdtemp(prefix="bench-train-") + "/run",
     )  # fmt: skip
     config = resolve.build_config("dcgan", "fashion-mnist", options)
@@ -179,8 +185,9 @@ def worker(case: str, size: int, steps: int, warmup: int) -> None:
             size,
             steps,
             warmup,
-            channels_last=case.endswith("channels_last"),
+            channels_last=False if case.endswith("nchw") else None,
             precision="bf16" if case.endswith("bf16") else "fp32",
+            compile=case.endswith("compile"),
         )
     flops = flops_per_step(size, BATCH[size], tutorial=case == "tutorial")
     rss = peak_rss_mb()
@@ -193,7 +200,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--rounds", type=int, default=2, help="runs per case; the best counts")
     parser.add_argument("--sizes", type=int, nargs="+", default=[28, 64], choices=[28, 64])
-    parser.add_argument("--cases", nargs="+", default=list(CASES), choices=CASES)
+    parser.add_argument("--cases", nargs="+", default=list(DEFAULT_CASES), choices=CASES)
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

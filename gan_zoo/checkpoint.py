@@ -202,6 +202,26 @@ def _load_optimizer(
         opt.load_state_dict(state)
     except (ValueError, KeyError) as exc:
         raise CheckpointError(f"{source}: the optimizer state does not fit ({exc})") from None
+    _match_layouts(opt)
+
+
+def _match_layouts(opt: Any) -> None:
+    """Give each loaded state tensor its parameter's memory layout (e.g. channels_last).
+
+    Safetensors stores tensors row-major, and ``load_state_dict`` keeps that layout; fused Adam
+    walks a parameter and its moments as flat memory, so a channels_last weight with row-major
+    moments would be updated with another element's moments.
+    """
+    import torch
+
+    for param, state in opt.state.items():
+        for key, value in state.items():
+            if (
+                isinstance(value, torch.Tensor)
+                and value.shape == param.shape
+                and value.stride() != param.stride()
+            ):
+                state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 # Saving.

@@ -81,7 +81,12 @@ class TrainConfig(Preset):
     precision: str = "auto"
     seed: int = 0
     compile: bool = False
-    channels_last: bool = False
+    #: torch.compile mode: "default", "reduce-overhead" (CUDA graphs on CUDA), "max-autotune",
+    #: "max-autotune-no-cudagraphs".
+    compile_mode: str = "default"
+    #: channels_last memory format; None = auto (on for convolutional networks on the CPU and
+    #: under CUDA bf16/fp16 autocast, where it is the faster layout).
+    channels_last: bool | None = None
     #: Write samples every N steps (0 = every epoch); log every N steps.
     sample_every: int = 0
     log_every: int = 50

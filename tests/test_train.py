@@ -134,10 +134,19 @@ class SignalAt(Sink):
             os.kill(os.getpid(), self.signum)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_and_resumed_run_is_bit_identical(idx_dir, tmp_path, signum):
-    """Stop mid-epoch 1 with EMA, DiffAugment, n_critic 2 and linear decay; resume; compare."""
+@pytest.mark.parametrize(
+    ("signum", "channels_last"),
+    [(signal.SIGINT, None), (signal.SIGTERM, False)],
+    ids=["sigint-auto-layout", "sigterm-nchw"],
+)
+def test_interrupted_and_resumed_run_is_bit_identical(idx_dir, tmp_path, signum, channels_last):
+    """Stop mid-epoch 1 with EMA, DiffAugment, n_critic 2 and linear decay; resume; compare.
+
+    The auto layout on the CPU is channels_last: the Adam moments read back from safetensors
+    must get their parameter's layout again, or fused Adam pairs the wrong elements.
+    """
     options = dict(
+        channels_last=channels_last,
         steps=12,
         n_critic=2,
         ema=0.9,
@@ -210,10 +219,20 @@ class CountingBCE(BCELoss):
         return super().g_loss(fake_logits)
 
 
+class SyncingBCE(BCELoss):
+    """BCE that reads a value back every G step, as a careless loss would."""
+
+    def g_loss(self, fake_logits):
+        if float(fake_logits.detach().mean()) > 1e9:  # a host sync
+            raise AssertionError
+        return super().g_loss(fake_logits)
+
+
 class CountingPlugin:
     @hookimpl
     def register_losses(self, register):
         register("counting-bce", CountingBCE, description="BCE that counts its calls.")
+        register("syncing-bce", SyncingBCE, description="BCE that syncs every step.")
 
 
 def test_n_critic_counts_d_updates_per_g_update(idx_dir, tmp_path, register_plugin):
@@ -230,6 +249,85 @@ def test_n_critic_counts_d_updates_per_g_update(idx_dir, tmp_path, register_plug
         json.loads((run.checkpoint / "training-state.json").read_text())["state"]["steps_per_epoch"]
         == 5
     )
+
+
+def test_channels_last_is_the_cpu_default_for_conv_nets_and_recorded(idx_dir, tmp_path):
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", overrides=TINY, progress="quiet", **tiny(idx_dir, tmp_path, steps=1)
+    )  # fmt: skip
+    assert run.config.channels_last is True
+    assert json.loads((run.dir / "config.json").read_text())["channels_last"] is True
+    run = gan_zoo.train(
+        "gan", "fashion-mnist", progress="quiet", **tiny(idx_dir, tmp_path, "mlp", steps=1)
+    )  # fmt: skip
+    assert run.config.channels_last is False  # an MLP GAN has no convolutions
+
+
+class _SyncProbe(Sink):
+    """Counts the tensor ops that make the host wait for the device (``.item()``, ``bool(t)``,
+    ``nonzero``), keyed by the last finished step; arms itself when the loop starts."""
+
+    SYNC_OPS = ("_local_scalar_dense", "is_nonzero", "nonzero", "equal", "allclose")
+
+    def __init__(self):
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        probe = self
+        self.armed, self.last, self.calls = False, 0, []
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                if probe.armed and func.__name__.split(".")[0] in probe.SYNC_OPS:
+                    probe.calls.append((probe.last, func.__name__))
+                return func(*args, **(kwargs or {}))
+
+        self.mode = Mode()
+
+    def start(self, progress, title):
+        self.armed = True
+
+    def step(self, step):
+        self.last = step
+
+
+@pytest.mark.parametrize(
+    ("model", "options"),
+    [
+        ("dcgan", {}),
+        ("dcgan", {"ema": 0.99, "augment": "translation,cutout,color", "n_critic": 2}),
+        ("dcgan", {"precision": "bf16"}),
+        ("dcgan", {"precision": "fp16"}),
+        ("wgan-gp", {}),
+        ("cgan", {}),
+    ],
+    ids=["dcgan", "ema-augment-ncritic", "bf16", "fp16-gradscaler", "wgan-gp", "cgan"],
+)
+def test_a_training_step_never_waits_for_the_host(idx_dir, tmp_path, model, options):
+    """What lets CUDA graphs capture a step, checked on the CPU: between two log steps no op
+    reads a tensor's value back to Python (statistics stay on the device until log_every)."""
+    probe = _SyncProbe()
+    overrides = TINY if model == "dcgan" else []
+    config = resolve.build_config(
+        model, "fashion-mnist",
+        tiny(idx_dir, tmp_path, steps=8, log_every=4, sample_every=100, checkpoint_every=100, **options),
+        overrides,
+    )  # fmt: skip
+    with probe.mode:
+        loop.train(config, progress="quiet", sinks=[probe])
+    # Steps 2-4 and 6-8 run after steps 1-3 and 5-7: only the logs after 4 and 8 (and the final
+    # checkpoint after 8) may read values.
+    assert all(last in (4, 8) for last, _ in probe.calls), probe.calls
+
+
+def test_the_host_sync_probe_sees_a_sync_in_the_step(idx_dir, tmp_path, register_plugin):
+    register_plugin(CountingPlugin(), "counting")
+    probe = _SyncProbe()
+    config = resolve.build_config(
+        "dcgan", "fashion-mnist", tiny(idx_dir, tmp_path, steps=3, loss="syncing-bce"), TINY
+    )
+    with probe.mode:
+        loop.train(config, progress="quiet", sinks=[probe])
+    assert [last for last, name in probe.calls if "local_scalar" in name] == [0, 1, 2]
 
 
 def test_channels_last_trains_and_saves_plain_weights(idx_dir, tmp_path):

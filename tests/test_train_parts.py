@@ -14,7 +14,12 @@ from gan_zoo.config import TrainConfig
 from gan_zoo.errors import ConfigError, GanZooError
 from gan_zoo.training import augment, resolve
 from gan_zoo.training.ema import EMA
-from gan_zoo.training.precision import Precision, resolve_device, resolve_precision
+from gan_zoo.training.precision import (
+    Precision,
+    resolve_channels_last,
+    resolve_device,
+    resolve_precision,
+)
 from gan_zoo.training.reporter import JSONLines, PlainLines, Progress, Reporter, truncate_jsonl
 from gan_zoo.training.setup import lr_at
 
@@ -102,12 +107,32 @@ def test_build_config_applies_options_shorthands_and_sets():
         ({}, ["genrator.width=3"], "did you mean 'generator'"),
         ({}, ["width"], "--set takes key=value"),
         ({"loss": "bcee"}, [], "unknown loss 'bcee'; did you mean 'bce'"),
+        ({"compile_mode": "reduce-overhed"}, [], "did you mean 'reduce-overhead'"),
     ],
 )
 def test_build_config_rejects_bad_input_in_one_line(options, sets, match):
     with pytest.raises(GanZooError, match=match) as info:
         resolve.build_config("dcgan", "fashion-mnist", options, sets)
     assert "\n" not in str(info.value)
+
+
+def test_compile_mode_implies_compile_unless_compile_is_turned_off():
+    c = resolve.build_config("dcgan", "fashion-mnist", {"compile_mode": "reduce-overhead"})
+    assert c.compile and c.compile_mode == "reduce-overhead"
+    c = resolve.build_config("dcgan", "fashion-mnist", {"compile_mode": "max-autotune", "compile": False})
+    assert not c.compile
+    assert not resolve.build_config("dcgan", "fashion-mnist").compile
+
+
+def test_channels_last_auto_picks_the_faster_layout():
+    conv, mlp = nn.Conv2d(1, 4, 3), nn.Sequential(nn.Flatten(), nn.Linear(4, 4))
+    cpu, cuda, mps = torch.device("cpu"), torch.device("cuda", 0), torch.device("mps")
+    assert resolve_channels_last(None, cpu, "fp32", mlp, conv)  # oneDNN prefers NHWC
+    assert not resolve_channels_last(None, cpu, "fp32", mlp, mlp)  # nothing to gain
+    assert resolve_channels_last(None, cuda, "bf16", conv) and resolve_channels_last(None, cuda, "fp16", conv)
+    assert not resolve_channels_last(None, cuda, "fp32", conv)
+    assert not resolve_channels_last(None, mps, "fp16", conv)
+    assert resolve_channels_last(True, mps, "fp32", mlp) and not resolve_channels_last(False, cpu, "fp32", conv)
 
 
 def test_unknown_model_and_dataset_suggest():

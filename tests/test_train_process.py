@@ -122,3 +122,22 @@ def test_every_preset_trains_one_step(idx_dir, tmp_path, model, channels_last):
                 channels_last=channels_last, progress="quiet", out=str(tmp_path / "run"))  # fmt: skip
     assert run.step == 1 and run.checkpoint is not None
     assert all(torch.isfinite(torch.tensor(v)) for v in run.last_losses.values())
+
+
+@pytest.mark.slow
+def test_compiled_training_in_reduce_overhead_mode(idx_dir, tmp_path):
+    """torch.compile of G and D (reduce-overhead: CUDA graphs on CUDA, plain inductor on the CPU)
+    trains, resumes and saves plain weights (no ``_orig_mod.`` names)."""
+    from safetensors.torch import load_file
+
+    from gan_zoo import train
+
+    options = dict(batch_size=16, data_dir=str(idx_dir), device="cpu", progress="quiet",
+                   compile_mode="reduce-overhead", overrides=["generator.width=8", "discriminator.width=8"])  # fmt: skip
+    run = train("dcgan", "fashion-mnist", steps=3, out=str(tmp_path / "run"), **options)
+    assert run.config.compile and run.config.compile_mode == "reduce-overhead"
+    assert all(torch.isfinite(torch.tensor(v)) for v in run.last_losses.values())
+    names = load_file(str(run.checkpoint / "generator.safetensors")).keys()
+    assert names and not any("_orig_mod" in n for n in names)
+    resumed = train(resume=str(run.dir), steps=4, progress="quiet")
+    assert resumed.step == 4 and resumed.config.compile_mode == "reduce-overhead"

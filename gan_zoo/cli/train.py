@@ -50,7 +50,14 @@ def _betas(
 @click.option("--seed", type=int, help="Random seed.  [default: 0]")
 @click.option("--compile/--no-compile", default=None, help="torch.compile the networks.")
 @click.option(
-    "--channels-last/--no-channels-last", default=None, help="channels_last memory format."
+    "--compile-mode",
+    help="torch.compile mode (implies --compile): default, reduce-overhead (CUDA graphs on "
+    "CUDA), max-autotune, max-autotune-no-cudagraphs.",
+)
+@click.option(
+    "--channels-last/--no-channels-last",
+    default=None,
+    help="channels_last memory format (auto: on for conv nets on CPU, CUDA bf16/fp16).",
 )
 @click.option("--sync-batchnorm", is_flag=True, default=None, help="SyncBatchNorm under DDP.")
 @click.option(

@@ -65,6 +65,21 @@ def resolve_precision(name: str, device: torch.device) -> str:
     return "fp32"
 
 
+def resolve_channels_last(value: bool | None, device: torch.device, precision: str, *nets) -> bool:
+    """``None`` (auto) -> channels_last for convolutional networks where it is the faster layout.
+
+    oneDNN's CPU convolutions and cuDNN's tensor-core (bf16/fp16) kernels prefer NHWC; networks
+    without convolutions gain nothing, and fp32 CUDA or MPS keep the default layout.
+    """
+    if value is not None:
+        return bool(value)
+    has_conv = any(
+        isinstance(m, torch.nn.modules.conv._ConvNd) for net in nets for m in net.modules()
+    )
+    fast = device.type == "cpu" or (device.type == "cuda" and precision in ("bf16", "fp16"))
+    return has_conv and fast
+
+
 class Precision:
     """Autocast for forward passes and one GradScaler (a no-op unless fp16)."""
 

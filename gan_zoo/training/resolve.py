@@ -17,16 +17,18 @@ from typing import Any
 
 from .. import plugins
 from ..config import NetSpec, TrainConfig, apply_override
-from ..errors import ConfigError, GanZooError
+from ..errors import ConfigError, GanZooError, did_you_mean
 
 #: Shorthand options of ``gan_zoo.train`` / the CLI that are not TrainConfig fields.
 SHORTHANDS = ("lr", "lr_g", "lr_d", "betas")
 #: What ``--resume`` may change without breaking an exact continuation.
 RESUME_CHANGEABLE = frozenset(
     {"steps", "epochs", "device", "log_every", "sample_every", "checkpoint_every", "keep",
-     "tensorboard", "data_dir", "download", "compile"}
+     "tensorboard", "data_dir", "download", "compile", "compile_mode"}
 )  # fmt: skip
 LR_DECAYS = ("none", "linear", "step")
+#: ``torch.compile`` modes; "reduce-overhead" and "max-autotune" capture CUDA graphs on CUDA.
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
 def apply_options(
@@ -53,6 +55,8 @@ def apply_options(
                 setattr(config, key, NetSpec(value))
         else:
             apply_override(config, key, value)
+    if options.get("compile_mode") is not None and options.get("compile") is None:
+        config.compile = True  # a compile mode implies compiling
     for item in sets:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -86,6 +90,9 @@ def validate(config: TrainConfig) -> TrainConfig:
         (config.g_optim.lr > 0 and config.d_optim.lr > 0, "learning rates must be positive"),
         (config.precision in ("auto", "fp32", "bf16", "fp16"),
          f"precision must be auto, fp32, bf16 or fp16, got '{config.precision}'"),
+        (config.compile_mode in COMPILE_MODES,
+         f"compile mode must be one of {', '.join(COMPILE_MODES)}, got '{config.compile_mode}'"
+         f"{did_you_mean(config.compile_mode, COMPILE_MODES)}"),
     ]  # fmt: skip
     for ok, message in checks:
         if not ok:
