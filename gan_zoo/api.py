@@ -64,7 +64,9 @@ def create_dataset(name: str, **options: Any) -> Any:
 
 def create_metric(name: str, **options: Any) -> Any:
     """Build the metric registered as ``name`` (e.g. ``fid`` from the gan-zoo-fid plugin)."""
-    return plugins.registry("metrics").create(name, **options)
+    from .evaluation import create_metric as create
+
+    return create(name, **options)
 
 
 def load(path: str | Any, device: str | Any = "cpu") -> Any:

@@ -98,6 +98,12 @@ class TrainConfig(Preset):
     out: str | None = None
     tensorboard: bool = False
     sync_batchnorm: bool = False
+    #: Evaluate the (EMA) generator with this registered metric at every scheduled checkpoint
+    #: and keep the best checkpoint as ``checkpoints/best`` (None = off).
+    eval_metric: str | None = None
+    #: Generated (and reference) images per evaluation, and the reference split.
+    eval_samples: int = 2000
+    eval_split: str = "test"
 
     @classmethod
     def from_preset(cls, model: str, dataset: str, preset: Preset, **run: Any) -> TrainConfig:

@@ -14,14 +14,40 @@ from . import plugins
 from .errors import GanZooError
 
 
-def _metric(name: str, **options: Any) -> Any:
+def check_metric(name: str) -> None:
+    """A one-line error unless metric ``name`` is registered (with the pip command for FID/KID)."""
     registry = plugins.registry("metrics")
     if name not in registry and name in ("fid", "kid"):
         raise GanZooError(
             f"metric '{name}' is not installed; install it with 'pip install gan-zoo-fid' "
             "(see 'gan-zoo list metrics')"
         )
-    return registry.create(name, **options)
+    registry.get(name)  # unknown names: did-you-mean
+
+
+def create_metric(name: str, **options: Any) -> Any:
+    """The metric ``name`` built with ``options`` (num_samples, batch_size, device)."""
+    check_metric(name)
+    return plugins.registry("metrics").create(name, **options)
+
+
+def reference_dataset(
+    dataset: str,
+    split: str,
+    *,
+    data_dir: str | None = None,
+    download: bool = False,
+    image_size: int | None = None,
+    channels: int | None = None,
+) -> Any:
+    """The split of ``dataset`` a generator is compared with, at the run's size and channels."""
+    entry = plugins.registry("datasets").get(dataset)
+    options: dict[str, Any] = {"split": split, "data_dir": data_dir, "download": download}
+    accepted = entry.options()
+    for key, value in (("image_size", image_size), ("channels", channels)):
+        if key in accepted and value:
+            options[key] = value
+    return entry.create(**{k: v for k, v in options.items() if k in accepted})
 
 
 def evaluate(
@@ -46,16 +72,16 @@ def evaluate(
     if num_samples < 2:
         raise GanZooError(f"--n must be at least 2 to compare distributions, not {num_samples}")
     dev = str(resolve_device(device))
-    built = [_metric(m, num_samples=num_samples, batch_size=batch_size, device=dev) for m in metrics]
+    built = [
+        create_metric(m, num_samples=num_samples, batch_size=batch_size, device=dev)
+        for m in metrics
+    ]
     generator = load(path, device=dev)
     config = generator.config
-    entry = plugins.registry("datasets").get(config["dataset"])
-    options: dict[str, Any] = {"split": split, "data_dir": data_dir or config.get("data_dir")}
-    accepted = entry.options()
-    for key in ("image_size", "channels"):
-        if key in accepted and config.get(key):
-            options[key] = config[key]
-    dataset = entry.create(**{k: v for k, v in options.items() if k in accepted})
+    dataset = reference_dataset(
+        config["dataset"], split, data_dir=data_dir or config.get("data_dir"),
+        image_size=config.get("image_size"), channels=config.get("channels"),
+    )  # fmt: skip
     results = {}
     for name, metric in zip(metrics, built, strict=True):
         value = float(metric.compute(generator, dataset, seed=seed))

@@ -73,6 +73,12 @@ def _betas(
 @click.option("--checkpoint-every", type=int, help="Checkpoint every N steps (0 = every epoch).")
 @click.option("--keep", type=int, help="Checkpoints to keep (0 = all).  [default: 3]")
 @click.option("--tensorboard", is_flag=True, default=None, help="Also log to RUN/tensorboard.")
+@click.option(
+    "--eval-metric",
+    help="Evaluate at every checkpoint with this metric (e.g. fid) and keep checkpoints/best.",
+)
+@click.option("--eval-samples", type=int, help="Images per evaluation.  [default: 2000]")
+@click.option("--eval-split", help="Reference split for evaluation.  [default: test]")
 @click.option("--data-dir", type=click.Path(), help="Where the dataset files are.")
 @click.option("--download", is_flag=True, default=None, help="Download the dataset if missing.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",

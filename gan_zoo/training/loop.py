@@ -37,6 +37,7 @@ from ..errors import ConfigError
 from . import distributed as ddp
 from .augment import DiffAugment
 from .ema import EMA
+from .evaluate import Evaluator
 from .precision import Precision, resolve_channels_last, resolve_device, resolve_precision
 from .reporter import Progress, Sink, make_reporter, truncate_jsonl
 from .setup import (
@@ -248,6 +249,10 @@ def train(
         if info.is_main:
             reporter.sinks.extend(sinks)
         hardware = hardware_name(device, info)
+        evaluator = (
+            Evaluator(config, device) if config.eval_metric and info.is_main
+            else None
+        )
 
         # Helpers that read the loop's state.
         last_losses: dict[str, float] = {}
@@ -328,7 +333,7 @@ def train(
                     "--augment translation,cutout,color, a lower --lr-d or another loss"
                 )
 
-        def save(grid: torch.Tensor | None) -> Path:
+        def save(grid: torch.Tensor | None, metric: tuple[str, float, bool] | None = None) -> Path:
             within = step % steps_per_epoch
             rng = {
                 "data": (data_gen.get_state() if within == 0 else data_state).clone(),
@@ -349,7 +354,7 @@ def train(
                 run_dir, config=ckpt_io.config_record(config, dataset.class_names), generator=G,
                 discriminator=D, g_optimizer=g_opt, d_optimizer=d_opt,
                 ema_generator=ema.module if ema else None, scaler=amp.scaler if amp.scaler.is_enabled() else None,
-                state=state, rng=rng, samples=grid, keep=config.keep,
+                state=state, rng=rng, samples=grid, keep=config.keep, metric=metric,
             )  # fmt: skip
 
         def write_samples() -> torch.Tensor:
@@ -477,7 +482,17 @@ def train(
                         if window["steps"]:
                             check_finite()
                         if info.is_main:
-                            checkpoint = save(latest_grid[0])
+                            # Scheduled checkpoints are evaluated; a stop request is not kept
+                            # waiting for one.
+                            metric = (
+                                evaluator(
+                                    ema.module if ema else G, step,
+                                    max(1, math.ceil(step / steps_per_epoch)), reporter,
+                                )  # fmt: skip
+                                if evaluator is not None and (ckpt_due or final)
+                                else None
+                            )
+                            checkpoint = save(latest_grid[0], metric)
                         ddp.barrier(info)
                     if stop or final:
                         break

@@ -155,6 +155,8 @@ class RichProgress(Sink):
         self._bar.update(self._task, completed=step, description=self._epoch_text(step))
 
     def stats(self, record: dict[str, Any]) -> None:
+        if "loss/d" not in record:  # an evaluation: shown as a message
+            return
         # Compact, to fit an 80-column terminal: losses, D's accuracies, rate.
         text = "loss d {:.3f} g {:.3f}  acc {:.2f}/{:.2f}  {:,.0f} img/s".format(
             record.get("loss/d", float("nan")), record.get("loss/g", float("nan")),
@@ -192,6 +194,8 @@ class PlainLines(Sink):
         self._write(title)
 
     def stats(self, record: dict[str, Any]) -> None:
+        if "loss/d" not in record:  # an evaluation: shown as a message
+            return
         p = self._progress
         assert p is not None
         step = record["step"]

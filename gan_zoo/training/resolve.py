@@ -24,7 +24,8 @@ SHORTHANDS = ("lr", "lr_g", "lr_d", "betas")
 #: What ``--resume`` may change without breaking an exact continuation.
 RESUME_CHANGEABLE = frozenset(
     {"steps", "epochs", "device", "log_every", "sample_every", "checkpoint_every", "keep",
-     "tensorboard", "data_dir", "download", "compile", "compile_mode"}
+     "tensorboard", "data_dir", "download", "compile", "compile_mode", "eval_metric",
+     "eval_samples", "eval_split"}
 )  # fmt: skip
 LR_DECAYS = ("none", "linear", "step")
 #: ``torch.compile`` modes; "reduce-overhead" and "max-autotune" capture CUDA graphs on CUDA.
@@ -73,6 +74,10 @@ def validate(config: TrainConfig) -> TrainConfig:
     plugins.registry("losses").get(config.loss.name)
     if config.regularizer is not None:
         plugins.registry("losses").get(config.regularizer.name)
+    if config.eval_metric is not None:
+        from ..evaluation import check_metric
+
+        check_metric(config.eval_metric)
     checks = [
         (config.batch_size >= 1, f"batch size must be at least 1, got {config.batch_size}"),
         (config.epochs >= 1, f"epochs must be at least 1, got {config.epochs}"),
@@ -90,6 +95,8 @@ def validate(config: TrainConfig) -> TrainConfig:
         (config.g_optim.lr > 0 and config.d_optim.lr > 0, "learning rates must be positive"),
         (config.precision in ("auto", "fp32", "bf16", "fp16"),
          f"precision must be auto, fp32, bf16 or fp16, got '{config.precision}'"),
+        (config.eval_samples >= 2,
+         f"eval_samples must be at least 2 to compare distributions, got {config.eval_samples}"),
         (config.compile_mode in COMPILE_MODES,
          f"compile mode must be one of {', '.join(COMPILE_MODES)}, got '{config.compile_mode}'"
          f"{did_you_mean(config.compile_mode, COMPILE_MODES)}"),

@@ -1,0 +1,63 @@
+"""Evaluation during training: score the generator at checkpoints and keep the best one.
+
+With ``--eval-metric fid`` (any registered metric) every scheduled checkpoint is scored before
+it is written; the score goes to ``metrics.jsonl`` as ``eval/<metric>``, into the checkpoint's
+``training-state.json``, ``metrics.json`` and model card, and the best-scoring checkpoint is kept
+as ``checkpoints/best`` (never pruned). The metric runs with torch's random state forked, so a
+run with evaluation trains exactly as the same run without it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from ..config import TrainConfig
+from ..evaluation import create_metric, reference_dataset
+
+
+class Evaluator:
+    """One registered metric, its reference split (loaded at the first evaluation) and settings."""
+
+    def __init__(self, config: TrainConfig, device: torch.device, batch_size: int = 50):
+        assert config.eval_metric is not None
+        self.config = config
+        self.name = config.eval_metric
+        self.device = device
+        self.metric = create_metric(
+            self.name, num_samples=config.eval_samples, batch_size=batch_size, device=str(device)
+        )
+        self.higher_is_better = bool(getattr(self.metric, "higher_is_better", False))
+        self._reference: Any = None
+
+    def reference(self) -> Any:
+        if self._reference is None:
+            c = self.config
+            self._reference = reference_dataset(
+                c.dataset, c.eval_split, data_dir=c.data_dir, download=c.download,
+                image_size=c.image_size, channels=c.channels,
+            )  # fmt: skip
+        return self._reference
+
+    def __call__(
+        self, generator: torch.nn.Module, step: int, epoch: int, reporter: Any
+    ) -> tuple[str, float, bool]:
+        """Score ``generator``; report it; return ``(name, value, higher_is_better)``."""
+        was_training = generator.training
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        start = time.perf_counter()
+        generator.eval()  # batch norm uses its running statistics and leaves them alone
+        with torch.random.fork_rng(devices=devices):
+            try:
+                value = float(self.metric.compute(generator, self.reference(), seed=self.config.seed))
+            finally:
+                generator.train(was_training)
+        seconds = time.perf_counter() - start
+        reporter.report(step, epoch, {f"eval/{self.name}": value})
+        reporter.info(
+            f"eval: {self.name} {value:.4g} at step {step} ({self.config.eval_samples} samples, "
+            f"'{self.config.eval_split}' split, {seconds:.0f} s)"
+        )
+        return self.name, value, self.higher_is_better
