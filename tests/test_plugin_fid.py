@@ -52,4 +52,15 @@ def test_fid_of_a_generator_on_real_files(fid_plugin, idx_dir):
     assert fid.protocol(data)["reference"] == "16 images of fashion-mnist/test"
     with torch.no_grad():  # a generator that changed is sampled again, not served from memory
         next(generator.parameters()).mul_(0.5)
-    assert fid.compute(generator, data) != score
+    halved = fid.compute(generator, data)
+    assert halved != score
+    # Fused Adam (the trainer's optimizer) updates weights without bumping version counters.
+    opt = torch.optim.Adam(generator.parameters(), lr=0.05, fused=True)
+    generator(torch.randn(4, 100), None).mean().backward()
+    opt.step()
+    stepped = fid.compute(generator, data)
+    assert stepped != halved
+    generator.train()  # batch-norm statistics change what eval-mode sampling gives
+    with torch.no_grad():
+        generator(torch.randn(64, 100) * 3, None)
+    assert fid.compute(generator, data) != stepped

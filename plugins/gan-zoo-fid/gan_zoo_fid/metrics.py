@@ -72,10 +72,10 @@ class InceptionMetric:
         return feats
 
     def fake_features(self, generator, seed: int = 0) -> torch.Tensor:
-        # Parameter version counters change with every in-place update (an optimizer step, a
-        # load_state_dict), so a generator that trained on since is sampled again.
-        versions = tuple(p._version for p in generator.parameters())
-        key = (seed, self.num_samples, self.batch_size, self.device, versions)
+        # Keyed by the weights' and buffers' content: a generator that trained on since (fused
+        # Adam updates parameters without bumping their version counters) or whose batch-norm
+        # statistics moved is sampled again.
+        key = (seed, self.num_samples, self.batch_size, self.device, _fingerprint(generator))
         per_generator = _FAKE_FEATURES.setdefault(generator, {})
         if key not in per_generator:
             per_generator[key] = self._generate_features(generator, seed)
@@ -104,6 +104,16 @@ class InceptionMetric:
 
     def score(self, real: torch.Tensor, fake: torch.Tensor) -> float:
         raise NotImplementedError  # abstract: FID and KID define it
+
+
+@torch.no_grad()
+def _fingerprint(module) -> str:
+    """A digest of every parameter and buffer of ``module`` (names, dtypes, shapes, values)."""
+    h = hashlib.blake2b(digest_size=16)
+    for name, tensor in module.state_dict().items():
+        h.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        h.update(tensor.detach().reshape(-1).contiguous().view(torch.uint8).cpu().numpy().tobytes())
+    return h.hexdigest()
 
 
 def frechet_distance(real: torch.Tensor, fake: torch.Tensor) -> float:
