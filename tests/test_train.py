@@ -228,10 +228,17 @@ class SyncingBCE(BCELoss):
         return super().g_loss(fake_logits)
 
 
+class ScoreBCE(BCELoss):
+    """BCE whose logits the trainer is told are plain scores."""
+
+    logits_are_log_odds = False
+
+
 class CountingPlugin:
     @hookimpl
     def register_losses(self, register):
         register("counting-bce", CountingBCE, description="BCE that counts its calls.")
+        register("score-bce", ScoreBCE, description="BCE reported as raw scores.")
         register("syncing-bce", SyncingBCE, description="BCE that syncs every step.")
 
 
@@ -249,6 +256,20 @@ def test_n_critic_counts_d_updates_per_g_update(idx_dir, tmp_path, register_plug
         json.loads((run.checkpoint / "training-state.json").read_text())["state"]["steps_per_epoch"]
         == 5
     )
+
+
+def test_a_loss_declares_whether_d_real_is_a_probability(idx_dir, tmp_path, register_plugin):
+    register_plugin(CountingPlugin(), "counting")
+
+    def logged(loss):
+        run = gan_zoo.train("dcgan", "fashion-mnist", loss=loss, overrides=TINY, progress="quiet",
+                            **tiny(idx_dir, tmp_path, loss, steps=4))  # fmt: skip
+        return [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]
+
+    probabilities, scores = logged("counting-bce"), logged("score-bce")
+    assert [r["loss/d"] for r in probabilities] == [r["loss/d"] for r in scores]  # same run
+    for p, s in zip(probabilities, scores, strict=True):
+        assert 0 < p["d/real"] < 1 and p["d/real"] != s["d/real"]
 
 
 def test_channels_last_is_the_cpu_default_for_conv_nets_and_recorded(idx_dir, tmp_path):

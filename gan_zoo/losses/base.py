@@ -23,6 +23,10 @@ import torch
 class GANLoss:
     """Base class: subclasses implement :meth:`d_loss` and :meth:`g_loss`."""
 
+    #: True when D's logit is the log-odds of "real" (BCE losses): the trainer then reports
+    #: ``d/real`` and ``d/fake`` as probabilities (sigmoid of the logit), else as raw scores.
+    logits_are_log_odds: bool = False
+
     def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError  # abstract: each loss defines its own
 

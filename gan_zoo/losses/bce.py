@@ -21,6 +21,8 @@ from .base import GANLoss
 class BCELoss(GANLoss):
     """Non-saturating BCE: D minimises BCE(real, 1) + BCE(fake, 0); G minimises BCE(fake, 1)."""
 
+    logits_are_log_odds = True
+
     def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         real_logits, fake_logits = real_logits.float(), fake_logits.float()
         return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()

@@ -53,8 +53,6 @@ from .setup import (
 
 __all__ = ["Run", "TrainingDiverged", "train"]
 
-#: Losses whose logits are log-odds, reported as probabilities sigmoid(logit) in d/real, d/fake.
-SIGMOID_LOSSES = ("bce", "bce-minimax")
 #: Health checks: this many logged windows in a row with D perfect, or sample diversity below.
 STUCK_WINDOWS = 3
 MIN_DIVERSITY = 0.02
@@ -187,7 +185,7 @@ def train(
             and device.type == "cuda"
             and config.compile_mode in ("reduce-overhead", "max-autotune")
         )
-        sigmoid_stats = config.loss.name in SIGMOID_LOSSES
+        sigmoid_stats = bool(getattr(loss, "logits_are_log_odds", False))
         after_d_step = getattr(loss, "after_d_step", None)
 
         # Random streams: data order (CPU), noise + augmentation (device), fixed sample noise.
