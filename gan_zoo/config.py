@@ -95,6 +95,9 @@ class TrainConfig(Preset):
     keep: int = 3
     data_dir: str | None = None
     download: bool = False
+    #: Further keyword options of the dataset's factory, e.g. ``{"split": "all"}`` or
+    #: image-folder's ``test_fraction`` / ``max_memory_mb`` (``--set dataset_options.split=all``).
+    dataset_options: dict[str, Any] = field(default_factory=dict)
     out: str | None = None
     tensorboard: bool = False
     sync_batchnorm: bool = False

@@ -39,10 +39,15 @@ def reference_dataset(
     download: bool = False,
     image_size: int | None = None,
     channels: int | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Any:
-    """The split of ``dataset`` a generator is compared with, at the run's size and channels."""
+    """The split of ``dataset`` a generator is compared with, at the run's size and channels.
+
+    ``options`` are the run's other dataset options (e.g. image-folder's ``test_fraction`` and
+    ``seed``, so that its test split is the one held out from training); ``split`` wins.
+    """
     entry = plugins.registry("datasets").get(dataset)
-    options: dict[str, Any] = {"split": split, "data_dir": data_dir, "download": download}
+    options = {**(options or {}), "split": split, "data_dir": data_dir, "download": download}
     accepted = entry.options()
     for key, value in (("image_size", image_size), ("channels", channels)):
         if key in accepted and value:
@@ -81,6 +86,7 @@ def evaluate(
     dataset = reference_dataset(
         config["dataset"], split, data_dir=data_dir or config.get("data_dir"),
         image_size=config.get("image_size"), channels=config.get("channels"),
+        options=config.get("dataset_options"),
     )  # fmt: skip
     results = {}
     for name, metric in zip(metrics, built, strict=True):

@@ -634,3 +634,48 @@ def test_recipe_channels_reach_the_dataset(tmp_path):
     with pytest.raises(GanZooError, match="written for 3-channel images but dataset 'fashion-mnist' gives 1"):
         gan_zoo.train("dcgan", "fashion-mnist", overrides=TINY, progress="quiet", channels=3,
                       **{**common, "out": str(tmp_path / "rgb"), "data_dir": None})  # fmt: skip
+
+
+def test_dataset_options_reach_the_dataset(tmp_path):
+    """--set dataset_options.* goes to the dataset factory: image-folder's split and test_fraction."""
+    import numpy as np
+    from PIL import Image
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(20):
+        Image.fromarray((rng.random((30, 30)) * 255).astype("uint8")).save(photos / f"{i}.png")
+    common = dict(data_dir=str(photos), batch_size=2, device="cpu", steps=1, image_size=28,
+                  channels=1, progress="quiet", overrides=TINY)  # fmt: skip
+
+    def steps_per_epoch(name, **options):
+        run = gan_zoo.train("dcgan", "image-folder", out=str(tmp_path / name), **common, **options)
+        assert json.loads((run.dir / "config.json").read_text())["dataset_options"] == options.get(
+            "dataset_options", {}
+        )
+        state = json.loads((run.checkpoint / "training-state.json").read_text())["state"]
+        return state["steps_per_epoch"]
+
+    assert steps_per_epoch("default") == 9  # 18 of 20 images: 10% held out for the test split
+    assert steps_per_epoch("all", dataset_options={"split": "all"}) == 10
+    assert steps_per_epoch("half", dataset_options={"test_fraction": 0.5}) == 5
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("dataset_options.test_fractoin=0.2", "has no option 'test_fractoin'; did you mean 'test_fraction'"),
+        ("dataset_options.image_size=32", "dataset option 'image_size' is a run setting; use --image-size"),
+    ],
+)  # fmt: skip
+def test_bad_dataset_options_are_one_line(idx_dir, tmp_path, setting, message):
+    result = CliRunner().invoke(
+        build_cli(),
+        ["train", "dcgan", "image-folder", "--data-dir", str(idx_dir), "--steps", "1",
+         "--set", setting, "--out", str(tmp_path / "r")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()

@@ -37,7 +37,7 @@ class Evaluator:
             c = self.config
             self._reference = reference_dataset(
                 c.dataset, c.eval_split, data_dir=c.data_dir, download=c.download,
-                image_size=c.image_size, channels=c.channels,
+                image_size=c.image_size, channels=c.channels, options=c.dataset_options,
             )  # fmt: skip
         return self._reference
 

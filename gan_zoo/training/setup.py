@@ -18,7 +18,7 @@ from torch import nn
 
 from .. import plugins
 from ..config import TrainConfig
-from ..errors import ConfigError, DataError, GanZooError
+from ..errors import ConfigError, DataError, GanZooError, did_you_mean
 from . import distributed as ddp
 
 
@@ -95,8 +95,30 @@ def make_adam(params: Any, optim: Any, device: torch.device) -> torch.optim.Adam
     return torch.optim.Adam(params, **kwargs)
 
 
+#: Dataset options that have a run setting of their own.
+RUN_DATASET_OPTIONS = {"data_dir": "--data-dir", "download": "--download",
+                       "image_size": "--image-size", "channels": "--channels"}  # fmt: skip
+
+
+def dataset_options(config: TrainConfig, accepted: dict[str, Any]) -> dict[str, Any]:
+    """``config.dataset_options`` checked against what dataset ``config.dataset`` accepts."""
+    for key in config.dataset_options:
+        if key in RUN_DATASET_OPTIONS:
+            raise ConfigError(
+                f"dataset option '{key}' is a run setting; use {RUN_DATASET_OPTIONS[key]} instead"
+            )
+        if key not in accepted:
+            names = sorted(set(accepted) - set(RUN_DATASET_OPTIONS))
+            raise ConfigError(
+                f"dataset '{config.dataset}' has no option '{key}'{did_you_mean(key, names)} "
+                f"(it takes: {', '.join(names) or 'none'})"
+            )
+    return dict(config.dataset_options)
+
+
 def load_dataset(config: TrainConfig, info: ddp.DistInfo) -> Any:
-    """The train split, at ``config.image_size`` and ``config.channels`` when the dataset can convert."""
+    """The train split (or ``dataset_options``' split), at ``config.image_size`` and
+    ``config.channels`` when the dataset can convert."""
     entry = plugins.registry("datasets").get(config.dataset)
     accepted = entry.options()
     opts: dict[str, Any] = {
@@ -109,6 +131,7 @@ def load_dataset(config: TrainConfig, info: ddp.DistInfo) -> Any:
     if config.channels is not None and "channels" in accepted:
         opts["channels"] = config.channels
     opts = {k: v for k, v in opts.items() if k in accepted}
+    opts.update(dataset_options(config, accepted))
     if info.enabled and not info.is_main:
         ddp.barrier(info)  # rank 0 downloads first
     dataset = entry.create(**opts)
