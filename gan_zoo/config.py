@@ -107,6 +107,9 @@ class TrainConfig(Preset):
     #: Generated (and reference) images per evaluation, and the reference split.
     eval_samples: int = 2000
     eval_split: str = "test"
+    #: Licence of the trained weights for the model card (a Hub identifier such as "mit" or
+    #: "cc-by-4.0"); None = gan-zoo's own, bsd-3-clause. Check your training data's terms.
+    license: str | None = None
 
     @classmethod
     def from_preset(cls, model: str, dataset: str, preset: Preset, **run: Any) -> TrainConfig:

@@ -679,3 +679,15 @@ def test_bad_dataset_options_are_one_line(idx_dir, tmp_path, setting, message):
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_license_reaches_the_model_card_and_bad_ids_are_one_line(idx_dir, tmp_path):
+    import yaml
+
+    run = gan_zoo.train("dcgan", "fashion-mnist", license="cc-by-4.0", overrides=TINY,
+                        progress="quiet", **tiny(idx_dir, tmp_path, steps=1))  # fmt: skip
+    card = (run.checkpoint / "README.md").read_text()
+    assert yaml.safe_load(card.split("---")[1])["license"] == "cc-by-4.0"
+    with pytest.raises(GanZooError, match="license must be a lowercase Hub identifier"):
+        gan_zoo.train("dcgan", "fashion-mnist", license="CC BY 4.0", progress="quiet",
+                      **tiny(idx_dir, tmp_path, "bad", steps=1))  # fmt: skip

@@ -77,6 +77,7 @@ def _betas(
     "--eval-metric",
     help="Evaluate at every checkpoint with this metric (e.g. fid) and keep checkpoints/best.",
 )
+@click.option("--license", help="Licence of the weights for the model card (e.g. mit, cc-by-4.0).")
 @click.option("--eval-samples", type=int, help="Images per evaluation.  [default: 2000]")
 @click.option("--eval-split", help="Reference split for evaluation.  [default: test]")
 @click.option("--data-dir", type=click.Path(), help="Where the dataset files are.")

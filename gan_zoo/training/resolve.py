@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ SHORTHANDS = ("lr", "lr_g", "lr_d", "betas")
 RESUME_CHANGEABLE = frozenset(
     {"steps", "epochs", "device", "log_every", "sample_every", "checkpoint_every", "keep",
      "tensorboard", "data_dir", "download", "compile", "compile_mode", "eval_metric",
-     "eval_samples", "eval_split"}
+     "eval_samples", "eval_split", "license"}
 )  # fmt: skip
 LR_DECAYS = ("none", "linear", "step")
 #: ``torch.compile`` modes; "reduce-overhead" and "max-autotune" capture CUDA graphs on CUDA.
@@ -95,6 +96,9 @@ def validate(config: TrainConfig) -> TrainConfig:
         (config.g_optim.lr > 0 and config.d_optim.lr > 0, "learning rates must be positive"),
         (config.precision in ("auto", "fp32", "bf16", "fp16"),
          f"precision must be auto, fp32, bf16 or fp16, got '{config.precision}'"),
+        (config.license is None or re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", config.license) is not None,
+         f"license must be a lowercase Hub identifier such as mit, apache-2.0 or cc-by-4.0, "
+         f"got '{config.license}'"),
         (config.eval_samples >= 2,
          f"eval_samples must be at least 2 to compare distributions, got {config.eval_samples}"),
         (config.compile_mode in COMPILE_MODES,
