@@ -210,3 +210,32 @@ def test_rich_progress_shows_epoch_step_losses_and_rate():
         "Warning: health: something",
     ):
         assert expected in text
+
+
+def test_step_stats_window_means_and_health_warnings():
+    from gan_zoo.training import distributed as ddp
+    from gan_zoo.training.stats import STUCK_WINDOWS, StepStats
+
+    stats = StepStats(torch.device("cpu"), ddp.DistInfo(), images_per_step=16, log_every=10,
+                      probabilities=True)  # fmt: skip
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([-3.0, 1.0])  # (B,) logits
+    stats.add(torch.tensor(1.0), torch.tensor(2.0), real, fake)
+    stats.add(torch.tensor(3.0), torch.tensor(4.0), real, fake)
+    assert stats.steps == 2 and stats.nonfinite() == []
+    values = stats.flush()
+    assert values["loss/d"] == pytest.approx(2.0) and values["loss/g"] == pytest.approx(3.0)
+    assert values["d/real"] == pytest.approx(float(real.sigmoid().mean()))
+    assert values["d/real_acc"] == 0.5 and values["d/fake_acc"] == 0.5 and values["img/s"] > 0
+    assert stats.steps == 0 and stats.last_losses == {"loss/d": 2.0, "loss/g": 3.0}
+    stats.add(torch.tensor(float("nan")), torch.tensor(0.0), real, fake)
+    assert stats.nonfinite() == ["loss/d"]
+
+    perfect = {"d/real_acc": 1.0, "d/fake_acc": 1.0}
+    warnings = [stats.d_stuck(perfect) for _ in range(STUCK_WINDOWS + 2)]
+    assert warnings[: STUCK_WINDOWS - 1] == [None] * (STUCK_WINDOWS - 1)
+    assert "perfectly" in warnings[STUCK_WINDOWS - 1] and "30 steps" in warnings[STUCK_WINDOWS - 1]
+    assert warnings[STUCK_WINDOWS:] == [None, None]  # once
+    same = torch.zeros(8, 1, 4, 4)
+    assert stats.collapsed(torch.randn(8, 1, 4, 4), step=5) is None
+    assert "nearly identical" in stats.collapsed(same, step=5)
+    assert stats.collapsed(same, step=6) is None

@@ -50,12 +50,11 @@ from .setup import (
     lr_at,
     make_adam,
 )
+from .stats import StepStats
 
 __all__ = ["Run", "TrainingDiverged", "train"]
 
 #: Health checks: this many logged windows in a row with D perfect, or sample diversity below.
-STUCK_WINDOWS = 3
-MIN_DIVERSITY = 0.02
 
 
 def train(
@@ -185,7 +184,6 @@ def train(
             and device.type == "cuda"
             and config.compile_mode in ("reduce-overhead", "max-autotune")
         )
-        sigmoid_stats = bool(getattr(loss, "logits_are_log_odds", False))
         after_d_step = getattr(loss, "after_d_step", None)
 
         # Random streams: data order (CPU), noise + augmentation (device), fixed sample noise.
@@ -253,12 +251,11 @@ def train(
         )
 
         # Helpers that read the loop's state.
-        last_losses: dict[str, float] = {}
+        stats = StepStats(
+            device, info, images_per_step=config.batch_size * config.n_critic,
+            log_every=config.log_every, probabilities=bool(getattr(loss, "logits_are_log_odds", False)),
+        )  # fmt: skip
         latest_grid: list[torch.Tensor | None] = [None]
-        stats_sum = torch.zeros(
-            6, device=device
-        )  # loss/d, loss/g, d/real, d/fake, real_acc, fake_acc
-        window = {"steps": 0, "t": time.perf_counter(), "stuck": 0, "warned": set()}
         t_start = time.perf_counter()
 
         def sample_grid() -> torch.Tensor:
@@ -269,26 +266,13 @@ def train(
                 images = sampler(fixed_z, fixed_c)  # (N, C, H, W)
             sampler.train(was_training)
             # A fresh generator's samples are all near 0: judge diversity after the first epoch.
-            settled = step >= min(steps_per_epoch, 500)
-            if (
-                settled
-                and plots.diversity(images) < MIN_DIVERSITY
-                and "collapse" not in window["warned"]
-            ):
-                window["warned"].add("collapse")
-                reporter.warn(
-                    f"health: at step {step} the samples are nearly identical (diversity "
-                    f"{plots.diversity(images):.3f}); the generator has collapsed, try a lower "
-                    "--lr, --augment translation,cutout,color or another loss"
-                )
+            if step >= min(steps_per_epoch, 500) and (warning := stats.collapsed(images, step)):
+                reporter.warn(warning)
             names = dataset.class_names if config.conditional else None
             return plots.sample_grid(images, nrow=8, row_names=names)
 
         def check_finite() -> None:
-            sums = ddp.all_reduce_sum(stats_sum[:2].clone(), info).tolist()
-            bad = [
-                k for k, v in zip(("loss/d", "loss/g"), sums, strict=True) if not math.isfinite(v)
-            ]
+            bad = stats.nonfinite()
             if bad:
                 latest = ckpt_io.list_checkpoints(run_dir)
                 kept = (
@@ -303,33 +287,11 @@ def train(
 
         def log_stats() -> None:
             check_finite()
-            totals = ddp.all_reduce_sum(stats_sum.clone(), info).div_(
-                info.world_size * max(1, window["steps"])
-            )
-            values = dict(
-                zip(
-                    ("loss/d", "loss/g", "d/real", "d/fake", "d/real_acc", "d/fake_acc"),
-                    totals.tolist(),
-                    strict=True,
-                )
-            )
-            now = time.perf_counter()
-            images = window["steps"] * config.batch_size * config.n_critic
+            values = stats.flush()
             values["lr"], values["lr/d"] = g_opt.param_groups[0]["lr"], d_opt.param_groups[0]["lr"]
-            values["img/s"] = images / max(now - window["t"], 1e-9)
-            last_losses.update({k: values[k] for k in ("loss/d", "loss/g")})
             reporter.report(step, max(1, math.ceil(step / steps_per_epoch)), values)
-            stats_sum.zero_()
-            window["steps"], window["t"] = 0, now
-            perfect = values["d/real_acc"] >= 0.999 and values["d/fake_acc"] >= 0.999
-            window["stuck"] = window["stuck"] + 1 if perfect else 0
-            if window["stuck"] >= STUCK_WINDOWS and "stuck" not in window["warned"]:
-                window["warned"].add("stuck")
-                reporter.warn(
-                    f"health: D has told real from fake perfectly (accuracy 1.0) for the last "
-                    f"{STUCK_WINDOWS * config.log_every} steps; G is not learning, try "
-                    "--augment translation,cutout,color, a lower --lr-d or another loss"
-                )
+            if warning := stats.d_stuck(values):
+                reporter.warn(warning)
 
         def save(grid: torch.Tensor | None, metric: tuple[str, float, bool] | None = None) -> Path:
             within = step % steps_per_epoch
@@ -345,7 +307,7 @@ def train(
                 "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
                 "images_seen": step * config.batch_size * config.n_critic,
                 "elapsed_seconds": round(elapsed_before + time.perf_counter() - t_start, 3),
-                "hardware": hardware, "last_losses": dict(last_losses),
+                "hardware": hardware, "last_losses": dict(stats.last_losses),
                 "class_names": list(dataset.class_names), "warnings": list(reporter.warnings),
             }  # fmt: skip
             return ckpt_io.save_checkpoint(
@@ -441,16 +403,7 @@ def train(
                     step += 1
                     if ema is not None:
                         ema.update(G, step * config.batch_size * config.n_critic)
-                    with torch.no_grad():
-                        rl, fl = real_logits.detach().float(), fake_logits.detach().float()
-                        shown_r, shown_f = (
-                            (rl.sigmoid(), fl.sigmoid()) if sigmoid_stats else (rl, fl)
-                        )
-                        stats_sum.add_(torch.stack([
-                            d_loss.detach(), g_loss.detach(), shown_r.mean(), shown_f.mean(),
-                            (rl > 0).float().mean(), (fl < 0).float().mean(),
-                        ]))  # fmt: skip
-                    window["steps"] += 1
+                    stats.add(d_loss, g_loss, real_logits, fake_logits)
                     reporter.step(step)
                     if step % config.log_every == 0 or step == total_steps:
                         log_stats()
@@ -477,7 +430,7 @@ def train(
                             else latest_grid[0]
                         )
                     if ckpt_due or final or stop:
-                        if window["steps"]:
+                        if stats.steps:
                             check_finite()
                         if info.is_main:
                             # Scheduled checkpoints are evaluated; a stop request is not kept
@@ -502,7 +455,7 @@ def train(
             plots.plot_curves(run_dir / "metrics.jsonl", run_dir)
         return Run(
             dir=run_dir, config=config, step=step, epoch=math.ceil(step / steps_per_epoch),
-            images_seen=step * config.batch_size * config.n_critic, last_losses=dict(last_losses),
+            images_seen=step * config.batch_size * config.n_critic, last_losses=dict(stats.last_losses),
             checkpoint=checkpoint, interrupted=stop and step < total_steps,
             warnings=list(reporter.warnings), rank=info.rank, generator=ema.module if ema else G, discriminator=D,
         )  # fmt: skip
