@@ -51,7 +51,8 @@ class Evaluator:
         generator.eval()  # batch norm uses its running statistics and leaves them alone
         with torch.random.fork_rng(devices=devices):
             try:
-                value = float(self.metric.compute(generator, self.reference(), seed=self.config.seed))
+                score = self.metric.compute(generator, self.reference(), seed=self.config.seed)
+                value = float(score)
             finally:
                 generator.train(was_training)
         seconds = time.perf_counter() - start

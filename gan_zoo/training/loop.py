@@ -54,8 +54,6 @@ from .stats import StepStats
 
 __all__ = ["Run", "TrainingDiverged", "train"]
 
-#: Health checks: this many logged windows in a row with D perfect, or sample diversity below.
-
 
 def train(
     config: TrainConfig,
@@ -157,7 +155,9 @@ def train(
         regularizer = plugins.registry("losses").create(reg.name, **reg.options) if reg else None
         G = ddp.convert_sync_batchnorm(G, info, config.sync_batchnorm).to(device).train()
         D = ddp.convert_sync_batchnorm(D, info, config.sync_batchnorm).to(device).train()
-        config.channels_last = resolve_channels_last(config.channels_last, device, config.precision, G, D)
+        config.channels_last = resolve_channels_last(
+            config.channels_last, device, config.precision, G, D
+        )
         if config.channels_last:
             G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
         ema = EMA(G, config.ema, config.ema_warmup) if config.ema > 0 else None
@@ -245,16 +245,16 @@ def train(
         if info.is_main:
             reporter.sinks.extend(sinks)
         hardware = hardware_name(device, info)
-        evaluator = (
-            Evaluator(config, device) if config.eval_metric and info.is_main
-            else None
-        )
+        evaluator = Evaluator(config, device) if config.eval_metric and info.is_main else None
 
         # Helpers that read the loop's state.
         stats = StepStats(
-            device, info, images_per_step=config.batch_size * config.n_critic,
-            log_every=config.log_every, probabilities=bool(getattr(loss, "logits_are_log_odds", False)),
-        )  # fmt: skip
+            device,
+            info,
+            images_per_step=config.batch_size * config.n_critic,
+            log_every=config.log_every,
+            probabilities=bool(getattr(loss, "logits_are_log_odds", False)),
+        )
         latest_grid: list[torch.Tensor | None] = [None]
         t_start = time.perf_counter()
 
