@@ -62,6 +62,31 @@ def create_dataset(name: str, **options: Any) -> Any:
     return plugins.registry("datasets").create(name, **options)
 
 
+def open_split(
+    name: str,
+    split: str,
+    *,
+    data_dir: str | None = None,
+    download: bool = False,
+    image_size: int | None = None,
+    channels: int | None = None,
+    options: dict[str, Any] | None = None,
+) -> Any:
+    """Split ``split`` of dataset ``name`` with a run's settings, each passed only if the
+    dataset's factory takes it (``image_size`` and ``channels`` when it can convert).
+
+    ``options`` are the run's other dataset options (e.g. image-folder's ``test_fraction`` and
+    ``seed``, so that its test split is the one held out from training); ``split`` wins.
+    """
+    entry = plugins.registry("datasets").get(name)
+    accepted = entry.options()
+    settings = {**(options or {}), "split": split, "data_dir": data_dir, "download": download}
+    for key, value in (("image_size", image_size), ("channels", channels)):
+        if value is not None:
+            settings[key] = value
+    return entry.create(**{k: v for k, v in settings.items() if k in accepted})
+
+
 def create_metric(name: str, **options: Any) -> Any:
     """Build the metric registered as ``name`` (e.g. ``fid`` from the gan-zoo-fid plugin)."""
     from .evaluation import create_metric as create

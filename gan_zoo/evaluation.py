@@ -31,30 +31,6 @@ def create_metric(name: str, **options: Any) -> Any:
     return plugins.registry("metrics").create(name, **options)
 
 
-def reference_dataset(
-    dataset: str,
-    split: str,
-    *,
-    data_dir: str | None = None,
-    download: bool = False,
-    image_size: int | None = None,
-    channels: int | None = None,
-    options: dict[str, Any] | None = None,
-) -> Any:
-    """The split of ``dataset`` a generator is compared with, at the run's size and channels.
-
-    ``options`` are the run's other dataset options (e.g. image-folder's ``test_fraction`` and
-    ``seed``, so that its test split is the one held out from training); ``split`` wins.
-    """
-    entry = plugins.registry("datasets").get(dataset)
-    options = {**(options or {}), "split": split, "data_dir": data_dir, "download": download}
-    accepted = entry.options()
-    for key, value in (("image_size", image_size), ("channels", channels)):
-        if key in accepted and value:
-            options[key] = value
-    return entry.create(**{k: v for k, v in options.items() if k in accepted})
-
-
 def evaluate(
     path: str | Path,
     metrics: tuple[str, ...] | list[str] = ("fid",),
@@ -72,6 +48,7 @@ def evaluate(
     Returns ``{name: {"value": float, "protocol": {...}}}``; with ``record`` the values are
     added to the checkpoint's ``metrics.json`` and model card (``model-index``).
     """
+    from .api import open_split
     from .sampling import load, resolve_device
 
     if num_samples < 2:
@@ -83,7 +60,7 @@ def evaluate(
     ]
     generator = load(path, device=dev)
     config = generator.config
-    dataset = reference_dataset(
+    dataset = open_split(
         config["dataset"], split, data_dir=data_dir or config.get("data_dir"),
         image_size=config.get("image_size"), channels=config.get("channels"),
         options=config.get("dataset_options"),

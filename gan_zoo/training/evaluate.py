@@ -14,8 +14,9 @@ from typing import Any
 
 import torch
 
+from ..api import open_split
 from ..config import TrainConfig
-from ..evaluation import create_metric, reference_dataset
+from ..evaluation import create_metric
 
 
 class Evaluator:
@@ -35,7 +36,7 @@ class Evaluator:
     def reference(self) -> Any:
         if self._reference is None:
             c = self.config
-            self._reference = reference_dataset(
+            self._reference = open_split(
                 c.dataset, c.eval_split, data_dir=c.data_dir, download=c.download,
                 image_size=c.image_size, channels=c.channels, options=c.dataset_options,
             )  # fmt: skip

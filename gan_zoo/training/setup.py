@@ -119,22 +119,16 @@ def dataset_options(config: TrainConfig, accepted: dict[str, Any]) -> dict[str, 
 def load_dataset(config: TrainConfig, info: ddp.DistInfo) -> Any:
     """The train split (or ``dataset_options``' split), at ``config.image_size`` and
     ``config.channels`` when the dataset can convert."""
-    entry = plugins.registry("datasets").get(config.dataset)
-    accepted = entry.options()
-    opts: dict[str, Any] = {
-        "split": "train",
-        "data_dir": config.data_dir,
-        "download": config.download,
-    }
-    if config.image_size is not None and "image_size" in accepted:
-        opts["image_size"] = config.image_size
-    if config.channels is not None and "channels" in accepted:
-        opts["channels"] = config.channels
-    opts = {k: v for k, v in opts.items() if k in accepted}
-    opts.update(dataset_options(config, accepted))
+    from ..api import open_split
+
+    options = dataset_options(config, plugins.registry("datasets").get(config.dataset).options())
+    split = options.pop("split", "train")
     if info.enabled and not info.is_main:
         ddp.barrier(info)  # rank 0 downloads first
-    dataset = entry.create(**opts)
+    dataset = open_split(
+        config.dataset, split, data_dir=config.data_dir, download=config.download,
+        image_size=config.image_size, channels=config.channels, options=options,
+    )  # fmt: skip
     if info.enabled and info.is_main:
         ddp.barrier(info)
     if len(dataset) == 0:

@@ -22,8 +22,9 @@ from safetensors.torch import load_file, save_file
 
 from . import inception
 
-#: Generated features per generator object and sampling settings, so FID and KID of the same
-#: generator in one evaluation run the Inception network over its samples once.
+#: The last generated features per generator object, with the sampling settings and weights they
+#: came from, so FID and KID of the same generator in one evaluation run the Inception network
+#: over its samples once (and a generator scored while it trains holds one set, not one per step).
 _FAKE_FEATURES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -76,10 +77,10 @@ class InceptionMetric:
         # Adam updates parameters without bumping their version counters) or whose batch-norm
         # statistics moved is sampled again.
         key = (seed, self.num_samples, self.batch_size, self.device, _fingerprint(generator))
-        per_generator = _FAKE_FEATURES.setdefault(generator, {})
-        if key not in per_generator:
-            per_generator[key] = self._generate_features(generator, seed)
-        return per_generator[key]
+        cached = _FAKE_FEATURES.get(generator)
+        if cached is None or cached[0] != key:
+            cached = _FAKE_FEATURES[generator] = (key, self._generate_features(generator, seed))
+        return cached[1]
 
     @torch.no_grad()
     def _generate_features(self, generator, seed: int) -> torch.Tensor:
