@@ -1,5 +1,7 @@
 """gan-zoo: a plugin-based GAN zoo for PyTorch. See https://gan-zoo.readthedocs.io."""
 
+from typing import Any
+
 from ._version import __version__
 from .api import (
     create_dataset,
@@ -15,7 +17,7 @@ from .api import (
     list_losses,
     list_metrics,
     list_models,
-    load,
+    open_split,
     train,
 )
 from .errors import GanZooError
@@ -36,6 +38,15 @@ __all__ = [
     "list_losses",
     "list_metrics",
     "list_models",
-    "train",
     "load",
+    "open_split",
+    "train",
 ]
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: torch is imported only when load is used
+    if name == "load":
+        from .sampling import load
+
+        return load
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

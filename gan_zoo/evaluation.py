@@ -10,25 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import plugins
 from .errors import GanZooError
-
-
-def check_metric(name: str) -> None:
-    """A one-line error unless metric ``name`` is registered (with the pip command for FID/KID)."""
-    registry = plugins.registry("metrics")
-    if name not in registry and name in ("fid", "kid"):
-        raise GanZooError(
-            f"metric '{name}' is not installed; install it with 'pip install gan-zoo-fid' "
-            "(see 'gan-zoo list metrics')"
-        )
-    registry.get(name)  # unknown names: did-you-mean
-
-
-def create_metric(name: str, **options: Any) -> Any:
-    """The metric ``name`` built with ``options`` (num_samples, batch_size, device)."""
-    check_metric(name)
-    return plugins.registry("metrics").create(name, **options)
+from .factory import create_metric, open_split
 
 
 def evaluate(
@@ -48,7 +31,6 @@ def evaluate(
     Returns ``{name: {"value": float, "protocol": {...}}}``; with ``record`` the values are
     added to the checkpoint's ``metrics.json`` and model card (``model-index``).
     """
-    from .api import open_split
     from .sampling import load, resolve_device
 
     if num_samples < 2:

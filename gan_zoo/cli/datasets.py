@@ -47,12 +47,12 @@ def _load(name: str, options: dict[str, Any]) -> Any:
     """Load with a spinner on a terminal; warnings (skipped files) as one line each on stderr."""
     from rich.console import Console
 
-    from .. import api
+    from .. import factory
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with Console(stderr=True).status(f"Loading {name} ({options['split']})..."):
-            dataset = api.create_dataset(name, **options)
+            dataset = factory.create_dataset(name, **options)
     for warning in caught:
         click.secho(f"Warning: {' '.join(str(warning.message).split())}", fg="yellow", err=True)
     return dataset

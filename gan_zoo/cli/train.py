@@ -103,14 +103,14 @@ def train_cmd(model, dataset, resume, overrides, quiet, plain, **options):
     """
     import sys
 
-    from .. import api
+    from ..training.run import train
 
     if resume is None and (model is None or dataset is None):
         raise GanZooError(
             "name a MODEL and a DATASET (e.g. 'gan-zoo train dcgan fashion-mnist') or pass --resume RUN"
         )
     progress = "quiet" if quiet else "plain" if plain else "auto"
-    run = api.train(
+    run = train(
         model, dataset, resume=resume, overrides=overrides, progress=progress, **options
     )
     main = run.rank == 0  # under torchrun only rank 0 speaks

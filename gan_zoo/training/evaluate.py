@@ -14,9 +14,8 @@ from typing import Any
 
 import torch
 
-from ..api import open_split
 from ..config import TrainConfig
-from ..evaluation import create_metric
+from ..factory import create_metric, open_training_split
 
 
 class Evaluator:
@@ -35,11 +34,7 @@ class Evaluator:
 
     def reference(self) -> Any:
         if self._reference is None:
-            c = self.config
-            self._reference = open_split(
-                c.dataset, c.eval_split, data_dir=c.data_dir, download=c.download,
-                image_size=c.image_size, channels=c.channels, options=c.dataset_options,
-            )  # fmt: skip
+            self._reference = open_training_split(self.config, split=self.config.eval_split)
         return self._reference
 
     def __call__(

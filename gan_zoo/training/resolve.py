@@ -76,7 +76,7 @@ def validate(config: TrainConfig) -> TrainConfig:
     if config.regularizer is not None:
         plugins.registry("losses").get(config.regularizer.name)
     if config.eval_metric is not None:
-        from ..evaluation import check_metric
+        from ..factory import check_metric
 
         check_metric(config.eval_metric)
     checks = [

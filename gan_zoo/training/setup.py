@@ -18,7 +18,8 @@ from torch import nn
 
 from .. import plugins
 from ..config import TrainConfig
-from ..errors import ConfigError, DataError, GanZooError, did_you_mean
+from ..errors import ConfigError, GanZooError
+from ..factory import open_training_split
 from . import distributed as ddp
 
 
@@ -95,44 +96,14 @@ def make_adam(params: Any, optim: Any, device: torch.device) -> torch.optim.Adam
     return torch.optim.Adam(params, **kwargs)
 
 
-#: Dataset options that have a run setting of their own.
-RUN_DATASET_OPTIONS = {"data_dir": "--data-dir", "download": "--download",
-                       "image_size": "--image-size", "channels": "--channels"}  # fmt: skip
-
-
-def dataset_options(config: TrainConfig, accepted: dict[str, Any]) -> dict[str, Any]:
-    """``config.dataset_options`` checked against what dataset ``config.dataset`` accepts."""
-    for key in config.dataset_options:
-        if key in RUN_DATASET_OPTIONS:
-            raise ConfigError(
-                f"dataset option '{key}' is a run setting; use {RUN_DATASET_OPTIONS[key]} instead"
-            )
-        if key not in accepted:
-            names = sorted(set(accepted) - set(RUN_DATASET_OPTIONS))
-            raise ConfigError(
-                f"dataset '{config.dataset}' has no option '{key}'{did_you_mean(key, names)} "
-                f"(it takes: {', '.join(names) or 'none'})"
-            )
-    return dict(config.dataset_options)
-
-
 def load_dataset(config: TrainConfig, info: ddp.DistInfo) -> Any:
     """The train split (or ``dataset_options``' split), at ``config.image_size`` and
-    ``config.channels`` when the dataset can convert."""
-    from ..api import open_split
-
-    options = dataset_options(config, plugins.registry("datasets").get(config.dataset).options())
-    split = options.pop("split", "train")
+    ``config.channels`` when the dataset can convert; rank 0 downloads first under DDP."""
     if info.enabled and not info.is_main:
-        ddp.barrier(info)  # rank 0 downloads first
-    dataset = open_split(
-        config.dataset, split, data_dir=config.data_dir, download=config.download,
-        image_size=config.image_size, channels=config.channels, options=options,
-    )  # fmt: skip
+        ddp.barrier(info)
+    dataset = open_training_split(config)
     if info.enabled and info.is_main:
         ddp.barrier(info)
-    if len(dataset) == 0:
-        raise DataError(f"dataset '{config.dataset}' is empty ({dataset.source})")
     return dataset
 
 
