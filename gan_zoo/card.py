@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from ._version import __version__
+from .formatting import duration
 
 DEFAULT_LICENSE = "bsd-3-clause"
 PIPELINE_TAG = "unconditional-image-generation"
@@ -195,11 +196,6 @@ def _cell(text: str) -> str:
     return " ".join(str(text).replace("|", "\\|").split())
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
 def _describe(kind: str, name: str | None) -> str:
     if not name:
         return ""
@@ -318,7 +314,7 @@ def render_card(
     elapsed = state.get("elapsed_seconds")
     facts = [
         ("hardware", state.get("hardware")),
-        ("training time", _duration(elapsed) if isinstance(elapsed, (int, float)) else None),
+        ("training time", duration(elapsed) if isinstance(elapsed, (int, float)) else None),
         ("generator steps", step),
         ("epochs", state.get("epoch")),
         ("images seen", state.get("images_seen")),

@@ -265,7 +265,7 @@ def save_checkpoint(
     the best value is kept as ``best`` and never pruned. ``keep=0`` keeps every checkpoint.
     """
     from . import card
-    from .sampling import png_bytes
+    from .images import png_bytes
 
     root = Path(run_dir) / "checkpoints"
     root.mkdir(parents=True, exist_ok=True)

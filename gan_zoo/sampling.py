@@ -14,9 +14,7 @@ so a seed gives the same images on every device.
 
 from __future__ import annotations
 
-import io
 import json
-import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from .checkpoint import (
     resolve_checkpoint,
 )
 from .errors import CheckpointError, ConfigError, UnknownNameError, unknown
+from .images import pil_image, to_uint8
 
 LabelsLike = int | str | Sequence[int | str] | torch.Tensor | None
 
@@ -72,47 +71,6 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Te
     linear = (1.0 - t) * a + t * b  # nearly parallel latents: slerp is lerp
     spherical = (torch.sin((1.0 - t) * omega) * a + torch.sin(t * omega) * b) / so.clamp_min(1e-12)
     return torch.where(so.abs() < 1e-6, linear, spherical)
-
-
-# Images.
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """(B, C, H, W) floats in [-1, 1] -> uint8 in [0, 255] on the CPU."""
-    return images.detach().float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).cpu()
-
-
-def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> torch.Tensor:
-    """(B, C, H, W) uint8 -> one (C, H', W') uint8 grid, ``nrow`` images per row (default: square)."""
-    b, c, h, w = images.shape
-    if b == 1 and padding == 0:
-        return images[0]
-    ncol = nrow or max(1, math.ceil(math.sqrt(b)))
-    rows = math.ceil(b / ncol)
-    grid = torch.zeros(
-        c, rows * (h + padding) + padding, ncol * (w + padding) + padding, dtype=images.dtype
-    )
-    for i in range(b):
-        r, col = divmod(i, ncol)
-        y, x = padding + r * (h + padding), padding + col * (w + padding)
-        grid[:, y : y + h, x : x + w] = images[i]
-    return grid
-
-
-def pil_image(image: torch.Tensor, scale: int = 1):
-    """One uint8 (C, H, W) tensor -> a PIL image ("L" for 1 channel, "RGB" for 3)."""
-    from PIL import Image
-
-    array = image.permute(1, 2, 0).contiguous().numpy()  # (H, W, C)
-    pil = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-    if scale > 1:
-        pil = pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST)
-    return pil
-
-
-def png_bytes(image: torch.Tensor) -> bytes:
-    """A uint8 (C, H, W) tensor (e.g. a grid) encoded as PNG."""
-    buffer = io.BytesIO()
-    pil_image(image.cpu()).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 class LoadedGenerator(nn.Module):

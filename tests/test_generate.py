@@ -18,7 +18,8 @@ from test_checkpoint import FASHION_MNIST_CLASSES, make_conditional_run, make_ru
 
 import gan_zoo
 from gan_zoo.cli import build_cli
-from gan_zoo.sampling import make_grid, slerp, to_uint8, truncated_normal
+from gan_zoo.images import make_grid, to_uint8
+from gan_zoo.sampling import slerp, truncated_normal
 
 
 def cli(*args):

@@ -15,14 +15,6 @@ from ..errors import ConfigError
 _PATH = click.Path(path_type=Path)
 
 
-def _human(size: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return str(size)
-
-
 @click.command("generate")
 @click.argument("path", metavar="RUN_OR_CHECKPOINT", type=_PATH)
 @click.option(
@@ -103,6 +95,7 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
     import numpy as np
     import torch
 
+    from .. import images as images_io
     from .. import sampling
 
     g = sampling.load(path, device=device)
@@ -115,7 +108,7 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
         out_dir.mkdir(parents=True, exist_ok=True)
     with _progress(n) as advance:
         for x, y in g.iter_samples(n, label_arg, seed, truncation, batch_size):
-            x8 = sampling.to_uint8(x)  # (b, C, H, W)
+            x8 = images_io.to_uint8(x)  # (b, C, H, W)
             y_cpu = y.cpu() if y is not None else torch.full((len(x8),), -1, dtype=torch.long)
             if out_dir is None:
                 images.append(x8)
@@ -124,7 +117,7 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
                 for img, lab in zip(x8, y_cpu, strict=True):
                     name = out_dir / f"{written:06d}.{fmt}"
                     if fmt == "png":
-                        sampling.pil_image(img).save(name)
+                        images_io.pil_image(img).save(name)
                     else:
                         np.savez_compressed(
                             name,
@@ -139,7 +132,7 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
     batch, ys = torch.cat(images), torch.cat(labels)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "png":
-        sampling.pil_image(sampling.make_grid(batch, nrow)).save(out, format="PNG")
+        images_io.pil_image(images_io.make_grid(batch, nrow)).save(out, format="PNG")
         click.echo(f"Wrote a grid of {n} images ({g.image_size}x{g.image_size} px each) to {out}")
     else:
         with open(out, "wb") as f:  # a file object: numpy would otherwise append ".npz"
@@ -241,20 +234,21 @@ def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, fps, scal
     suffix = out.suffix.lower()
     if suffix not in (".gif", ".png"):
         raise ConfigError(f"--out {out} must end in .gif (animation) or .png (a strip of frames)")
+    from .. import images as images_io
     from .. import sampling
 
     g = sampling.load(path, device=device)
-    frames = sampling.to_uint8(g.interpolate(steps, walks, class_, seed, truncation).flatten(0, 1))
+    frames = images_io.to_uint8(g.interpolate(steps, walks, class_, seed, truncation).flatten(0, 1))
     frames = frames.view(steps, walks, *frames.shape[1:])  # (steps, walks, C, H, W)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":
         strip = frames.transpose(0, 1).flatten(0, 1)  # (walks * steps, C, H, W), one row per walk
-        sampling.pil_image(sampling.make_grid(strip, nrow=steps), scale).save(out, format="PNG")
+        images_io.pil_image(images_io.make_grid(strip, nrow=steps), scale).save(out, format="PNG")
         click.echo(f"Wrote {walks} walk(s) of {steps} frames to {out}")
         return
     pads = 0 if walks == 1 else 2
     images = [
-        sampling.pil_image(sampling.make_grid(f, nrow=walks, padding=pads), scale) for f in frames
+        images_io.pil_image(images_io.make_grid(f, nrow=walks, padding=pads), scale) for f in frames
     ]
     images[0].save(
         out,
@@ -285,6 +279,7 @@ def info_cmd(path, as_json):
     import json
 
     from ..card import describe, protocol_text
+    from ..formatting import duration, human_bytes
 
     info = describe(path)
     if as_json:
@@ -322,8 +317,7 @@ def info_cmd(path, as_json):
     row("epoch", info["epoch"])
     row("images seen", info["images_seen"])
     if isinstance(info["elapsed_seconds"], (int, float)):
-        s = int(info["elapsed_seconds"])
-        row("training time", f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}")
+        row("training time", duration(info["elapsed_seconds"]))
     row("hardware", info["hardware"])
     row("last losses", ", ".join(f"{k} {number(v)}" for k, v in info["last_losses"].items()))
     for name, item in info["metrics"].items():
@@ -341,7 +335,7 @@ def info_cmd(path, as_json):
     listed = [c + (f" ({', '.join(marks[c])})" if c in marks else "") for c in info["checkpoints"]]
     row("checkpoints", ", ".join(listed))
     for name, size in info["files"].items():
-        row(name, _human(size))
+        row(name, human_bytes(size))
     title = Text(info["checkpoint"], style="bold")
     Console().print(Panel(grid, title=title, title_align="left", expand=False))
 

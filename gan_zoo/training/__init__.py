@@ -14,7 +14,7 @@ Modules, each one concern (the layout of stylegan2-ada-pytorch's ``training/``):
 * :mod:`~gan_zoo.training.distributed`: DDP under ``torchrun``;
 * :mod:`~gan_zoo.training.reporter`: named statistics and their sinks (rich progress bar, plain
   lines, ``metrics.jsonl``, TensorBoard);
-* :mod:`~gan_zoo.training.plots`: sample grids and the loss / accuracy plots.
+* :mod:`~gan_zoo.training.plots`: the loss / accuracy plots (sample grids: :mod:`gan_zoo.images`).
 
 Importing this package does not import torch; :func:`gan_zoo.train` is the public entry point.
 """

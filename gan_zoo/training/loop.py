@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .. import images as images_io
 from .. import plugins
 from ..config import TrainConfig
 from ..errors import ConfigError
@@ -269,7 +270,7 @@ def train(
             if step >= min(steps_per_epoch, 500) and (warning := stats.collapsed(images, step)):
                 reporter.warn(warning)
             names = dataset.class_names if config.conditional else None
-            return plots.sample_grid(images, nrow=8, row_names=names)
+            return images_io.sample_grid(images, nrow=8, row_names=names)
 
         def check_finite() -> None:
             bad = stats.nonfinite()
@@ -319,7 +320,7 @@ def train(
 
         def write_samples() -> torch.Tensor:
             grid = sample_grid()
-            plots.save_png(grid, run_dir / "samples" / f"step-{step:07d}.png")
+            images_io.save_png(grid, run_dir / "samples" / f"step-{step:07d}.png")
             reporter.image("samples", grid, step)
             return grid
 

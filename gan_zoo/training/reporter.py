@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..formatting import duration
+
 #: Statistics shown on the progress bar and in plain lines, in this order.
 SHOWN = ("loss/d", "loss/g", "d/real", "d/fake", "d/real_acc", "d/fake_acc")
 
@@ -105,11 +107,6 @@ def _format(record: dict[str, Any]) -> str:
     if "img/s" in record:
         parts.append(f"{record['img/s']:,.0f} img/s")
     return "  ".join(parts)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 class RichProgress(Sink):
@@ -204,7 +201,7 @@ class PlainLines(Sink):
         eta = elapsed / done * (p.total_steps - step) if done > 0 else 0.0
         self._write(
             f"epoch {record['epoch']}/{p.epochs}  step {step}/{p.total_steps}  "
-            f"{_format(record)}  lr {record.get('lr', 0):.2e}  eta {_duration(eta)}"
+            f"{_format(record)}  lr {record.get('lr', 0):.2e}  eta {duration(eta)}"
         )
 
     def message(self, level: str, text: str) -> None:
