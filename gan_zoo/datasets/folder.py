@@ -201,6 +201,54 @@ def _save_cache(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str
     os.replace(tmp, path)  # atomic: a reader sees the old file or the whole new one
 
 
+def _check_options(
+    split: str, data_dir: str | None, download: bool, image_size: int, channels: int,
+    test_fraction: float,
+) -> Path:
+    """The folder to read, after checking image_folder's options (one-line errors)."""
+    if data_dir is None:
+        raise DataError("image-folder needs --data-dir: a folder of images or of class sub-folders")
+    if download:
+        raise DataError("image-folder has nothing to download; point --data-dir at your images")
+    if split not in SPLITS:
+        raise DataError(f"image-folder has splits 'train', 'test' and 'all', not '{split}'")
+    if channels not in (1, 3):
+        raise DataError(f"image-folder channels must be 1 (grayscale) or 3 (RGB), not {channels}")
+    if not isinstance(image_size, int) or image_size < 1:
+        raise DataError(f"image-folder image_size must be a positive integer, not {image_size!r}")
+    if not 0 <= test_fraction < 1:
+        raise DataError(f"image-folder test_fraction must be in [0, 1), not {test_fraction}")
+    root = Path(data_dir).expanduser().resolve()
+    if not root.is_dir():
+        raise DataError(f"image-folder: {root} is not a folder")
+    return root
+
+
+def _preprocessed(
+    found: Scan, root: Path, image_size: int, channels: int, workers: int
+) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """``(tensors, unreadable files)``: the folder decoded once and cached as safetensors."""
+    from . import search
+
+    cache = search.cache_dir("image-folder") / f"{found.fingerprint(image_size, channels)}.safetensors"
+    cached = _load_cache(cache) if cache.is_file() else None
+    if cached is not None:
+        tensors, metadata = cached
+        log.info("image-folder: loaded %d preprocessed images from %s", len(tensors["images"]), cache)
+        return tensors, json.loads(metadata.get("unreadable", "[]"))
+    start = time.perf_counter()
+    images, labels, file_index, failed = preprocess(
+        found.files, found.labels, image_size, channels, workers
+    )
+    unreadable = [found.files[i] for i in failed]
+    tensors = {"images": images, "labels": labels, "file_index": file_index}
+    metadata = {"format": CACHE_FORMAT, "root": str(root), "unreadable": json.dumps(unreadable)}
+    _save_cache(cache, tensors, metadata)
+    seconds = time.perf_counter() - start
+    log.info("image-folder: preprocessed %d images in %.1f s into %s", len(images), seconds, cache)
+    return tensors, unreadable
+
+
 def image_folder(
     split: str = "train",
     data_dir: str | None = None,
@@ -219,23 +267,7 @@ def image_folder(
     ``test_fraction`` and ``seed``; ``max_memory_mb``: above this the folder is streamed;
     ``workers``: decoding processes (default min(4, CPUs)).
     """
-    from . import search
-
-    if data_dir is None:
-        raise DataError("image-folder needs --data-dir: a folder of images or of class sub-folders")
-    if download:
-        raise DataError("image-folder has nothing to download; point --data-dir at your images")
-    if split not in SPLITS:
-        raise DataError(f"image-folder has splits 'train', 'test' and 'all', not '{split}'")
-    if channels not in (1, 3):
-        raise DataError(f"image-folder channels must be 1 (grayscale) or 3 (RGB), not {channels}")
-    if not isinstance(image_size, int) or image_size < 1:
-        raise DataError(f"image-folder image_size must be a positive integer, not {image_size!r}")
-    if not 0 <= test_fraction < 1:
-        raise DataError(f"image-folder test_fraction must be in [0, 1), not {test_fraction}")
-    root = Path(data_dir).expanduser().resolve()
-    if not root.is_dir():
-        raise DataError(f"image-folder: {root} is not a folder")
+    root = _check_options(split, data_dir, download, image_size, channels, test_fraction)
     workers = default_workers() if workers is None else workers
 
     # Scan and split.
@@ -266,23 +298,7 @@ def image_folder(
         )  # fmt: skip
 
     # Preprocess once, or load the cache.
-    cache = search.cache_dir("image-folder") / f"{found.fingerprint(image_size, channels)}.safetensors"
-    cached = _load_cache(cache) if cache.is_file() else None
-    if cached is not None:
-        tensors, metadata = cached
-        unreadable = json.loads(metadata.get("unreadable", "[]"))
-        log.info("image-folder: loaded %d preprocessed images from %s", len(tensors["images"]), cache)
-    else:
-        start = time.perf_counter()
-        images, labels, file_index, failed = preprocess(
-            found.files, found.labels, image_size, channels, workers
-        )
-        unreadable = [found.files[i] for i in failed]
-        tensors = {"images": images, "labels": labels, "file_index": file_index}
-        metadata = {"format": CACHE_FORMAT, "root": str(root), "unreadable": json.dumps(unreadable)}
-        _save_cache(cache, tensors, metadata)
-        seconds = time.perf_counter() - start
-        log.info("image-folder: preprocessed %d images in %.1f s into %s", len(images), seconds, cache)
+    tensors, unreadable = _preprocessed(found, root, image_size, channels, workers)
     _warn_skipped(root, total, found.not_images, unreadable)
     if len(tensors["images"]) == 0:
         raise DataError(f"image-folder: none of the {len(found.files)} images in {root} could be read")
