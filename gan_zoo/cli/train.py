@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
+from ..config import TrainConfig
 from ..errors import GanZooError
+from ..training.resolve import COMPILE_MODES, LR_DECAYS, PRECISIONS
+
+#: Run settings the presets do not set: their defaults come from TrainConfig itself.
+_RUN = TrainConfig()
+
+
+def _default(field: str) -> str:
+    value = getattr(_RUN, field)
+    return f"  [default: {'none' if value is None else value}]"
 
 
 def _betas(
@@ -31,7 +41,7 @@ def _betas(
 @click.option("--betas", callback=_betas, help="Adam betas of both networks, e.g. 0.0,0.9.")
 @click.option("--n-critic", type=int, help="D updates per G update.")
 @click.option(
-    "--lr-decay", type=click.Choice(["none", "linear", "step"]), help="Learning-rate decay."
+    "--lr-decay", type=click.Choice(LR_DECAYS), help="Learning-rate decay."
 )
 @click.option("--loss", help="Loss name (see 'gan-zoo list losses').")
 @click.option("--generator", help="Generator name (see 'gan-zoo list generators').")
@@ -43,16 +53,16 @@ def _betas(
     "--channels", type=click.Choice(["1", "3"]), callback=lambda c, p, v: v and int(v),
     help="1 (grayscale) or 3 (RGB), for datasets that can convert (image-folder).",
 )  # fmt: skip
-@click.option("--device", help="auto, cpu, cuda, cuda:N or mps.  [default: auto]")
+@click.option("--device", help="auto, cpu, cuda, cuda:N or mps." + _default("device"))
 @click.option(
-    "--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), help="[default: auto]"
+    "--precision", type=click.Choice(PRECISIONS), help=_default("precision").strip()
 )
-@click.option("--seed", type=int, help="Random seed.  [default: 0]")
+@click.option("--seed", type=int, help="Random seed." + _default("seed"))
 @click.option("--compile/--no-compile", default=None, help="torch.compile the networks.")
 @click.option(
     "--compile-mode",
-    help="torch.compile mode (implies --compile): default, reduce-overhead (CUDA graphs on "
-    "CUDA), max-autotune, max-autotune-no-cudagraphs.",
+    help="torch.compile mode (implies --compile): " + ", ".join(COMPILE_MODES)
+    + " (reduce-overhead and max-autotune capture CUDA graphs on CUDA).",
 )
 @click.option(
     "--channels-last/--no-channels-last",
@@ -69,17 +79,17 @@ def _betas(
     "--resume", type=click.Path(exists=True), help="Continue the run (or checkpoint) RUN exactly."
 )
 @click.option("--sample-every", type=int, help="Write samples every N steps (0 = every epoch).")
-@click.option("--log-every", type=int, help="Log statistics every N steps.  [default: 50]")
+@click.option("--log-every", type=int, help="Log statistics every N steps." + _default("log_every"))
 @click.option("--checkpoint-every", type=int, help="Checkpoint every N steps (0 = every epoch).")
-@click.option("--keep", type=int, help="Checkpoints to keep (0 = all).  [default: 3]")
+@click.option("--keep", type=int, help="Checkpoints to keep (0 = all)." + _default("keep"))
 @click.option("--tensorboard", is_flag=True, default=None, help="Also log to RUN/tensorboard.")
 @click.option(
     "--eval-metric",
     help="Evaluate at every checkpoint with this metric (e.g. fid) and keep checkpoints/best.",
 )
 @click.option("--license", help="Licence of the weights for the model card (e.g. mit, cc-by-4.0).")
-@click.option("--eval-samples", type=int, help="Images per evaluation.  [default: 2000]")
-@click.option("--eval-split", help="Reference split for evaluation.  [default: test]")
+@click.option("--eval-samples", type=int, help="Images per evaluation." + _default("eval_samples"))
+@click.option("--eval-split", help="Reference split for evaluation." + _default("eval_split"))
 @click.option("--data-dir", type=click.Path(), help="Where the dataset files are.")
 @click.option("--download", is_flag=True, default=None, help="Download the dataset if missing.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",

@@ -29,6 +29,8 @@ RESUME_CHANGEABLE = frozenset(
      "eval_samples", "eval_split", "license"}
 )  # fmt: skip
 LR_DECAYS = ("none", "linear", "step")
+#: Numeric precisions of a run ("auto": bf16 or fp16 on CUDA, fp32 elsewhere).
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 #: ``torch.compile`` modes; "reduce-overhead" and "max-autotune" capture CUDA graphs on CUDA.
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
@@ -94,7 +96,7 @@ def validate(config: TrainConfig) -> TrainConfig:
         (config.lr_decay != "step" or config.lr_decay_every >= 1,
          "lr_decay 'step' needs lr_decay_every (steps between decays), e.g. --set lr_decay_every=10000"),
         (config.g_optim.lr > 0 and config.d_optim.lr > 0, "learning rates must be positive"),
-        (config.precision in ("auto", "fp32", "bf16", "fp16"),
+        (config.precision in PRECISIONS,
          f"precision must be auto, fp32, bf16 or fp16, got '{config.precision}'"),
         (config.license is None or re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", config.license) is not None,
          f"license must be a lowercase Hub identifier such as mit, apache-2.0 or cc-by-4.0, "
