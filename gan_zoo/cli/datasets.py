@@ -122,20 +122,12 @@ def info_cmd(name, data_dir, split, image_size, channels, download, extra, grid,
       gan-zoo datasets info image-folder --data-dir photos/ --image-size 128 -o test_fraction=0.2
     """
     dataset = _load(name, _options(data_dir, split, image_size, channels, download, extra))
-    counts = dataset.class_counts()
-    summary = {
-        "name": name,
-        "split": dataset.split,
-        "source": dataset.source,
-        "images": len(dataset),
-        "image_size": dataset.image_size,
-        "channels": dataset.channels,
-        "num_classes": dataset.num_classes,
-        "classes": dict(zip(dataset.class_names, counts, strict=True)),
-        "kind": type(dataset).__name__,
-    }
+    from ..datasets.summary import save_real_grid, summarize
+
+    summary = summarize(dataset, name)
+    counts = list(summary["classes"].values())
     if grid:
-        summary["grid"] = _save_grid(dataset, grid, grid_size, seed)
+        summary["grid"] = save_real_grid(dataset, grid, grid_size, seed)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
@@ -161,20 +153,6 @@ def info_cmd(name, data_dir, split, image_size, channels, download, extra, grid,
         console.print(table)
     if grid:
         console.print(f"saved {summary['grid']['images']} real images to [green]{grid}[/]", highlight=False)
-
-
-def _save_grid(dataset: Any, path: str, n: int, seed: int) -> dict[str, Any]:
-    import torch
-    from torchvision.utils import save_image
-
-    x, labels = dataset.sample(n, torch.Generator().manual_seed(seed))  # (n, C, H, W) in [-1, 1]
-    order = torch.sort(labels.cpu(), stable=True).indices  # one class after another
-    nrow = max(1, round(len(x) ** 0.5))
-    try:
-        save_image(x.cpu()[order], path, nrow=nrow, normalize=True, value_range=(-1, 1))
-    except (OSError, ValueError) as exc:
-        raise GanZooError(f"cannot write the grid to {path}: {exc}") from None
-    return {"path": path, "images": len(x), "nrow": nrow}
 
 
 @datasets_cmd.command("download")
