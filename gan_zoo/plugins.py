@@ -56,6 +56,18 @@ class PluginStatus:
     def info(self) -> PluginInfo:
         return PluginInfo(self.name, self.distribution, self.version)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The status as JSON-able data (what ``gan-zoo plugins --json`` prints)."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "source": self.source,
+            "status": "ok" if self.ok else "broken",
+            "error": self.error,
+            "entries": self.entries,
+        }
+
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()

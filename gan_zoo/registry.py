@@ -94,6 +94,19 @@ class Entry:
     plugin: PluginInfo
     supports: Supports = field(default_factory=Supports)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as JSON-able data (what ``gan-zoo list --json`` prints)."""
+        return {
+            "name": self.name,
+            "plugin": self.plugin.name,
+            "distribution": self.plugin.distribution,
+            "version": self.plugin.version,
+            "description": self.description,
+            "image_sizes": list(self.supports.image_sizes),
+            "channels": list(self.supports.channels),
+            "conditional": self.supports.conditional,
+        }
+
     def load(self) -> Any:
         """The object behind the name, importing it on first use."""
         target = self.target

@@ -44,22 +44,7 @@ def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
     filters = {"image_size": image_size, "channels": channels, "conditional": conditional}
     found = {k: plugins.registry(k).list(pattern, **filters) for k in kinds}
     if as_json:
-        data = {
-            k: [
-                {
-                    "name": e.name,
-                    "plugin": e.plugin.name,
-                    "distribution": e.plugin.distribution,
-                    "version": e.plugin.version,
-                    "description": e.description,
-                    "image_sizes": list(e.supports.image_sizes),
-                    "channels": list(e.supports.channels),
-                    "conditional": e.supports.conditional,
-                }
-                for e in entries
-            ]
-            for k, entries in found.items()
-        }
+        data = {k: [e.as_dict() for e in entries] for k, entries in found.items()}
         click.echo(json.dumps(data if not kind else data[kinds[0]], indent=2))
         return
     from rich.console import Console
@@ -92,18 +77,7 @@ def plugins_cmd(as_json):
     """
     statuses = plugins.statuses()
     if as_json:
-        data = [
-            {
-                "name": s.name,
-                "distribution": s.distribution,
-                "version": s.version,
-                "source": s.source,
-                "status": "ok" if s.ok else "broken",
-                "error": s.error,
-                "entries": s.entries,
-            }
-            for s in statuses
-        ]
+        data = [s.as_dict() for s in statuses]
         click.echo(json.dumps(data, indent=2))
         return
     from rich.console import Console
