@@ -1,0 +1,160 @@
+"""An exclusive lock on a run directory while it is trained or resumed.
+
+Two trainings writing into one run would mix seeds, checkpoints and metrics, so ``RUN/.lock``
+is locked with ``flock`` (the kernel releases it when the process ends, even after ``kill -9``,
+so a lock can never outlive its holder on a local disk) and holds the holder's PID, host and
+start time as JSON, which is what the refusal message shows. A lock file left by a process that
+died is stale: the next training takes it over and says so.
+
+The pattern is the one of ``pip``'s and ``git``'s lock files with the crash safety of
+``flock``; the lock is taken on the file that is still at the path (a holder that unlinked it
+between our ``open`` and our ``flock`` is detected by comparing inodes, and we retry).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from .errors import GanZooError
+
+LOCK_FILE = ".lock"
+
+
+class RunLockedError(GanZooError):
+    """Another process is training or resuming this run."""
+
+
+class RunLock:
+    """``with RunLock(run_dir) as lock:`` holds ``run_dir/.lock`` exclusively (or raises).
+
+    ``lock.stale`` is the holder information of a dead process whose lock file was taken over
+    (None when the lock file was new or released cleanly).
+    """
+
+    def __init__(self, run_dir: str | os.PathLike):
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / LOCK_FILE
+        self.stale: dict[str, Any] | None = None
+        self._fd: int | None = None
+
+    def acquire(self) -> RunLock:
+        import fcntl
+
+        for _ in range(10):  # retried only when a holder unlinked the file under us
+            fd = self._open()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = _read_holder(fd)
+                os.close(fd)
+                raise RunLockedError(_refusal(self.run_dir, holder)) from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path, follow_symlinks=False).st_ino
+            except OSError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        else:  # pragma: no cover - ten lost races in a row
+            raise RunLockedError(f"{self.run_dir} is being locked and unlocked by other processes")
+        self.stale = _read_holder(fd) or None
+        _write_holder(fd)
+        self._fd = fd
+        return self
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise GanZooError(
+                f"cannot lock run directory {self.run_dir}: {exc.strerror or exc} ({self.path}); "
+                "it must be a writable folder and .lock a regular file"
+            ) from None
+
+    def release(self) -> None:
+        """Remove the lock file and release the lock (the file goes first, so no reader sees a
+        lock file that names a process that no longer holds it)."""
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        os.close(self._fd)
+        self._fd = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+def holder(run_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """Who holds the lock of ``run_dir`` right now (PID, host, start), or None if nobody does."""
+    import fcntl
+
+    path = Path(run_dir) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return _read_holder(fd) or {"pid": None, "host": None, "started": None}
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def describe_stale(info: dict[str, Any]) -> str:
+    """One line about a lock taken over from a process that ended without releasing it."""
+    return (
+        f"took over the lock of process {info.get('pid', '?')} on {info.get('host', '?')} "
+        f"(started {info.get('started', '?')}), which ended without releasing it"
+    )
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        raw = os.pread(fd, 4096, 0)  # a lock file is tiny; never read more
+        data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not data:
+        return {}
+    pid = data.get("pid")
+    return {
+        "pid": pid if isinstance(pid, int) else None,
+        "host": str(data.get("host", ""))[:255] or None,
+        "started": str(data.get("started", ""))[:64] or None,
+    }
+
+
+def _write_holder(fd: int) -> None:
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    data = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": now})
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, (data + "\n").encode(), 0)
+
+
+def _refusal(run_dir: Path, info: dict[str, Any]) -> str:
+    who = f"process {info['pid']}" if info.get("pid") else "another process"
+    where = f" on {info['host']}" if info.get("host") else ""
+    since = f" since {info['started']}" if info.get("started") else ""
+    return (
+        f"{run_dir} is being trained by {who}{where}{since}; wait for it to finish, stop it, "
+        "or train into another --out"
+    )

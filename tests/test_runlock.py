@@ -1,0 +1,91 @@
+"""The run-directory lock: one holder at a time, explained refusals, stale locks taken over."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from gan_zoo.errors import GanZooError
+from gan_zoo.runlock import LOCK_FILE, RunLock, RunLockedError, describe_stale, holder
+
+
+def test_lock_is_exclusive_and_released(tmp_path):
+    with RunLock(tmp_path) as lock:
+        assert lock.held and (tmp_path / LOCK_FILE).is_file()
+        info = json.loads((tmp_path / LOCK_FILE).read_text())
+        assert info["pid"] == os.getpid()
+        assert holder(tmp_path)["pid"] == os.getpid()
+        with pytest.raises(RunLockedError, match=rf"process {os.getpid()} on .* since "):
+            RunLock(tmp_path).acquire()
+    assert not (tmp_path / LOCK_FILE).exists() and holder(tmp_path) is None
+    with RunLock(tmp_path) as again:  # free again after release
+        assert again.stale is None
+
+
+def test_lock_held_by_another_process_is_refused_until_it_ends(tmp_path):
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        from gan_zoo.runlock import RunLock
+        lock = RunLock({str(tmp_path)!r}).acquire()
+        print("locked", flush=True)
+        sys.stdin.read()
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        with pytest.raises(RunLockedError, match=rf"process {child.pid} "):
+            RunLock(tmp_path).acquire()
+        assert holder(tmp_path)["pid"] == child.pid
+    finally:
+        child.kill()  # dies holding the lock: the kernel releases it, the file stays
+        child.wait()
+    assert (tmp_path / LOCK_FILE).exists()
+    with RunLock(tmp_path) as lock:
+        assert lock.stale["pid"] == child.pid
+        assert f"process {child.pid}" in describe_stale(lock.stale)
+
+
+def test_many_processes_racing_for_one_lock_get_exactly_one_holder(tmp_path):
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        from gan_zoo.runlock import RunLock, RunLockedError
+        try:
+            lock = RunLock({str(tmp_path)!r}).acquire()
+        except RunLockedError:
+            print("refused", flush=True); sys.exit(0)
+        print("locked", flush=True)
+        time.sleep(1.0)
+        lock.release()
+        """
+    )
+    for _ in range(3):
+        procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(6)]
+        outcomes = sorted(p.communicate()[0].strip() for p in procs)
+        assert outcomes.count("locked") == 1, outcomes
+
+
+def test_a_symlinked_lock_file_is_refused_in_one_line(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.write_text("keep me\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / LOCK_FILE).symlink_to(target)
+    with pytest.raises(GanZooError, match="cannot lock run directory") as err:
+        RunLock(run).acquire()
+    assert "\n" not in str(err.value)
+    assert target.read_text() == "keep me\n"
+
+
+def test_garbage_in_a_stale_lock_file_is_ignored(tmp_path):
+    (tmp_path / LOCK_FILE).write_bytes(b"\xff[not json" * 1000)
+    with RunLock(tmp_path) as lock:
+        assert lock.stale is None
+        assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] == os.getpid()
