@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -160,14 +161,24 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
     if dataclasses.is_dataclass(hint) and isinstance(value, dict):
         return from_dict(hint, value)
     if origin is tuple:
-        if not isinstance(value, (list, tuple)):
+        fixed = len(args) != 2 or args[1] is not Ellipsis
+        if not isinstance(value, (list, tuple)) or (fixed and len(value) != len(args)):
             raise ConfigError(f"{where} must be a list of {len(args)} numbers, got {value!r}")
         return tuple(_convert(a, v, where) for a, v in zip(args, value, strict=False))
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, got {value!r}")
         return float(value)
-    if hint in (int, float, str, bool) and not isinstance(value, hint):
-        raise ConfigError(f"{where} must be {hint.__name__}, got {value!r}")
+    if hint in (int, float, str, bool) and (
+        not isinstance(value, hint) or (hint is int and isinstance(value, bool))
+    ):
+        raise ConfigError(f"{where} must be {_TYPE_NAMES[hint]}, got {value!r}")
+    if dataclasses.is_dataclass(hint) and not isinstance(value, hint):
+        raise ConfigError(f"{where} must be a {hint.__name__}, got {value!r}")
     return value
+
+
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
 
 # Overrides from the command line ("--set generator.width=128", "--set g_optim.lr=1e-4").
@@ -182,6 +193,14 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def _option_value(value: Any) -> Any:
+    """A factory option's value: like :func:`parse_value`, except that ``none`` stays the string
+    ``"none"`` (options such as ``norm=none`` name a choice; ``null`` means None)."""
+    if isinstance(value, str):
+        return value.strip() if value.strip().lower() == "none" else parse_value(value)
+    return value
+
+
 def apply_override(config: Any, key: str, value: Any) -> None:
     """Set ``a.b.c = value`` on a config tree, checking names and types.
 
@@ -193,14 +212,14 @@ def apply_override(config: Any, key: str, value: Any) -> None:
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(target, NetSpec) and part not in ("name", "options"):
-            target.options[part] = parse_value(value) if isinstance(value, str) else value
+            target.options[part] = _option_value(value)
             if not last:
                 raise ConfigError(f"cannot set '{key}': network options are not nested")
             return
         if isinstance(target, dict):
             if not last:
                 raise ConfigError(f"cannot set '{key}': options are not nested")
-            target[part] = parse_value(value) if isinstance(value, str) else value
+            target[part] = _option_value(value)
             return
         if not dataclasses.is_dataclass(target):
             raise ConfigError(f"cannot set '{key}': '{parts[i - 1]}' has no fields")
@@ -213,6 +232,8 @@ def apply_override(config: Any, key: str, value: Any) -> None:
             raw = parse_value(value) if isinstance(value, str) else value
             if isinstance(raw, str) and _base(hint) is NetSpec:
                 raw = {"name": raw, "options": {}}
+            if raw is None and not _optional(hint):
+                raise ConfigError(f"'{key}' cannot be null; give a value (e.g. --set {key}=...)")
             if _base(hint) is str and not isinstance(raw, str) and raw is not None:
                 raw = str(value)
             setattr(target, part, _convert(hint, raw, key))
@@ -221,6 +242,10 @@ def apply_override(config: Any, key: str, value: Any) -> None:
         if child is None:
             raise ConfigError(f"cannot set '{key}': '{part}' is not set; set '{part}' first")
         target = child
+
+
+def _optional(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in typing.get_args(hint)
 
 
 def _base(hint: Any) -> Any:

@@ -13,6 +13,7 @@ Importing this module does not import torch; building a network does.
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from . import plugins
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RUN_DATASET_OPTIONS",
     "check_metric",
+    "check_options",
     "create_dataset",
     "create_discriminator",
     "create_generator",
@@ -125,6 +127,63 @@ def network_kwargs(config: TrainConfig, part: str) -> dict[str, Any]:
         kwargs["num_classes"] = config.num_classes
     kwargs.update(spec.options)
     return kwargs
+
+
+#: Factory arguments the run sets itself (from the data and the recipe), never as an option.
+_RUN_ARGUMENTS = {"z_dim": "z_dim (--set z_dim=...)", "image_size": "--image-size",
+                  "channels": "--channels", "num_classes": "the dataset's classes"}  # fmt: skip
+
+
+def check_options(kind: str, spec: Any, what: str) -> None:
+    """One-line errors for options of ``spec`` (a NetSpec) that its factory does not take, or
+    whose value has another type than the option's default (``width=abc`` for an int)."""
+    entry = plugins.registry(kind).get(spec.name)
+    accepted = entry.options()
+    for key, value in spec.options.items():
+        if key in _RUN_ARGUMENTS and kind in ("generators", "discriminators"):
+            raise ConfigError(f"{what} option '{key}' is set by the run; use {_RUN_ARGUMENTS[key]}")
+        if key not in accepted:
+            if any(p.kind is p.VAR_KEYWORD for p in _parameters(entry)):
+                continue
+            names = sorted(k for k in accepted if k not in _RUN_ARGUMENTS)
+            raise ConfigError(
+                f"{what} '{spec.name}' has no option '{key}'{did_you_mean(key, names)} "
+                f"(options: {', '.join(names) or 'none'})"
+            )
+        if not _same_type(accepted[key], value):
+            raise ConfigError(
+                f"{what} option '{key}' must be {_kind_of(accepted[key])} like its default "
+                f"{accepted[key]!r}, got {value!r}"
+            )
+
+
+def _parameters(entry: Any) -> list[Any]:
+    target = entry.load()
+    return list(inspect.signature(target).parameters.values()) if callable(target) else []
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if default is None or value is None or default is inspect.Parameter.empty:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple))
+    return True
+
+
+def _kind_of(default: Any) -> str:
+    for kind, text in ((bool, "true or false"), (int, "an integer"), (float, "a number"),
+                       (str, "a string"), ((list, tuple), "a list")):  # fmt: skip
+        if isinstance(default, kind):
+            return text
+    return type(default).__name__
 
 
 def create_networks(config: TrainConfig) -> tuple[nn.Module, nn.Module]:
