@@ -24,7 +24,7 @@ import pluggy
 
 from . import hookspecs
 from ._version import __version__
-from .registry import KINDS, Entry, PluginInfo, Registry, Supports
+from .registry import KINDS, SINGULAR, Entry, PluginInfo, Registry, Supports
 
 ENTRY_POINT_GROUP = "gan_zoo"
 LOAD_PLUGINS_ENV = "GAN_ZOO_LOAD_PLUGINS"
@@ -47,6 +47,9 @@ class PluginStatus:
     source: str  # "built-in", "entry point" or "registered"
     error: str | None = None
     entries: dict[str, list[str]] = field(default_factory=dict)
+    #: One line per entry whose plain name another plugin had first (it stays reachable as
+    #: ``distribution/name``).
+    clashes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -65,6 +68,7 @@ class PluginStatus:
             "source": self.source,
             "status": "ok" if self.ok else "broken",
             "error": self.error,
+            "clashes": self.clashes,
             "entries": self.entries,
         }
 
@@ -148,7 +152,7 @@ class PluginHost:
     def _build_registries(self) -> dict[str, Registry]:
         registries = {kind: Registry(kind) for kind in KINDS}
         for status in self.statuses.values():
-            status.entries = {}
+            status.entries, status.clashes = {}, []
             plugin = self.pm.get_plugin(status.name)
             if plugin is None or status.error:
                 continue
@@ -159,18 +163,43 @@ class PluginHost:
                     if impl is not None:
                         impl(register=_collector(kind, status.info, staged))
                 trial = {kind: Registry(kind) for kind in KINDS}
-                for entry in staged:  # a name twice within one plugin
+                for entry in staged:  # bad names, a name twice within one distribution
                     trial[entry.kind].register(entry)
-                for entry in staged:  # a name another plugin has
-                    if entry.name in registries[entry.kind]:
-                        registries[entry.kind].register(entry)
+                    registries[entry.kind].check(entry)
             except Exception as exc:
                 status.error = _one_line(exc)
                 continue
-            for entry in staged:
-                registries[entry.kind].register(entry)
-                status.entries.setdefault(entry.kind, []).append(entry.name)
+            for entry in staged:  # all or nothing: only now does anything land
+                entry = registries[entry.kind].register(entry)
+                status.entries.setdefault(entry.kind, []).append(entry.key)
+        for registry_ in registries.values():
+            for winner, shadowed in registry_.clashes:
+                loser = self._status_of(shadowed)
+                if loser is not None:
+                    loser.clashes.append(
+                        f"{SINGULAR[registry_.kind]} '{shadowed.name}' is also {winner.plugin}'s; "
+                        f"use '{shadowed.qualified_name}'"
+                    )
         return registries
+
+    def _status_of(self, entry: Entry) -> PluginStatus | None:
+        info = entry.plugin
+        status = self.statuses.get(info.name)
+        return status if status is not None and status.distribution == info.distribution else None
+
+    def problems(self) -> str | None:
+        """One line about broken and clashing plugins (None when all is well)."""
+        _ = self.registries
+        broken = [s.name for s in self.statuses.values() if s.error]
+        clashing = [s.name for s in self.statuses.values() if s.clashes and not s.error]
+        parts = []
+        if broken:
+            parts.append(f"{len(broken)} broken plugin{'s' if len(broken) > 1 else ''} ("
+                         + ", ".join(broken) + ")")  # fmt: skip
+        if clashing:
+            parts.append("names shadowed in " + ", ".join(clashing)
+                         + " (reach them as distribution/name)")  # fmt: skip
+        return "; ".join(parts) + "; see 'gan-zoo plugins'" if parts else None
 
     def add_commands(self, cli: Any) -> None:
         """Let every healthy plugin add commands to the click group."""
@@ -237,6 +266,11 @@ def registry(kind: str) -> Registry:
     return registries[kind]
 
 
+def problems() -> str | None:
+    """One line about broken or clashing plugins, for ``gan-zoo list`` and ``train`` (or None)."""
+    return host().problems()
+
+
 def statuses() -> list[PluginStatus]:
     """Every plugin with its status, after registration (which is what finds broken ones)."""
     h = host()
@@ -251,6 +285,7 @@ __all__ = [
     "PluginHost",
     "PluginStatus",
     "host",
+    "problems",
     "registry",
     "reset",
     "statuses",

@@ -2,8 +2,14 @@
 
 Names are the public interface (as in timm's ``list_models`` / ``create_model``): an entry is
 registered under a lower-case, hyphenated name by a plugin, listed with wildcard filters, and
-built by name. Unknown names get did-you-mean suggestions; a name registered twice is an error
-that names both plugins.
+built by name. Unknown names get did-you-mean suggestions.
+
+Every entry is also reachable by its **qualified name** ``distribution/name`` (``gan-zoo/bce``,
+``gan-zoo-extras/ragan``). A plain name belongs to the entry registered first: the built-ins,
+then third-party plugins in entry-point order. A later plugin that registers a taken name is not
+dropped: that entry is *shadowed*, listed and usable under its qualified name only, and the clash
+is reported (``gan-zoo plugins``, one warning line from ``gan-zoo list`` and ``train``). One
+distribution registering a name twice is an error.
 
 An entry's ``target`` is what the name stands for: a factory (class or function), a preset
 dataclass, or a lazy ``"module:attribute"`` reference in the syntax of Python entry points, so
@@ -17,7 +23,7 @@ import importlib
 import inspect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import DuplicateNameError, GanZooError, did_you_mean, unknown
@@ -93,11 +99,25 @@ class Entry:
     description: str
     plugin: PluginInfo
     supports: Supports = field(default_factory=Supports)
+    #: Another distribution had the plain name first: only :attr:`qualified_name` reaches it.
+    shadowed: bool = False
+
+    @property
+    def qualified_name(self) -> str:
+        """``distribution/name``, unique across plugins."""
+        return f"{self.plugin.distribution}/{self.name}"
+
+    @property
+    def key(self) -> str:
+        """The name that reaches this entry: the plain one, or the qualified one if shadowed."""
+        return self.qualified_name if self.shadowed else self.name
 
     def as_dict(self) -> dict[str, Any]:
         """The entry as JSON-able data (what ``gan-zoo list --json`` prints)."""
         return {
-            "name": self.name,
+            "name": self.key,
+            "qualified_name": self.qualified_name,
+            "shadowed": self.shadowed,
             "plugin": self.plugin.name,
             "distribution": self.plugin.distribution,
             "version": self.plugin.version,
@@ -147,35 +167,56 @@ class Entry:
 
 
 class Registry:
-    """The entries of one kind, by name."""
+    """The entries of one kind, by plain and by qualified name."""
 
     def __init__(self, kind: str):
         self.kind = kind
-        self._entries: dict[str, Entry] = {}
+        self._entries: dict[str, Entry] = {}  # plain name -> the entry that has it
+        self._qualified: dict[str, Entry] = {}  # distribution/name -> every entry
+        #: ``(winner, shadowed)`` pairs: entries whose plain name another plugin had first.
+        self.clashes: list[tuple[Entry, Entry]] = []
 
-    def register(self, entry: Entry) -> None:
+    def check(self, entry: Entry) -> None:
+        """Raise the error :meth:`register` would raise for ``entry``, changing nothing."""
         if not _NAME.match(entry.name):
             raise GanZooError(
                 f"{entry.plugin} registers {SINGULAR[self.kind]} name '{entry.name}': names are "
                 "lower-case letters, digits and hyphens (an optional '.tag' suffix is allowed)"
             )
-        old = self._entries.get(entry.name)
+        old = self._qualified.get(entry.qualified_name)
         if old is not None:
             raise DuplicateNameError(
-                f"{SINGULAR[self.kind]} '{entry.name}' is registered by both {old.plugin} and "
-                f"{entry.plugin}; uninstall one of them or load only one with GAN_ZOO_LOAD_PLUGINS"
+                f"{SINGULAR[self.kind]} '{entry.name}' is registered twice by "
+                f"{entry.plugin.distribution} ({old.plugin} and {entry.plugin}); a distribution "
+                "registers each name once"
             )
-        self._entries[entry.name] = entry
+
+    def register(self, entry: Entry) -> Entry:
+        """Add ``entry``; returns it, marked shadowed if its plain name was taken."""
+        self.check(entry)
+        winner = self._entries.get(entry.name)
+        if winner is not None:
+            entry = replace(entry, shadowed=True)
+            self.clashes.append((winner, entry))
+        else:
+            self._entries[entry.name] = entry
+        self._qualified[entry.qualified_name] = entry
+        return entry
 
     def unregister(self, name: str) -> None:
-        self._entries.pop(name, None)
+        entry = self._entries.pop(name, None) or self._qualified.get(name)
+        if entry is not None:
+            self._qualified.pop(entry.qualified_name, None)
+            self._entries = {k: v for k, v in self._entries.items() if v is not entry}
 
     def get(self, name: str) -> Entry:
-        try:
-            return self._entries[name]
-        except KeyError:
-            hint = f"(see 'gan-zoo list {self.kind}')"
-            raise unknown(SINGULAR[self.kind], name, self._entries, hint=hint) from None
+        """The entry called ``name``: a plain name, or ``distribution/name``."""
+        found = self._qualified.get(name) if "/" in name else self._entries.get(name)
+        if found is not None:
+            return found
+        hint = f"(see 'gan-zoo list {self.kind}')"
+        choices = self._qualified if "/" in name else self._entries
+        raise unknown(SINGULAR[self.kind], name, choices, hint=hint) from None
 
     def create(self, name: str, **options: Any) -> Any:
         return self.get(name).create(**options)
@@ -188,25 +229,28 @@ class Registry:
         channels: int | None = None,
         conditional: bool | None = None,
     ) -> list[Entry]:
-        """Entries sorted by name, filtered by a wildcard ``pattern`` and by what they support."""
+        """Entries sorted by the name that reaches them (shadowed ones by their qualified name),
+        filtered by a wildcard ``pattern`` and by what they support."""
+        entries = sorted(self._qualified.values(), key=lambda e: e.key)
         return [
             entry
-            for name, entry in sorted(self._entries.items())
-            if (pattern is None or fnmatch.fnmatchcase(name, pattern))
+            for entry in entries
+            if (pattern is None or fnmatch.fnmatchcase(entry.key, pattern)
+                or fnmatch.fnmatchcase(entry.name, pattern))
             and entry.supports.matches(image_size, channels, conditional)
-        ]
+        ]  # fmt: skip
 
     def names(self, pattern: str | None = None, **filters: Any) -> list[str]:
-        return [entry.name for entry in self.list(pattern, **filters)]
+        return [entry.key for entry in self.list(pattern, **filters)]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return isinstance(name, str) and (name in self._entries or name in self._qualified)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.list())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._qualified)
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {len(self)} entries)"

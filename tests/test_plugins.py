@@ -63,14 +63,34 @@ def test_register_and_unregister_fixture(register_plugin):
     assert "test-loss" not in plugins.registry("losses")
 
 
-def test_duplicate_marks_second_plugin_broken_and_keeps_first(register_plugin):
+def test_a_clash_shadows_one_entry_and_keeps_the_rest_of_the_plugin(register_plugin):
     register_plugin(ClashingPlugin(), "clash")
     status = {s.name: s for s in plugins.statuses()}["clash"]
-    assert not status.ok
-    assert "gan-zoo 0.1.0" in status.error and "test 0 (clash)" in status.error
+    assert status.ok and status.clashes == [
+        "loss 'bce' is also gan-zoo 0.1.0 (gan_zoo.losses)'s; use 'test/bce'"
+    ]
     losses = plugins.registry("losses")
-    assert losses.get("bce").plugin.distribution == "gan-zoo"
-    assert "another-loss" not in losses  # all or nothing
+    assert losses.get("bce").plugin.distribution == "gan-zoo"  # first come, first served
+    assert losses.get("gan-zoo/bce") is losses.get("bce")
+    shadowed = losses.get("test/bce")
+    assert shadowed.shadowed and shadowed.plugin.name == "clash" and shadowed.key == "test/bce"
+    assert "another-loss" in losses  # the plugin's other entries are untouched
+    assert "test/bce" in losses.names() and losses.names().count("bce") == 1
+    assert "shadowed in clash" in plugins.problems()
+
+
+def test_a_name_twice_in_one_plugin_breaks_it(register_plugin):
+    class Twice:
+        @hookimpl
+        def register_losses(self, register):
+            register("twice", "gan_zoo.losses.bce:BCELoss", description="x")
+            register("twice", "gan_zoo.losses.bce:BCELoss", description="x")
+
+    register_plugin(Twice(), "twice")
+    status = {s.name: s for s in plugins.statuses()}["twice"]
+    assert "registered twice by test" in status.error
+    assert "twice" not in plugins.registry("losses")
+    assert "1 broken plugin (twice)" in plugins.problems()
 
 
 def test_raising_plugin_is_isolated(register_plugin):
@@ -119,9 +139,13 @@ def test_all_test_plugins_by_distribution(with_test_plugins, monkeypatch):
     status = {s.name: s for s in plugins.statuses()}
     assert status["testplugin-good"].ok
     assert status["testplugin-broken"].error == "ImportError: this test plugin is broken on purpose"
-    assert "registered by both gan-zoo 0.1.0" in status["testplugin-dupe"].error
+    assert status["testplugin-dupe"].ok
+    assert status["testplugin-dupe"].clashes == [
+        "loss 'bce' is also gan-zoo 0.1.0 (gan_zoo.losses)'s; use 'gan-zoo-testplugins/bce'"
+    ]
     assert "Bad_Name" in status["testplugin-badname"].error
-    assert "my-other-loss" not in plugins.registry("losses")
+    assert "my-other-loss" in plugins.registry("losses")
+    assert plugins.registry("losses").get("gan-zoo-testplugins/bce").shadowed
     assert "tiny-gan" in plugins.registry("models")
 
 
@@ -137,6 +161,8 @@ def test_installed_cli_subprocess(with_test_plugins):
     assert out.stdout.strip() == "hello from gan-zoo-testplugins"
     out = subprocess.run([exe, "list", "models"], capture_output=True, text=True, env=env)
     assert out.returncode == 0 and "tiny-gan" in out.stdout and "dcgan" in out.stdout
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("Warning: 2 broken plugins")
+    assert "names shadowed in testplugin-dupe" in out.stderr
     out = subprocess.run([exe, "list", "losss"], capture_output=True, text=True, env=env)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr == "Error: unknown kind 'losss'; did you mean 'losses'? (see 'gan-zoo list --help')\n"

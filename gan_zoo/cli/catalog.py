@@ -41,6 +41,7 @@ def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
       gan-zoo list generators '*gan' --image-size 28
     """
     kinds = [_kind(kind)] if kind else list(KINDS)
+    warn_about_plugins()
     filters = {"image_size": image_size, "channels": channels, "conditional": conditional}
     found = {k: plugins.registry(k).list(pattern, **filters) for k in kinds}
     if as_json:
@@ -58,7 +59,7 @@ def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
         table.add_column("description")
         table.add_column("supports", style="green")
         for e in entries:
-            table.add_row(e.name, f"{e.plugin.distribution} {e.plugin.version}", e.description, str(e.supports))
+            table.add_row(e.key, f"{e.plugin.distribution} {e.plugin.version}", e.description, str(e.supports))
         if not entries:
             table.add_row("-", "", "(none)", "")
         console.print(table)
@@ -81,16 +82,26 @@ def plugins_cmd(as_json):
         click.echo(json.dumps(data, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Plugins", title_justify="left")
     for column in ("name", "distribution", "version", "source", "status", "entries"):
         table.add_column(column)
     for s in statuses:
-        status = "[green]ok[/]" if s.ok else f"[red]broken[/]: {s.error}"
+        status = "[green]ok[/]" if s.ok else f"[red]broken[/]: {escape(s.error or '')}"
+        if s.ok and s.clashes:
+            status = "[yellow]ok, shadowed[/]: " + escape("; ".join(s.clashes))
         counts = ", ".join(f"{len(v)} {k}" for k, v in s.entries.items()) or "-"
         table.add_row(s.name, s.distribution, s.version, s.source, status, counts)
     Console().print(table)
+
+
+def warn_about_plugins() -> None:
+    """One ``Warning:`` line on stderr when some plugin is broken or has shadowed names."""
+    problem = plugins.problems()
+    if problem:
+        click.secho(f"Warning: {problem}", fg="yellow", err=True)
 
 
 COMMANDS = [list_cmd, plugins_cmd]

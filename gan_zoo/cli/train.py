@@ -119,6 +119,9 @@ def train_cmd(model, dataset, resume, overrides, quiet, plain, **options):
         raise GanZooError(
             "name a MODEL and a DATASET (e.g. 'gan-zoo train dcgan fashion-mnist') or pass --resume RUN"
         )
+    from .catalog import warn_about_plugins
+
+    warn_about_plugins()
     progress = "quiet" if quiet else "plain" if plain else "auto"
     run = train(
         model, dataset, resume=resume, overrides=overrides, progress=progress, **options
