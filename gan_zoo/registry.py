@@ -22,6 +22,7 @@ import fnmatch
 import importlib
 import inspect
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -163,7 +164,24 @@ class Entry:
                         f"{SINGULAR[self.kind]} '{self.name}' has no option '{key}'"
                         f"{did_you_mean(key, known)} (options: {', '.join(known) or 'none'})"
                     )
-        return factory(**options)
+        built = factory(**options)
+        try:
+            _BUILT[built] = self  # so that an exception inside it can name this entry
+        except TypeError:  # not weak-referenceable (e.g. a preset dict): nothing to remember
+            pass
+        return built
+
+
+#: Objects built by :meth:`Entry.create`, mapped to their entry (see :func:`built_by`).
+_BUILT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def built_by(obj: Any) -> Entry | None:
+    """The registry entry whose factory built ``obj`` (None if it was built otherwise)."""
+    try:
+        return _BUILT.get(obj)
+    except TypeError:
+        return None
 
 
 class Registry:

@@ -42,7 +42,17 @@ EXPECTED = {
     # (r - 1)^2 = [0.25, 1], f^2 = [0.25, 1], (f - 1)^2 = [2.25, 0].
     "lsgan": (0.5 * 0.625 + 0.5 * 0.625, 0.5 * 1.125),
     "r1": ((sp(-0.5) + sp(-2.0)) / 2 + (sp(-0.5) + sp(1.0)) / 2, (sp(0.5) + sp(-1.0)) / 2),
+    # mean(real) = 1.25, mean(fake) = 0.25: Dr = [0.25, 1.75], Df = [-1.75, -0.25].
+    "ragan": (
+        (sp(-0.25) + sp(-1.75)) / 2 + (sp(-1.75) + sp(-0.25)) / 2,
+        (sp(1.75) + sp(0.25)) / 2 + (sp(0.25) + sp(1.75)) / 2,
+    ),
+    # D: ((Dr - 1)^2 = [0.5625, 0.5625], (Df + 1)^2 = [0.5625, 0.5625]); G: (Df - 1)^2 = [7.5625,
+    # 1.5625], (Dr + 1)^2 = [1.5625, 7.5625].
+    "ralsgan": (0.5 * (0.5625 + 0.5625), 0.5 * (4.5625 + 4.5625)),
 }
+#: Losses whose generator loss compares with the real logits.
+RELATIVISTIC = ("ragan", "ralsgan")
 
 LOSSES = plugins.registry("losses").names()
 
@@ -57,7 +67,16 @@ def test_loss_values_on_hand_computed_logits(name):
     loss = create_loss(name)
     d_expected, g_expected = EXPECTED[name]
     assert loss.d_loss(REAL, FAKE).item() == pytest.approx(d_expected, abs=1e-6)
-    assert loss.g_loss(FAKE).item() == pytest.approx(g_expected, abs=1e-6)
+    real = REAL if loss.uses_real_logits_in_g else None
+    g = loss.g_loss(FAKE, real) if real is not None else loss.g_loss(FAKE)
+    assert g.item() == pytest.approx(g_expected, abs=1e-6)
+    assert loss.uses_real_logits_in_g == (name in RELATIVISTIC)
+
+
+def test_relativistic_losses_refuse_to_guess_the_real_logits():
+    for name in RELATIVISTIC:
+        with pytest.raises(ValueError, match="real_logits"):
+            create_loss(name).g_loss(FAKE)
 
 
 @pytest.mark.parametrize("name", LOSSES)
@@ -66,7 +85,8 @@ def test_losses_are_fp32_scalars_with_gradients(name):
     assert isinstance(loss, GANLoss)
     real = torch.randn(8, dtype=torch.bfloat16, requires_grad=True)
     fake = torch.randn(8, dtype=torch.bfloat16, requires_grad=True)
-    d, g = loss.d_loss(real, fake), loss.g_loss(fake)
+    d = loss.d_loss(real, fake)
+    g = loss.g_loss(fake, real) if loss.uses_real_logits_in_g else loss.g_loss(fake)
     for value in (d, g):
         assert value.shape == () and value.dtype == torch.float32 and torch.isfinite(value)
     (d + g).backward()

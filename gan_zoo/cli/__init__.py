@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from .._version import __version__
+from ..blame import DEBUG_ENV, blame, debug_enabled
 from ..errors import GanZooError
 
 #: Modules under ``gan_zoo.cli`` whose ``COMMANDS`` list is added to the group, in order.
@@ -28,9 +29,13 @@ class GanZooGroup(click.Group):
 
     def main(self, args: Any = None, prog_name: str | None = None, **kwargs: Any) -> Any:
         kwargs.pop("standalone_mode", None)
+        args = list(sys.argv[1:] if args is None else args)
+        debug = _take_debug_flag(args) or debug_enabled()
         try:
             code = super().main(args, prog_name, standalone_mode=False, **kwargs)
         except GanZooError as exc:
+            if debug:
+                raise
             fail(str(exc))
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else "gan-zoo"
@@ -40,7 +45,22 @@ class GanZooGroup(click.Group):
         except (click.Abort, KeyboardInterrupt):
             click.echo("Aborted.", err=True)
             sys.exit(130)
+        except Exception as exc:  # a plugin's bug is named in one line; ours keep the traceback
+            line = None if debug else blame(exc)
+            if line is None:
+                raise
+            fail(line)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _take_debug_flag(args: list[str]) -> bool:
+    """``--debug`` anywhere before ``--`` asks for tracebacks; it is removed from ``args``, so it
+    works after any command (``gan-zoo train ... --debug``)."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return False
+    args.remove("--debug")
+    return True
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -57,6 +77,9 @@ def build_cli() -> click.Group:
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
     @click.version_option(__version__, "--version", "-V", prog_name="gan-zoo")
+    @click.option("--debug", is_flag=True, expose_value=False,
+                  help=f"Show tracebacks instead of one-line errors (also {DEBUG_ENV}=1); "
+                  "accepted after any command too.")  # fmt: skip
     def cli() -> None:
         """Train, compare, evaluate and share GANs.
 

@@ -40,6 +40,16 @@ def register_losses(register):
         description="Least-squares GAN loss with 0/1 targets (Mao et al. 2017).",
     )
     register(
+        "ragan",
+        "gan_zoo.losses.relativistic:RaGANLoss",
+        description="Relativistic average GAN loss, BCE form (Jolicoeur-Martineau 2019).",
+    )
+    register(
+        "ralsgan",
+        "gan_zoo.losses.relativistic:RaLSGANLoss",
+        description="Relativistic average least-squares GAN loss (Jolicoeur-Martineau 2019).",
+    )
+    register(
         "r1",
         "gan_zoo.losses.r1:R1Penalty",
         description=(

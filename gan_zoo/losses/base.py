@@ -4,7 +4,10 @@ A loss turns discriminator logits into the two players' objectives (stylegan2-ad
 ``training/loss.py`` keeps penalties with their loss in the same way):
 
 * ``d_loss(real_logits, fake_logits)``: the discriminator's loss, a scalar;
-* ``g_loss(fake_logits)``: the generator's loss, a scalar;
+* ``g_loss(fake_logits, real_logits=None)``: the generator's loss, a scalar; ``real_logits``
+  (D's logits of a real batch, computed in the generator step) are passed only to losses that
+  set ``uses_real_logits_in_g`` (relativistic losses compare the two sides), so losses written
+  as ``g_loss(fake_logits)`` keep working;
 * ``regularizer(discriminator, real, fake, labels)``: an optional extra term for the
   discriminator step (a gradient penalty, say), or ``None``;
 * ``after_d_step(discriminator)``: an optional hook run after each optimizer step of D (WGAN's
@@ -26,11 +29,16 @@ class GANLoss:
     #: True when D's logit is the log-odds of "real" (BCE losses): the trainer then reports
     #: ``d/real`` and ``d/fake`` as probabilities (sigmoid of the logit), else as raw scores.
     logits_are_log_odds: bool = False
+    #: True when :meth:`g_loss` needs D's logits of real images too (relativistic losses): the
+    #: trainer then runs D on the real batch in the generator step and passes them.
+    uses_real_logits_in_g: bool = False
 
     def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError  # abstract: each loss defines its own
 
-    def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
+    def g_loss(
+        self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None
+    ) -> torch.Tensor:
         raise NotImplementedError  # abstract: each loss defines its own
 
     def regularizer(
