@@ -8,7 +8,7 @@ import math
 import pytest
 from test_checkpoint import make_run
 
-from gan_zoo.card import dump_yaml, split_front_matter
+from gan_zoo.checkpoint import dump_yaml, split_front_matter
 
 yaml = pytest.importorskip("yaml")
 
@@ -44,7 +44,7 @@ def test_card_front_matter_parses_and_matches_config_json(tmp_path):
 
 
 def test_metrics_reach_the_model_index_and_info(tmp_path):
-    from gan_zoo.card import describe, record_metrics
+    from gan_zoo.checkpoint import describe, record_metrics
 
     run, _ = make_run(tmp_path)
     ckpt = run / "checkpoints" / "step-0000002"

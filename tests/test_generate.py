@@ -187,7 +187,7 @@ def test_info_panel_and_json(run):
 
 def test_commands_do_not_import_torch_at_start_up():
     code = (
-        "import sys, gan_zoo, gan_zoo.cli.generate, gan_zoo.card, gan_zoo.checkpoint; "
+        "import sys, gan_zoo, gan_zoo.cli.generate, gan_zoo.checkpoint, gan_zoo.sample_files; "
         "from gan_zoo.cli import build_cli; build_cli(); "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
