@@ -466,3 +466,37 @@ def test_a_full_disk_is_a_one_line_error_and_keeps_latest(tmp_path, monkeypatch)
     ) and "step-0000002 is still the latest" in str(info.value)
     root = run / "checkpoints"
     assert sorted(p.name for p in root.iterdir()) == ["latest", "step-0000002"]
+
+
+@pytest.mark.parametrize("as_record", [False, True])
+def test_a_save_builds_the_record_once_and_hashes_it_once(tmp_path, monkeypatch, as_record):
+    """The trainer passes a record, tests a TrainConfig: either way one record, one hash."""
+    from gan_zoo.checkpoint import record
+
+    parts = Parts()
+    calls = {"config_hash": 0, "to_dict": 0}
+
+    def counting(name):
+        real = getattr(record, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    config = checkpoint.config_record(parts.config) if as_record else parts.config
+    monkeypatch.setattr(record, "config_hash", counting("config_hash"))
+    monkeypatch.setattr(record, "to_dict", counting("to_dict"))
+    parts.config = config
+    ckpt = parts.save(tmp_path / "run", 1)
+    assert calls == {"config_hash": 1, "to_dict": 0 if as_record else 1}
+    hashes = {
+        checkpoint.read_metadata(ckpt / name)["config_hash"]
+        for name in (
+            "generator.safetensors",
+            "discriminator.safetensors",
+            "training-state.safetensors",
+        )
+    }
+    assert hashes == {config_hash(Parts().config)}

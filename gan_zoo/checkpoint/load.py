@@ -215,13 +215,14 @@ def _generator_kwargs(
     try:
         config = record_to_config(record)
     except (GanZooError, TypeError, ValueError) as exc:  # untrusted JSON of any shape
-        if "generator_kwargs" not in meta:
-            raise CheckpointError(
-                f"the config of {weights} cannot be read by this gan-zoo ({exc}) and the file "
-                "records no generator_kwargs; upgrade gan-zoo"
-            ) from None
+        reason = str(exc)
     else:
         return network_kwargs(config, "generator")
+    if "generator_kwargs" not in meta:
+        raise CheckpointError(
+            f"the config of {weights} cannot be read by this gan-zoo ({reason}) and the file "
+            "records no generator_kwargs; upgrade gan-zoo"
+        )
     try:
         kwargs = json.loads(meta["generator_kwargs"])
     except ValueError:
