@@ -21,6 +21,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import ConfigError
+
 if TYPE_CHECKING:
     from .images import Written
 
@@ -41,8 +43,6 @@ WALK_SUFFIXES = (".gif", ".png")
 def sample_format(path: str | os.PathLike, fmt: str | None = None) -> str:
     """``png`` or ``npz`` for a samples file: ``fmt``, else the suffix (``.npz``), else png; a
     suffix that names the other format is an error."""
-    from .errors import ConfigError
-
     suffix = Path(path).suffix.lower().lstrip(".")
     chosen = fmt or ("npz" if suffix == "npz" else "png")
     if chosen not in SAMPLE_FORMATS:
@@ -56,8 +56,6 @@ def sample_format(path: str | os.PathLike, fmt: str | None = None) -> str:
 
 def check_walk_path(path: str | os.PathLike) -> Path:
     """``path`` if it ends in .gif (an animation) or .png (a strip), else a one-line error."""
-    from .errors import ConfigError
-
     path = Path(path)
     if path.suffix.lower() not in WALK_SUFFIXES:
         raise ConfigError(f"--out {path} must end in .gif (animation) or .png (a strip of frames)")
