@@ -52,7 +52,7 @@ def evaluate(
         value = float(metric.compute(generator, dataset, seed=seed))
         results[name] = {"value": value, "protocol": metric.protocol(dataset)}
     if record and generator.source.is_dir():
-        from .card import record_metrics
+        from .checkpoint import record_metrics
 
         record_metrics(generator.source, results)
     return results

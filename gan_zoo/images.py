@@ -5,6 +5,10 @@ One module for every picture gan-zoo writes (training samples, checkpoints' ``sa
 what torchvision lacks is added here: a square default layout, single-channel grids that stay
 single-channel, class names in a left margin, and atomic PNG writes. Tensors are uint8
 (C, H, W) so the same grid goes to a PNG, to a checkpoint and to TensorBoard.
+
+The writers at the end take uint8 batches and write the files of ``gan-zoo generate`` and
+``interpolate``: a PNG grid, an ``.npz`` (NumPy's format, read with ``allow_pickle=False``), one
+file per image, and a latent walk as an animated GIF or a PNG strip.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from __future__ import annotations
 import io
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from .errors import ConfigError
 
 _LABEL_WIDTH = 84  # pixels of margin for class names, enough for "Ankle boot" in the default font
 
@@ -90,9 +97,106 @@ def png_bytes(image: torch.Tensor) -> bytes:
 
 def save_png(grid: torch.Tensor, path: str | os.PathLike) -> Path:
     """Write a uint8 (C, H, W) grid as a PNG atomically (temp file, then rename)."""
+    return _replace(path, lambda f: pil_image(grid).save(f, format="PNG"))
+
+
+def _replace(path: str | os.PathLike, write) -> Path:
+    """Create ``path`` through ``write(file)`` on a temp file, then rename: never half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(png_bytes(grid))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:  # a file object: numpy would otherwise append ".npz"
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+# Writers of sampled images.
+@dataclass(frozen=True)
+class Written:
+    """What a writer wrote: the file (or folder), how many images or frames it holds, and the
+    size in pixels of one picture in it (the grid, a GIF frame, or one image)."""
+
+    path: Path
+    count: int
+    width: int
+    height: int
+
+
+def _labels_or_unconditional(labels: torch.Tensor | None, n: int) -> torch.Tensor:
+    """(n,) int64 labels on the CPU; -1 for every image of an unconditional model."""
+    if labels is None:
+        return torch.full((n,), -1, dtype=torch.long)
+    return labels.detach().to("cpu", torch.long)
+
+
+def save_grid(
+    images: torch.Tensor, path: str | os.PathLike, nrow: int | None = None, scale: int = 1
+) -> Written:
+    """uint8 images (N, C, H, W) as one PNG grid, ``nrow`` per row (default: square)."""
+    picture = pil_image(make_grid(images, nrow), scale)
+    path = _replace(path, lambda f: picture.save(f, format="PNG"))
+    return Written(path, len(images), picture.width, picture.height)
+
+
+def save_npz(
+    images: torch.Tensor, labels: torch.Tensor | None, path: str | os.PathLike
+) -> Written:
+    """uint8 images (N, C, H, W) as an ``.npz`` of ``images`` uint8 (N, H, W, C) and ``labels``
+    int64 (N,), -1 for an unconditional model."""
+    import numpy as np
+
+    array = images.cpu().permute(0, 2, 3, 1).numpy()  # (N, H, W, C), the layout image tools expect
+    ys = _labels_or_unconditional(labels, len(images)).numpy()
+    path = _replace(path, lambda f: np.savez_compressed(f, images=array, labels=ys))
+    return Written(path, len(images), images.shape[3], images.shape[2])
+
+
+def save_image_files(
+    images: torch.Tensor,
+    labels: torch.Tensor | None,
+    folder: str | os.PathLike,
+    fmt: str = "png",
+    start: int = 0,
+) -> Written:
+    """One file per uint8 image (N, C, H, W) in ``folder``, named ``000000.png`` on from
+    ``start``; with ``fmt="npz"`` each file is an ``.npz`` of one image and its label."""
+    if fmt not in ("png", "npz"):
+        raise ConfigError(f"unknown image file format '{fmt}'; use png or npz")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ys = _labels_or_unconditional(labels, len(images))
+    for i, (image, label) in enumerate(zip(images, ys, strict=True)):
+        name = folder / f"{start + i:06d}.{fmt}"
+        if fmt == "png":
+            pil_image(image).save(name, format="PNG")
+        else:
+            save_npz(image[None], label[None], name)
+    return Written(folder, len(images), images.shape[3], images.shape[2])
+
+
+def save_walk(
+    frames: torch.Tensor, path: str | os.PathLike, fps: int = 8, scale: int = 1
+) -> Written:
+    """uint8 latent walks (steps, walks, C, H, W) as an animated GIF (one frame per step, the
+    walks side by side) or, for a ``.png``, a strip with one row per walk."""
+    path = Path(path)
+    steps, walks = frames.shape[:2]
+    if path.suffix.lower() == ".png":
+        strip = frames.transpose(0, 1).flatten(0, 1)  # (walks * steps, C, H, W), row by walk
+        written = save_grid(strip, path, nrow=steps, scale=scale)
+        return Written(path, steps, written.width, written.height)
+    padding = 0 if walks == 1 else 2  # a lone walk fills the frame
+    pictures = [pil_image(make_grid(f, nrow=walks, padding=padding), scale) for f in frames]
+    _replace(
+        path,
+        lambda f: pictures[0].save(
+            f, format="GIF", save_all=True, append_images=pictures[1:],
+            duration=round(1000 / fps), loop=0,
+        ),
+    )  # fmt: skip
+    return Written(path, steps, pictures[0].width, pictures[0].height)

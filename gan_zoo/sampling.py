@@ -1,9 +1,10 @@
 """Sampling from a trained generator: ``gan_zoo.load``, latents, truncation, slerp, images.
 
 :func:`load` rebuilds a generator from a run, a checkpoint directory, or a lone
-``generator.safetensors`` (whose header metadata names the registry entry and its options),
-loads the weights with every tensor name and shape checked, and returns it in eval mode
-wrapped in a :class:`LoadedGenerator` with ``sample``, ``interpolate`` and ``to_pil``.
+``generator.safetensors`` (:func:`gan_zoo.checkpoint.load_generator`: the registry entry and
+its options from the config record, every tensor name and shape checked) and returns it in eval
+mode wrapped in a :class:`LoadedGenerator` with ``sample``, ``interpolate`` and ``to_pil``.
+Writing samples to files (grids, ``.npz``, GIFs) is :mod:`gan_zoo.sample_files`.
 
 Design origin: the truncation trick resamples latent values beyond a threshold (Brock,
 Donahue and Simonyan 2018, "Large Scale GAN Training", BigGAN); latent walks use spherical
@@ -14,7 +15,6 @@ so a seed gives the same images on every device.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,19 +22,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import plugins
-from ._version import __version__
-from .checkpoint import (
-    CONFIG_FILE,
-    GENERATOR_FILE,
-    load_weights,
-    read_json,
-    read_metadata,
-    read_safetensors,
-    resolve_checkpoint,
-)
-from .errors import CheckpointError, ConfigError, UnknownNameError, unknown
+from .checkpoint import load_generator
+from .errors import ConfigError, unknown
 from .images import pil_image, to_uint8
+from .sample_files import BATCH_SIZE
 
 LabelsLike = int | str | Sequence[int | str] | torch.Tensor | None
 
@@ -158,7 +149,7 @@ class LoadedGenerator(nn.Module):
         labels: LabelsLike = None,
         seed: int | None = None,
         truncation: float | None = None,
-        batch_size: int = 256,
+        batch_size: int = BATCH_SIZE,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """Batches of ``(images (b, C, H, W) in [-1, 1], labels (b,) | None)``, ``n`` in all."""
         if n < 1:
@@ -175,7 +166,7 @@ class LoadedGenerator(nn.Module):
         labels: LabelsLike = None,
         seed: int | None = None,
         truncation: float | None = None,
-        batch_size: int = 256,
+        batch_size: int = BATCH_SIZE,
     ) -> torch.Tensor:
         """``n`` images (n, C, H, W) in [-1, 1]; ``labels`` are class numbers or names."""
         return torch.cat([x for x, _ in self.iter_samples(n, labels, seed, truncation, batch_size)])
@@ -209,39 +200,6 @@ def _norm(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
-def _record_for(ckpt: Path, weights: Path, meta: dict[str, str]) -> dict[str, Any]:
-    """The config record: the checkpoint's config.json, else the file's own metadata, else a
-    config.json lying next to a lone weights file."""
-    if ckpt.is_dir() and (ckpt / CONFIG_FILE).is_file():
-        return read_json(ckpt / CONFIG_FILE)
-    if "config" in meta:
-        try:
-            return json.loads(meta["config"])
-        except ValueError:
-            raise CheckpointError(
-                f"{weights} has corrupt gan-zoo metadata (config is not JSON)"
-            ) from None
-    if (weights.parent / CONFIG_FILE).is_file():
-        return read_json(weights.parent / CONFIG_FILE)
-    raise CheckpointError(
-        f"{weights} carries no gan-zoo metadata and has no {CONFIG_FILE} beside it, so the "
-        "generator it belongs to is unknown; put it next to the config.json of its run"
-    )
-
-
-def _generator_kwargs(record: dict[str, Any], meta: dict[str, str]) -> dict[str, Any]:
-    """The factory options: the config's values win (a weights file from another architecture
-    then fails on a named tensor shape); the header's resolved sizes fill in the rest."""
-    kwargs = json.loads(meta["generator_kwargs"]) if "generator_kwargs" in meta else {}
-    for key in ("z_dim", "image_size", "channels"):
-        if record.get(key) is not None:
-            kwargs[key] = record[key]
-    if record.get("conditional") and record.get("num_classes") and "num_classes" not in kwargs:
-        kwargs["num_classes"] = record["num_classes"]
-    kwargs.update(record.get("generator", {}).get("options", {}))
-    return kwargs
-
-
 def load(path: str | Path, device: str | torch.device | None = "cpu") -> LoadedGenerator:
     """The generator of a run, a checkpoint dir or a ``generator.safetensors``, ready to sample.
 
@@ -250,40 +208,6 @@ def load(path: str | Path, device: str | torch.device | None = "cpu") -> LoadedG
         g = gan_zoo.load("runs/dcgan-fashion-mnist-20250101-120000", device="cpu")
         images = g.sample(16, seed=0)  # (16, 1, 28, 28) in [-1, 1]
     """
-    ckpt = resolve_checkpoint(path)
-    weights = ckpt if ckpt.is_file() else ckpt / GENERATOR_FILE
-    meta = read_metadata(weights)
-    if meta.get("part", "generator") != "generator":
-        raise CheckpointError(
-            f"{weights} holds {meta['part']} weights; pass the {GENERATOR_FILE} of the checkpoint"
-        )
-    record = _record_for(ckpt, weights, meta)
-    spec = record.get("generator")
-    if not isinstance(spec, dict) or not spec.get("name"):
-        raise CheckpointError(f"the config of {ckpt} names no generator; the checkpoint is corrupt")
-    name = spec["name"]
-    try:
-        entry = plugins.registry("generators").get(name)
-    except UnknownNameError:
-        plugin = (record.get("plugins") or {}).get("generator")
-        if not plugin:
-            raise
-        dist, _, version = plugin.partition(" ")
-        if dist == "gan-zoo":
-            raise CheckpointError(
-                f"generator '{name}' is built into gan-zoo {version} (per config.json) but not into "
-                f"this gan-zoo {__version__}; upgrade with: pip install 'gan-zoo>={version}'"
-            ) from None
-        raise CheckpointError(
-            f"generator '{name}' comes from the plugin {plugin} (per config.json), which is not "
-            f"installed; install it with: pip install '{dist}=={version}'"
-        ) from None
-    kwargs = _generator_kwargs(record, meta)
-    try:
-        net = entry.create(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"cannot build generator '{name}' with {kwargs}: {exc}") from None
-    tensors, _ = read_safetensors(weights)
-    load_weights(net, tensors, str(weights), f"generator '{name}'")
-    class_names = record.get("class_names") or json.loads(meta.get("class_names", "[]"))
-    return LoadedGenerator(net, record, class_names, ckpt).to(resolve_device(device)).eval()
+    stored = load_generator(path)
+    loaded = LoadedGenerator(stored.net, stored.record, stored.class_names, stored.source)
+    return loaded.to(resolve_device(device)).eval()

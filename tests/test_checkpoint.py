@@ -361,6 +361,7 @@ CRASH_SCRIPT = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     from pathlib import Path
     from gan_zoo import checkpoint, plugins
+    from gan_zoo.checkpoint import save as checkpoint_save
     from test_checkpoint import Parts
 
     run, phase = Path(sys.argv[1]), sys.argv[2]
@@ -368,7 +369,7 @@ CRASH_SCRIPT = textwrap.dedent(
     parts.save(run, 1)
     parts.step()
     if phase == "mid-file":  # die halfway through writing the discriminator weights
-        real_write = checkpoint._write_durable
+        real_write = checkpoint_save._write_durable
         def dying_write(path, data):
             if path.name == "discriminator.safetensors":
                 with open(path, "wb") as f:
@@ -376,12 +377,12 @@ CRASH_SCRIPT = textwrap.dedent(
                     f.flush()
                 os.kill(os.getpid(), signal.SIGKILL)
             real_write(path, data)
-        checkpoint._write_durable = dying_write
+        checkpoint_save._write_durable = dying_write
     else:  # die after the rename, while `latest` is being replaced
         def dying_pointer(path, text):
             Path(path).with_name(".latest.partial").write_text(text[:3])
             os.kill(os.getpid(), signal.SIGKILL)
-        checkpoint.atomic_write_text = dying_pointer
+        checkpoint_save.atomic_write_text = dying_pointer
     parts.save(run, 2)
     print("not killed")
     """
@@ -447,15 +448,17 @@ def test_wrapped_networks_are_saved_without_prefixes(tmp_path):
 def test_a_full_disk_is_a_one_line_error_and_keeps_latest(tmp_path, monkeypatch):
     import errno
 
+    from gan_zoo.checkpoint import save as checkpoint_save
+
     run, parts = make_run(tmp_path)
-    real_write = checkpoint._write_durable
+    real_write = checkpoint_save._write_durable
 
     def full_disk(path, data):
         if path.name == "training-state.safetensors":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(checkpoint, "_write_durable", full_disk)
+    monkeypatch.setattr(checkpoint_save, "_write_durable", full_disk)
     with pytest.raises(CheckpointError) as info:
         parts.save(run, 3)
     assert "No space left on device" in str(
@@ -463,3 +466,37 @@ def test_a_full_disk_is_a_one_line_error_and_keeps_latest(tmp_path, monkeypatch)
     ) and "step-0000002 is still the latest" in str(info.value)
     root = run / "checkpoints"
     assert sorted(p.name for p in root.iterdir()) == ["latest", "step-0000002"]
+
+
+@pytest.mark.parametrize("as_record", [False, True])
+def test_a_save_builds_the_record_once_and_hashes_it_once(tmp_path, monkeypatch, as_record):
+    """The trainer passes a record, tests a TrainConfig: either way one record, one hash."""
+    from gan_zoo.checkpoint import record
+
+    parts = Parts()
+    calls = {"config_hash": 0, "to_dict": 0}
+
+    def counting(name):
+        real = getattr(record, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    config = checkpoint.config_record(parts.config) if as_record else parts.config
+    monkeypatch.setattr(record, "config_hash", counting("config_hash"))
+    monkeypatch.setattr(record, "to_dict", counting("to_dict"))
+    parts.config = config
+    ckpt = parts.save(tmp_path / "run", 1)
+    assert calls == {"config_hash": 1, "to_dict": 0 if as_record else 1}
+    hashes = {
+        checkpoint.read_metadata(ckpt / name)["config_hash"]
+        for name in (
+            "generator.safetensors",
+            "discriminator.safetensors",
+            "training-state.safetensors",
+        )
+    }
+    assert hashes == {config_hash(Parts().config)}

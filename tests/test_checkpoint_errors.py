@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
-from test_checkpoint import FASHION_MNIST_CLASSES, Parts, make_conditional_run, make_run
+from test_checkpoint import (
+    FASHION_MNIST_CLASSES,
+    Parts,
+    make_conditional_run,
+    make_run,
+    outputs,
+)
 
 import gan_zoo
 from gan_zoo import checkpoint, plugins
@@ -322,3 +328,24 @@ def test_a_lone_file_trusts_its_metadata_over_an_unrelated_config(tmp_path):
     shutil.copy(ckpt_of(run) / "generator.safetensors", folder / "dcgan.safetensors")
     (folder / "config.json").write_text(json.dumps({"generator": {"name": "something-else"}}))
     assert gan_zoo.load(folder / "dcgan.safetensors").config["generator"]["name"] == "dcgan"
+
+
+def test_a_config_this_gan_zoo_cannot_read_falls_back_to_the_header(tmp_path):
+    """A run whose config.json has a field this gan-zoo lacks still loads: the generator is built
+    from the generator_kwargs its weights file recorded."""
+    from safetensors.torch import save_file
+
+    run, parts = make_run(tmp_path)
+    config = ckpt_of(run) / "config.json"
+    record = json.loads(config.read_text())
+    record["a_field_from_the_future"] = True
+    config.write_text(json.dumps(record))
+    with pytest.raises(GanZooError):
+        checkpoint.record_to_config(record)
+    assert torch.equal(outputs(gan_zoo.load(run)), outputs(parts.g))
+    plain = tmp_path / "export"
+    plain.mkdir()
+    save_file(parts.g.state_dict(), str(plain / "weights.safetensors"))  # no generator_kwargs
+    shutil.copy(config, plain / "config.json")
+    with pytest.raises(CheckpointError, match="cannot be read by this gan-zoo .*a_field_from_the"):
+        gan_zoo.load(plain / "weights.safetensors")

@@ -8,7 +8,7 @@ from conftest import REPO
 
 import gan_zoo
 from gan_zoo import plugins
-from gan_zoo.card import split_front_matter
+from gan_zoo.checkpoint import split_front_matter
 from gan_zoo.cli import build_cli
 
 TINY = ["generator.width=8", "discriminator.width=8"]

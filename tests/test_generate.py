@@ -17,8 +17,11 @@ from PIL import Image
 from test_checkpoint import FASHION_MNIST_CLASSES, make_conditional_run, make_run, outputs
 
 import gan_zoo
+from gan_zoo import images, sample_files
 from gan_zoo.cli import build_cli
+from gan_zoo.errors import ConfigError
 from gan_zoo.images import make_grid, to_uint8
+from gan_zoo.progress import progress_bar
 from gan_zoo.sampling import slerp, truncated_normal
 
 
@@ -187,7 +190,7 @@ def test_info_panel_and_json(run):
 
 def test_commands_do_not_import_torch_at_start_up():
     code = (
-        "import sys, gan_zoo, gan_zoo.cli.generate, gan_zoo.card, gan_zoo.checkpoint; "
+        "import sys, gan_zoo, gan_zoo.cli.generate, gan_zoo.checkpoint, gan_zoo.sample_files; "
         "from gan_zoo.cli import build_cli; build_cli(); "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
@@ -206,3 +209,109 @@ def test_docs_cover_every_command_and_option():
             assert found or not flags, (
                 f"gan-zoo {command.name} {flags[0]} is not in docs/checkpoints.md"
             )
+
+
+# The Python side of the commands: writers, sample_files, the progress bar.
+def _pictures(n: int, channels: int = 1, size: int = 4) -> torch.Tensor:
+    """(n, C, size, size) uint8 images, image i filled with 10 * i + 1."""
+    fill = torch.arange(n, dtype=torch.uint8).mul(10).add(1).view(n, 1, 1, 1)
+    return fill.expand(n, channels, size, size).contiguous()
+
+
+def test_image_writers(tmp_path):
+    batch = _pictures(5)
+    grid = images.save_grid(batch, tmp_path / "grid.png", nrow=2)
+    assert Image.open(grid.path).size == (2 * 6 + 2, 3 * 6 + 2) == (grid.width, grid.height)
+    npz = images.save_npz(_pictures(3, channels=3), torch.tensor([4, 0, 9]), tmp_path / "a.npz")
+    with np.load(npz.path, allow_pickle=False) as data:
+        assert data["images"].shape == (3, 4, 4, 3) and data["images"][2, 0, 0, 0] == 21
+        assert data["labels"].dtype == np.int64 and data["labels"].tolist() == [4, 0, 9]
+    with np.load(images.save_npz(batch, None, tmp_path / "u.npz").path) as data:
+        assert data["labels"].tolist() == [-1] * 5  # unconditional
+    files = images.save_image_files(batch[:2], None, tmp_path / "files", "npz", start=7)
+    assert files.count == 2 and sorted(p.name for p in files.path.iterdir()) == [
+        "000007.npz", "000008.npz"
+    ]  # fmt: skip
+    with np.load(files.path / "000008.npz") as data:
+        assert data["images"].shape == (1, 4, 4, 1) and data["labels"].tolist() == [-1]
+    with pytest.raises(ConfigError, match="unknown image file format 'jpg'"):
+        images.save_image_files(batch, None, tmp_path / "files", "jpg")
+    frames = _pictures(6).view(3, 2, 1, 4, 4)  # (steps, walks, C, H, W)
+    gif = images.save_walk(frames, tmp_path / "walk.gif", fps=4, scale=2)
+    assert (gif.count, gif.width, gif.height) == (3, 2 * (2 * 6 + 2), 2 * 6 + 2 * 2)
+    assert Image.open(gif.path).n_frames == 3 and Image.open(gif.path).info["duration"] == 250
+    strip = images.save_walk(frames, tmp_path / "strip.png")
+    assert Image.open(strip.path).size == (3 * 6 + 2, 2 * 6 + 2)  # one row per walk
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_sample_files_api_writes_what_the_commands_write(run, tmp_path):
+    g = gan_zoo.load(run)
+    cli("generate", run, "--n", "9", "--out", tmp_path / "cli.npz")
+    written = sample_files.save_samples(g, tmp_path / "api.npz", n=9)
+    assert written.count == 9 and (written.width, written.height) == (28, 28)
+    with np.load(tmp_path / "cli.npz") as a, np.load(tmp_path / "api.npz") as b:
+        assert np.array_equal(a["images"], b["images"]) and np.array_equal(a["labels"], b["labels"])
+    cli("generate", run, "--out", tmp_path / "cli.png")
+    sample_files.save_samples(g, tmp_path / "api.png", batch_size=5)  # defaults: 64 images, seed 0
+    assert (tmp_path / "cli.png").read_bytes() == (tmp_path / "api.png").read_bytes()
+    folder = sample_files.save_sample_files(g, tmp_path / "one-each", n=3)
+    assert folder.count == 3 and len(list(folder.path.glob("*.png"))) == 3
+    walk = sample_files.save_interpolation(g, tmp_path / "w.gif", steps=5, walks=2)
+    assert walk.count == 5 and Image.open(walk.path).n_frames == 5
+
+
+def test_sample_files_check_paths_before_any_work(tmp_path):
+    assert sample_files.sample_format("x.NPZ") == "npz" and sample_files.sample_format("x") == "png"
+    assert sample_files.sample_format("x.bin", "npz") == "npz"
+    with pytest.raises(ConfigError, match=r"ends in \.png but --format is npz; make them agree"):
+        sample_files.sample_format("x.png", "npz")
+    with pytest.raises(ConfigError, match="must end in .gif"):
+        sample_files.save_interpolation(None, tmp_path / "walk.mp4")  # fails before using g
+    with pytest.raises(ConfigError, match="make them agree"):
+        sample_files.save_samples(None, tmp_path / "a.npz", fmt="png")
+    assert not list(tmp_path.iterdir())
+
+
+def test_command_defaults_are_the_python_defaults():
+    import inspect
+
+    from gan_zoo.cli.evaluate import evaluate_cmd
+    from gan_zoo.cli.generate import generate_cmd, interpolate_cmd
+    from gan_zoo.evaluation import evaluate
+
+    def defaults(command):
+        return {p.name: p.default for p in command.params}
+
+    def signature(function):
+        return {k: p.default for k, p in inspect.signature(function).parameters.items()}
+
+    python = signature(sample_files.save_samples)
+    cli_generate = defaults(generate_cmd)
+    for name in ("n", "seed", "batch_size"):
+        assert cli_generate[name] == python[name], name
+    python, cli_walk = signature(sample_files.save_interpolation), defaults(interpolate_cmd)
+    for name in ("steps", "walks", "seed", "fps", "scale"):
+        assert cli_walk[name] == python[name], name
+    python, cli_eval = signature(evaluate), defaults(evaluate_cmd)
+    for name in ("metrics", "num_samples", "split", "batch_size", "device", "seed"):
+        assert cli_eval[name] == python[name], name
+
+
+def test_progress_bar_only_on_a_terminal_and_for_long_runs():
+    import io
+
+    from rich.console import Console
+
+    def run_bar(total: int, terminal: bool) -> str:
+        stream = io.StringIO()
+        console = Console(file=stream, force_terminal=terminal, width=100)
+        with progress_bar(total, "generate", console=console) as advance:
+            for _ in range(4):
+                advance(total // 4)
+        return stream.getvalue()
+
+    shown = run_bar(4096, terminal=True)
+    assert "generate" in shown and "4096/4096" in shown and "img/s" in shown
+    assert run_bar(4096, terminal=False) == ""  # logs and pipes get no bar
+    assert run_bar(100, terminal=True) == ""  # over before a bar is worth drawing

@@ -1,7 +1,8 @@
 """``gan-zoo generate``, ``gan-zoo interpolate`` and ``gan-zoo info``: use a trained generator.
 
-Thin click commands over :func:`gan_zoo.load` (``gan_zoo.sampling``) and
-:func:`gan_zoo.card.describe`; torch is imported inside the commands, never at start-up.
+Thin click commands over :func:`gan_zoo.load`, :mod:`gan_zoo.sample_files` and
+:func:`gan_zoo.checkpoint.describe`: parse, call, render. Option defaults come from
+:mod:`gan_zoo.sample_files`; torch is imported inside the commands, never at start-up.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import click
 
-from ..errors import ConfigError
+from .. import sample_files
 
 _PATH = click.Path(path_type=Path)
+#: Where ``generate`` writes without --out or --out-dir, and ``interpolate`` without --out.
+DEFAULT_GRID, DEFAULT_NPZ, DEFAULT_WALK = "grid.png", "samples.npz", "walk.gif"
 
 
 @click.command("generate")
@@ -21,7 +24,7 @@ _PATH = click.Path(path_type=Path)
     "-n",
     "--n",
     "n",
-    default=64,
+    default=sample_files.NUM_SAMPLES,
     show_default=True,
     type=click.IntRange(min=1),
     help="Number of images.",
@@ -34,7 +37,7 @@ _PATH = click.Path(path_type=Path)
 )
 @click.option(
     "--seed",
-    default=0,
+    default=sample_files.SEED,
     show_default=True,
     type=int,
     help="Seed of the latents (same images on any device).",
@@ -45,7 +48,7 @@ _PATH = click.Path(path_type=Path)
     help="Resample latent values beyond this (e.g. 0.7).",
 )
 @click.option(
-    "--out", type=_PATH, help="One file: a PNG grid or an .npz of all images.  [default: grid.png]"
+    "--out", type=_PATH, help=f"One file: a PNG grid or an .npz of all images.  [default: {DEFAULT_GRID}]"
 )
 @click.option(
     "--out-dir",
@@ -55,7 +58,7 @@ _PATH = click.Path(path_type=Path)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["png", "npz"]),
+    type=click.Choice(sample_files.SAMPLE_FORMATS),
     help="File format (default: from --out, else png).",
 )
 @click.option(
@@ -63,7 +66,7 @@ _PATH = click.Path(path_type=Path)
 )
 @click.option(
     "--batch-size",
-    default=256,
+    default=sample_files.BATCH_SIZE,
     show_default=True,
     type=click.IntRange(min=1),
     help="Images per forward pass.",
@@ -85,114 +88,40 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
     """
     if out is not None and out_dir is not None:
         raise click.UsageError("give --out (one file) or --out-dir (one file per image), not both")
-    suffix = out.suffix.lower().lstrip(".") if out is not None else ""
-    fmt = fmt or ("npz" if suffix == "npz" else "png")
-    if out is not None and suffix in ("png", "npz") and suffix != fmt:
-        raise ConfigError(f"--out {out} ends in .{suffix} but --format is {fmt}; make them agree")
-    if out is None and out_dir is None:
-        out = Path("grid.png" if fmt == "png" else "samples.npz")
-
-    import numpy as np
-    import torch
-
-    from .. import images as images_io
     from .. import sampling
 
+    if out_dir is None:
+        out = out or Path(DEFAULT_NPZ if fmt == "npz" else DEFAULT_GRID)
+        fmt = sample_files.sample_format(out, fmt)  # a suffix that contradicts --format fails before loading
     g = sampling.load(path, device=device)
-    label_arg = class_ if class_ is not None else None
-    if label_arg is not None:
-        g.class_index(label_arg)  # a bad class fails before any work
-    images, labels = [], []
-    written = 0
+    options = dict(n=n, fmt=fmt, labels=class_, seed=seed, truncation=truncation,
+                   batch_size=batch_size, progress=True)  # fmt: skip
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    with _progress(n) as advance:
-        for x, y in g.iter_samples(n, label_arg, seed, truncation, batch_size):
-            x8 = images_io.to_uint8(x)  # (b, C, H, W)
-            y_cpu = y.cpu() if y is not None else torch.full((len(x8),), -1, dtype=torch.long)
-            if out_dir is None:
-                images.append(x8)
-                labels.append(y_cpu)
-            else:
-                for img, lab in zip(x8, y_cpu, strict=True):
-                    name = out_dir / f"{written:06d}.{fmt}"
-                    if fmt == "png":
-                        images_io.pil_image(img).save(name)
-                    else:
-                        np.savez_compressed(
-                            name,
-                            images=img.permute(1, 2, 0)[None].numpy(),
-                            labels=lab[None].numpy(),
-                        )
-                    written += 1
-            advance(len(x8))
-    if out_dir is not None:
-        click.echo(f"Wrote {written} {fmt.upper()} files to {out_dir}/")
-        return
-    batch, ys = torch.cat(images), torch.cat(labels)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "png":
-        images_io.pil_image(images_io.make_grid(batch, nrow)).save(out, format="PNG")
+        written = sample_files.save_sample_files(g, out_dir, **options)
+        click.echo(f"Wrote {written.count} {(fmt or 'png').upper()} files to {out_dir}/")
+    elif fmt == "png":
+        sample_files.save_samples(g, out, nrow=nrow, **options)
         click.echo(f"Wrote a grid of {n} images ({g.image_size}x{g.image_size} px each) to {out}")
     else:
-        with open(out, "wb") as f:  # a file object: numpy would otherwise append ".npz"
-            np.savez_compressed(f, images=batch.permute(0, 2, 3, 1).numpy(), labels=ys.numpy())
+        sample_files.save_samples(g, out, **options)
         click.echo(f"Wrote {n} images (uint8 N, H, W, C) to {out}")
-
-
-class _progress:
-    """A rich progress bar with img/s and ETA for long runs; nothing for a handful of images."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.bar = None
-
-    def __enter__(self):
-        if self.total >= 1024:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                ProgressColumn,
-                TimeRemainingColumn,
-            )
-            from rich.text import Text
-
-            class Rate(ProgressColumn):
-                def render(self, task):
-                    return Text(f"{task.speed:.0f} img/s" if task.speed else "- img/s")
-
-            self.bar = Progress(BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn())
-            self.bar.__enter__()
-            self.task = self.bar.add_task("generate", total=self.total)
-
-        def advance(k: int) -> None:
-            if self.bar is not None:
-                self.bar.advance(self.task, k)
-
-        return advance
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-        return False
 
 
 @click.command("interpolate")
 @click.argument("path", metavar="RUN_OR_CHECKPOINT", type=_PATH)
 @click.option(
-    "--steps", default=16, show_default=True, type=click.IntRange(min=2), help="Frames per walk."
+    "--steps", default=sample_files.STEPS, show_default=True, type=click.IntRange(min=2), help="Frames per walk."
 )
 @click.option(
     "--out",
-    default=Path("walk.gif"),
+    default=Path(DEFAULT_WALK),
     show_default=True,
     type=_PATH,
     help="An animated .gif or a .png strip.",
 )
 @click.option(
     "--walks",
-    default=1,
+    default=sample_files.WALKS,
     show_default=True,
     type=click.IntRange(min=1),
     help="Walks shown side by side.",
@@ -203,18 +132,18 @@ class _progress:
     metavar="NAME|NUMBER",
     help="Class for conditional models (default: 0, 1, ...).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the two end latents.")
+@click.option("--seed", default=sample_files.SEED, show_default=True, type=int, help="Seed of the two end latents.")
 @click.option(
     "--truncation",
     type=click.FloatRange(min=0, min_open=True),
     help="Resample latent values beyond this.",
 )
 @click.option(
-    "--fps", default=8, show_default=True, type=click.IntRange(min=1), help="GIF frames per second."
+    "--fps", default=sample_files.FPS, show_default=True, type=click.IntRange(min=1), help="GIF frames per second."
 )
 @click.option(
     "--scale",
-    default=1,
+    default=sample_files.SCALE,
     show_default=True,
     type=click.IntRange(min=1),
     help="Nearest-neighbour upscaling.",
@@ -231,36 +160,20 @@ def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, fps, scal
       gan-zoo interpolate runs/cgan-run --class sneaker --walks 4 --scale 4 --out walks.gif
       gan-zoo interpolate generator.safetensors --steps 8 --out strip.png
     """
-    suffix = out.suffix.lower()
-    if suffix not in (".gif", ".png"):
-        raise ConfigError(f"--out {out} must end in .gif (animation) or .png (a strip of frames)")
-    from .. import images as images_io
     from .. import sampling
 
+    sample_files.check_walk_path(out)  # before loading the generator
     g = sampling.load(path, device=device)
-    frames = images_io.to_uint8(g.interpolate(steps, walks, class_, seed, truncation).flatten(0, 1))
-    frames = frames.view(steps, walks, *frames.shape[1:])  # (steps, walks, C, H, W)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".png":
-        strip = frames.transpose(0, 1).flatten(0, 1)  # (walks * steps, C, H, W), one row per walk
-        images_io.pil_image(images_io.make_grid(strip, nrow=steps), scale).save(out, format="PNG")
+    written = sample_files.save_interpolation(
+        g, out, steps=steps, walks=walks, labels=class_, seed=seed, truncation=truncation,
+        fps=fps, scale=scale,
+    )  # fmt: skip
+    if out.suffix.lower() == ".png":
         click.echo(f"Wrote {walks} walk(s) of {steps} frames to {out}")
-        return
-    pads = 0 if walks == 1 else 2
-    images = [
-        images_io.pil_image(images_io.make_grid(f, nrow=walks, padding=pads), scale) for f in frames
-    ]
-    images[0].save(
-        out,
-        format="GIF",
-        save_all=True,
-        append_images=images[1:],
-        duration=round(1000 / fps),
-        loop=0,
-    )
-    click.echo(
-        f"Wrote a {steps}-frame animation ({images[0].width}x{images[0].height} px) to {out}"
-    )
+    else:
+        click.echo(
+            f"Wrote a {steps}-frame animation ({written.width}x{written.height} px) to {out}"
+        )
 
 
 @click.command("info")
@@ -278,7 +191,8 @@ def info_cmd(path, as_json):
     """
     import json
 
-    from ..card import describe, protocol_text
+    from ..checkpoint import describe
+    from ..checkpoint.card import metric_protocol, protocol_text
     from ..formatting import duration, human_bytes
 
     info = describe(path)
@@ -321,9 +235,9 @@ def info_cmd(path, as_json):
     row("hardware", info["hardware"])
     row("last losses", ", ".join(f"{k} {number(v)}" for k, v in info["last_losses"].items()))
     for name, item in info["metrics"].items():
-        item = item if isinstance(item, dict) else {"value": item}
-        protocol = protocol_text({k: v for k, v in item.items() if k != "value"})
-        row(f"metric {name}", number(item["value"]) + (f" ({protocol})" if protocol != "-" else ""))
+        value = item["value"] if isinstance(item, dict) else item
+        protocol = protocol_text(metric_protocol(item))
+        row(f"metric {name}", number(value) + (f" ({protocol})" if protocol != "-" else ""))
     row("gan-zoo", info["gan_zoo_version"])
     row("plugins", ", ".join(sorted(set(info["plugins"].values()))))
     row("config hash", info["config_hash"])

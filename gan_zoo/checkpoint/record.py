@@ -1,0 +1,133 @@
+"""The config record (``config.json``) and the safetensors metadata derived from it.
+
+The record is the resolved :class:`~gan_zoo.config.TrainConfig` as JSON plus three extras: the
+gan-zoo version, the distribution and version of the plugin behind each part, and the dataset's
+class names. A save builds it once and hashes it once; every weights file's header carries a copy,
+so a lone ``generator.safetensors`` still says what it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .. import plugins
+from .._version import __version__
+from ..config import TrainConfig, config_hash, from_dict, to_dict
+from ..errors import GanZooError
+from .layout import FORMAT, FORMAT_VERSION
+
+#: Keys of config.json that are not TrainConfig fields.
+RECORD_EXTRAS = ("gan_zoo_version", "plugins", "class_names")
+#: The registry kind behind each part named in a config.
+_PARTS = {
+    "model": "models",
+    "generator": "generators",
+    "discriminator": "discriminators",
+    "loss": "losses",
+    "regularizer": "losses",
+    "dataset": "datasets",
+}
+#: The parts the model card describes, with their registry kinds.
+CARD_PARTS = {"generator": "generators", "discriminator": "discriminators", "loss": "losses"}
+
+
+def part_name(spec: Any) -> str | None:
+    """The registry name of a part as the record holds it (``{"name": ...}`` or a plain string)."""
+    return spec.get("name") if isinstance(spec, dict) else spec
+
+
+def plugin_versions(config: TrainConfig) -> dict[str, str]:
+    """``{part: "distribution version"}`` for every part of ``config`` that is registered."""
+    found = {}
+    for part, kind in _PARTS.items():
+        value = getattr(config, part, None)
+        name = value if isinstance(value, str) or value is None else value.name
+        if name is None:
+            continue
+        try:
+            info = plugins.registry(kind).get(name).plugin
+        except GanZooError:
+            continue
+        found[part] = f"{info.distribution} {info.version}"
+    return found
+
+
+def part_descriptions(record: dict[str, Any]) -> dict[str, str]:
+    """``{part: description}`` of the generator, discriminator and loss that are registered here
+    (the model card's "Model" table); parts of plugins that are not installed are left out."""
+    found = {}
+    for part, kind in CARD_PARTS.items():
+        name = part_name(record.get(part))
+        if not name:
+            continue
+        try:
+            found[part] = plugins.registry(kind).get(name).description
+        except GanZooError:
+            continue
+    return found
+
+
+def config_record(
+    config: TrainConfig | dict[str, Any], class_names: list[str] | None = None
+) -> dict[str, Any]:
+    """What ``config.json`` holds: the resolved config, the gan-zoo version and the plugins.
+
+    A dict is taken as an existing record (e.g. read from ``config.json``) and copied.
+    """
+    if isinstance(config, dict):
+        record = json.loads(json.dumps(config))
+    else:
+        record = to_dict(config)
+        record["gan_zoo_version"] = __version__
+        record["plugins"] = plugin_versions(config)
+    if class_names is not None and "class_names" not in record:
+        record["class_names"] = list(class_names)
+    return record
+
+
+def record_to_config(record: dict[str, Any]) -> TrainConfig:
+    """The :class:`TrainConfig` inside a ``config.json`` record (a ConfigError if it is not one,
+    e.g. a record of a newer gan-zoo with fields this one lacks)."""
+    return from_dict(TrainConfig, {k: v for k, v in record.items() if k not in RECORD_EXTRAS})
+
+
+def record_hash(record: dict[str, Any], config: TrainConfig | None = None) -> str:
+    """:func:`~gan_zoo.config.config_hash` of the record's config (pass ``config`` when it is
+    already built); a record this gan-zoo cannot read is hashed as it is."""
+    if config is not None:
+        return config_hash(config)
+    try:
+        return config_hash(record_to_config(record))
+    except GanZooError:  # a record from a newer gan-zoo: hash what is there
+        text = json.dumps(record, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def weights_metadata(
+    record: dict[str, Any], part: str, *, digest: str | None = None, **extra: Any
+) -> dict[str, str]:
+    """safetensors header metadata (str -> str) that says what a weights file is.
+
+    ``digest`` is the record's :func:`record_hash`, computed here when not given; a save passes
+    it so that three files cost one hash. ``extra`` values that are not strings are stored as
+    compact JSON.
+    """
+    meta = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "part": part,
+        "gan_zoo_version": str(record.get("gan_zoo_version", __version__)),
+        "config_hash": digest if digest is not None else record_hash(record),
+        "config": json.dumps(record, separators=(",", ":")),
+    }
+    for key in ("model", "dataset"):
+        if record.get(key):
+            meta[key] = str(record[key])
+    for key in ("generator", "discriminator", "loss"):
+        if isinstance(record.get(key), dict):
+            meta[key] = str(record[key]["name"])
+    for key, value in extra.items():
+        meta[key] = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return meta

@@ -1,0 +1,171 @@
+"""Writing a generator's samples to files: what ``gan-zoo generate`` and ``gan-zoo interpolate``
+do, as Python functions.
+
+Example::
+
+    g = gan_zoo.load("runs/dcgan-fashion-mnist-20250101-120000")
+    save_samples(g, "grid.png", n=64, seed=0)             # one PNG grid
+    save_samples(g, "fakes.npz", n=10000)                 # images (N, H, W, C) and labels (N,)
+    save_sample_files(g, "fakes/", n=10000)               # 000000.png, 000001.png, ...
+    save_interpolation(g, "walk.gif", steps=16, walks=4)  # slerp walks, an animated GIF
+
+Seeds make files reproducible on any device (latents are drawn on the CPU) and in any batch
+size. The defaults are module constants, which the command-line options show; importing this
+module does not import torch, so the CLI reads them at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .images import Written
+
+#: Images per ``generate`` call, seed of the latents, images per forward pass.
+NUM_SAMPLES = 64
+SEED = 0
+BATCH_SIZE = 256
+#: Frames per latent walk, walks side by side, GIF frames per second, nearest upscaling.
+STEPS = 16
+WALKS = 1
+FPS = 8
+SCALE = 1
+#: File formats of sampled images, and the suffixes of latent walks.
+SAMPLE_FORMATS = ("png", "npz")
+WALK_SUFFIXES = (".gif", ".png")
+
+
+def sample_format(path: str | os.PathLike, fmt: str | None = None) -> str:
+    """``png`` or ``npz`` for a samples file: ``fmt``, else the suffix (``.npz``), else png; a
+    suffix that names the other format is an error."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    chosen = fmt or ("npz" if suffix == "npz" else "png")
+    if chosen not in SAMPLE_FORMATS:
+        raise ConfigError(f"unknown image file format '{chosen}'; use png or npz")
+    if suffix in SAMPLE_FORMATS and suffix != chosen:
+        raise ConfigError(
+            f"--out {path} ends in .{suffix} but --format is {chosen}; make them agree"
+        )
+    return chosen
+
+
+def check_walk_path(path: str | os.PathLike) -> Path:
+    """``path`` if it ends in .gif (an animation) or .png (a strip), else a one-line error."""
+    path = Path(path)
+    if path.suffix.lower() not in WALK_SUFFIXES:
+        raise ConfigError(f"--out {path} must end in .gif (animation) or .png (a strip of frames)")
+    return path
+
+
+def save_samples(
+    generator: Any,
+    out: str | os.PathLike,
+    *,
+    n: int = NUM_SAMPLES,
+    fmt: str | None = None,
+    labels: Any = None,
+    seed: int | None = SEED,
+    truncation: float | None = None,
+    nrow: int | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = False,
+) -> Written:
+    """Sample ``n`` images from ``generator`` (a :class:`~gan_zoo.sampling.LoadedGenerator`) into
+    one file: a PNG grid (``nrow`` per row, default square) or an ``.npz`` of ``images`` uint8
+    (N, H, W, C) and ``labels`` int64 (N,), -1 when unconditional.
+
+    ``fmt`` is ``png`` or ``npz`` (default: from the suffix of ``out``); ``labels`` are class
+    names or numbers (see :meth:`~gan_zoo.sampling.LoadedGenerator.sample`); ``progress`` shows a
+    bar on a terminal for long runs. Returns an :class:`~gan_zoo.images.Written`.
+    """
+    import torch
+
+    from . import images
+
+    fmt = sample_format(out, fmt)
+    batches, ys = [], []
+    for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress):
+        batches.append(x)
+        ys.append(y)
+    batch = torch.cat(batches)  # (n, C, H, W) uint8
+    label = torch.cat(ys) if ys[0] is not None else None
+    if fmt == "png":
+        return images.save_grid(batch, out, nrow)
+    return images.save_npz(batch, label, out)
+
+
+def save_sample_files(
+    generator: Any,
+    folder: str | os.PathLike,
+    *,
+    n: int = NUM_SAMPLES,
+    fmt: str | None = None,
+    labels: Any = None,
+    seed: int | None = SEED,
+    truncation: float | None = None,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = False,
+) -> Written:
+    """Sample ``n`` images into ``folder``, one file each (``000000.png``, ...; with
+    ``fmt="npz"`` one ``.npz`` per image), written batch by batch so memory stays flat.
+    Arguments as for :func:`save_samples`; returns an :class:`~gan_zoo.images.Written`."""
+    from . import images
+
+    fmt = fmt or "png"
+    generator.labels_for(n, labels)  # a bad class fails before the folder is made
+    written = 0
+    for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress):
+        written += images.save_image_files(x, y, folder, fmt, start=written).count
+    size = generator.image_size
+    return images.Written(Path(folder), written, size, size)
+
+
+def save_interpolation(
+    generator: Any,
+    out: str | os.PathLike,
+    *,
+    steps: int = STEPS,
+    walks: int = WALKS,
+    labels: Any = None,
+    seed: int | None = SEED,
+    truncation: float | None = None,
+    fps: int = FPS,
+    scale: int = SCALE,
+) -> Written:
+    """``walks`` latent walks of ``steps`` frames (slerp between two random latents each) as an
+    animated ``.gif`` (``fps`` frames per second, the walks side by side) or a ``.png`` strip
+    (one row per walk); ``scale`` upscales with nearest neighbours. Returns an
+    :class:`~gan_zoo.images.Written` (``count`` frames of ``width`` x ``height`` pixels)."""
+    from . import images
+
+    check_walk_path(out)  # before any work
+    frames = generator.interpolate(
+        steps, walks, labels, seed, truncation
+    )  # (steps, walks, C, H, W)
+    frames = images.to_uint8(frames.flatten(0, 1)).view(steps, walks, *frames.shape[2:])
+    return images.save_walk(frames, out, fps=fps, scale=scale)
+
+
+def _batches(
+    generator: Any,
+    n: int,
+    labels: Any,
+    seed: int | None,
+    truncation: float | None,
+    batch_size: int,
+    progress: bool,
+) -> Any:
+    """uint8 batches ``(x (b, C, H, W), labels (b,) | None)`` on the CPU, with an optional bar."""
+    from . import images
+    from .progress import progress_bar
+
+    bar = progress_bar(n, "generate") if progress else nullcontext(lambda k: None)
+    with bar as advance:
+        for x, y in generator.iter_samples(n, labels, seed, truncation, batch_size):
+            yield images.to_uint8(x), (y.cpu() if y is not None else None)
+            advance(len(x))
