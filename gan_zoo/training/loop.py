@@ -157,7 +157,7 @@ def train(
     try:
         # Set up the data, networks, step and run directory.
         t, step = set_up(config, info, run_dir=run_dir, resume=resume, progress=progress, sinks=sinks)  # fmt: skip
-        config, plan = t.config, t.plan
+        plan = t.plan
         t.reporter.start(Progress(plan.total_steps, plan.steps_per_epoch, step), title(t))
         grid: torch.Tensor | None = None  # the latest sample grid, (C, H, W) uint8
         checkpoint: Path | None = None
@@ -166,14 +166,8 @@ def train(
             while step < plan.total_steps and not stop:
                 batches = t.streams.epoch(t.dataset, plan, step)
                 for _ in range(step % plan.steps_per_epoch, plan.steps_per_epoch):
-                    set_lr(
-                        t.train_step.g_opt, lr_at(config.g_optim.lr, step, plan.total_steps, config)
-                    )
-                    set_lr(
-                        t.train_step.d_opt, lr_at(config.d_optim.lr, step, plan.total_steps, config)
-                    )
-
-                    # Update D n_critic times, then G.
+                    # Update D n_critic times, then G (gan_zoo.training.step).
+                    set_learning_rates(t, step)
                     result = t.train_step(batches)
                     step += 1
 
@@ -183,14 +177,14 @@ def train(
                     t.stats.add(*result)
                     t.reporter.step(step)
                     final = step == plan.total_steps
-                    if step % config.log_every == 0 or final:
+                    if step % t.config.log_every == 0 or final:
                         log_stats(t, step)
 
                     # Write samples and checkpoints.
                     stop = stop_requested(stopper, t, step)
                     epoch_end = step % plan.steps_per_epoch == 0
-                    sample_due = due(step, config.sample_every, epoch_end)
-                    ckpt_due = due(step, config.checkpoint_every, epoch_end)
+                    sample_due = due(step, t.config.sample_every, epoch_end)
+                    ckpt_due = due(step, t.config.checkpoint_every, epoch_end)
                     # A checkpoint carries the latest grid: draw one if there is none yet.
                     if t.info.is_main and (sample_due or final or ((ckpt_due or stop) and grid is None)):  # fmt: skip
                         grid = write_samples(t, step)
@@ -204,7 +198,7 @@ def train(
         if info.is_main:
             plots.plot_curves(t.run_dir / "metrics.jsonl", t.run_dir)
         return Run(
-            dir=t.run_dir, config=config, step=step, epoch=math.ceil(step / plan.steps_per_epoch),
+            dir=t.run_dir, config=t.config, step=step, epoch=math.ceil(step / plan.steps_per_epoch),
             images_seen=step * plan.images_per_step, last_losses=dict(t.stats.last_losses),
             checkpoint=checkpoint, interrupted=stop and step < plan.total_steps,
             warnings=list(t.reporter.warnings), rank=info.rank, generator=t.sampler,
@@ -248,9 +242,12 @@ def title(t: Training) -> str:
 
 
 # Helpers of the loop.
-def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    for group in optimizer.param_groups:
-        group["lr"] = lr
+def set_learning_rates(t: Training, step: int) -> None:
+    """The schedule's rates for ``step`` (0-based): a function of the step, so resume is exact."""
+    config, total = t.config, t.plan.total_steps
+    for optimizer, base in ((t.train_step.g_opt, config.g_optim.lr), (t.train_step.d_opt, config.d_optim.lr)):  # fmt: skip
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(base, step, total, config)
 
 
 def due(step: int, every: int, epoch_end: bool) -> bool:
