@@ -215,3 +215,15 @@ def test_a_step_needs_a_resolved_config():
             TrainStep(config.__class__(**{**vars(config), field: value}), G, D, loss,
                       noise=torch.Generator())  # fmt: skip
         assert "\n" not in str(info.value)
+
+
+def test_the_step_example_in_the_docs_runs():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "training.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    (example,) = [b for b in blocks if "TrainStep(" in b]
+    namespace: dict = {}
+    exec(compile(example, "docs/training.md", "exec"), namespace)
+    result = namespace["result"]
+    assert torch.isfinite(result.d_loss) and torch.isfinite(result.g_loss)
