@@ -1,97 +1,65 @@
 """Every registered preset builds from the registries and trains two steps without NaN.
 
-The step is written here from the public contract (create G, D, loss and the configured
-regularizer by name from the preset; n_critic D updates with the loss's regularizer and
-``after_d_step``; one G update), in fp32 and under CPU bf16 autocast, on a tiny batch at the
-preset's size (28x28x1 unless it declares one). Widths are shrunk to keep it fast.
+The networks and losses are built by the trainer's own set-up code
+(:func:`~gan_zoo.training.setup.fit_to_data`, :func:`~gan_zoo.training.setup.build_networks`)
+and trained by its :class:`~gan_zoo.training.step.TrainStep` (n_critic D updates with the loss's
+and the configured regularizer's penalties and ``after_d_step``, one G update), in fp32 and
+under CPU bf16 autocast, on a tiny batch at the preset's size (28x28x1 unless it declares one).
+Widths are shrunk to keep it fast.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 import torch
 
 from gan_zoo import get_preset, plugins
 from gan_zoo.config import NetSpec, Preset, TrainConfig, apply_override, from_dict, to_dict
+from gan_zoo.training.setup import build_networks, fit_to_data
+from gan_zoo.training.step import TrainStep
 
 PRESETS = plugins.registry("models").names()
 BATCH, CLASSES = 4, 3
 
 
-def _networks(name: str, preset: Preset, image_size: int, channels: int):
-    entry = plugins.registry("models").get(name)
-    conditional = entry.supports.conditional
-    nets = []
-    for kind, spec in (("generators", preset.generator), ("discriminators", preset.discriminator)):
-        net_entry = plugins.registry(kind).get(spec.name)
-        assert net_entry.supports.matches(image_size, channels), (
-            f"{kind} '{spec.name}' cannot do {image_size} px"
-        )
-        assert net_entry.supports.conditional == conditional
-        options = {"image_size": image_size, "channels": channels, **spec.options}
-        if kind == "generators":
-            options["z_dim"] = preset.z_dim
-        if conditional:
-            options["num_classes"] = CLASSES
-        if "width" in net_entry.options():
-            options["width"] = 8
-        if "hidden" in net_entry.options():
-            options["hidden"] = [32, 16]
-        nets.append(net_entry.create(**options))
-    return nets
+def _shrunk_config(name: str, precision: str) -> TrainConfig:
+    """The preset's resolved config for CPU training at its size, with small networks."""
+    preset = get_preset(name)
+    config = TrainConfig.from_preset(name, "fashion-mnist", preset)
+    for kind, spec in (("generators", config.generator), ("discriminators", config.discriminator)):
+        accepted = plugins.registry(kind).get(spec.name).options()
+        if "width" in accepted:
+            spec.options["width"] = 8
+        if "hidden" in accepted:
+            spec.options["hidden"] = [32, 16]
+    config = dataclasses.replace(config, device="cpu", precision=precision, channels_last=False)
+    return fit_to_data(config, preset.image_size or 28, 1, CLASSES)
 
 
 def _two_steps(name: str, precision: str) -> dict[str, float]:
-    torch.manual_seed(0)
-    preset = get_preset(name)
-    size, channels = preset.image_size or 28, 1
-    G, D = _networks(name, preset, size, channels)
-    losses = plugins.registry("losses")
-    loss = losses.create(preset.loss.name, **preset.loss.options)
-    regularizer = (
-        losses.create(preset.regularizer.name, **preset.regularizer.options)
-        if preset.regularizer
-        else None
-    )
-    g_opt = torch.optim.Adam(G.parameters(), lr=preset.g_optim.lr, betas=preset.g_optim.betas)
-    d_opt = torch.optim.Adam(D.parameters(), lr=preset.d_optim.lr, betas=preset.d_optim.betas)
-    conditional = G.num_classes > 0
-    real = torch.rand(BATCH, channels, size, size) * 2 - 1  # (B, C, H, W)
-    labels = torch.arange(BATCH) % CLASSES if conditional else None
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
-    before = [p.detach().clone() for p in (*G.parameters(), *D.parameters())]
-    stats = {}
+    config = _shrunk_config(name, precision)
+    conditional = plugins.registry("models").get(name).supports.conditional
+    assert config.conditional == conditional and config.num_classes == (CLASSES if conditional else 0)
+    for kind, spec in (("generators", config.generator), ("discriminators", config.discriminator)):
+        assert plugins.registry(kind).get(spec.name).supports.conditional == conditional, spec
+    config, G, D, loss, regularizer = build_networks(config, torch.device("cpu"))
+    step = TrainStep(config, G, D, loss, regularizer, noise=torch.Generator().manual_seed(0))
+    size = config.image_size
+    real = torch.rand(BATCH, 1, size, size, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    labels = torch.arange(BATCH) % CLASSES  # (B,)
+    batches = itertools.repeat((real, labels))  # (B, C, H, W) in [-1, 1], (B,)
+    before = {net: [p.detach().clone() for p in net.parameters()] for net in (G, D)}
     for _ in range(2):
-        # Update D.
-        for _ in range(preset.n_critic):
-            z = torch.randn(BATCH, preset.z_dim)
-            with torch.no_grad(), autocast:
-                fake = G(z, labels)
-            with autocast:
-                d_loss = loss.d_loss(D(real, labels), D(fake, labels))
-            for source in (loss, regularizer):
-                penalty = source.regularizer(D, real, fake.float(), labels) if source else None
-                if penalty is not None:
-                    d_loss = d_loss + penalty
-            d_opt.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_opt.step()
-            loss.after_d_step(D)
-        # Update G.
-        D.requires_grad_(False)
-        with autocast:
-            g_loss = loss.g_loss(D(G(torch.randn(BATCH, preset.z_dim), labels), labels))
-        g_opt.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_opt.step()
-        D.requires_grad_(True)
-        stats = {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
-    after = [p.detach() for p in (*G.parameters(), *D.parameters())]
-    assert all(torch.isfinite(p).all() for p in after), "a weight became NaN or Inf"
-    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True)), "nothing trained"
-    return stats
+        result = step(batches)
+    for net, what in ((G, "G"), (D, "D")):
+        after = [p.detach() for p in net.parameters()]
+        assert all(torch.isfinite(p).all() for p in after), f"a weight of {what} became NaN or Inf"
+        changed = (not torch.equal(a, b) for a, b in zip(before[net], after, strict=True))
+        assert any(changed), f"{what} did not train"
+    return {"d_loss": result.d_loss.item(), "g_loss": result.g_loss.item()}
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])

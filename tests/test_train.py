@@ -6,6 +6,8 @@ batch 16), so the whole file takes well under a minute on two CPU cores.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import os
 import signal
@@ -17,6 +19,7 @@ from safetensors.torch import load_file
 
 import gan_zoo
 from gan_zoo.cli import build_cli
+from gan_zoo.config import TrainConfig, to_dict
 from gan_zoo.errors import GanZooError
 from gan_zoo.hookspecs import hookimpl
 from gan_zoo.losses.bce import BCELoss
@@ -24,6 +27,8 @@ from gan_zoo.training import loop, resolve
 from gan_zoo.training.reporter import Sink
 
 TINY = ["generator.width=8", "discriminator.width=8"]
+#: The fields the trainer decides before the loop (setup.build).
+RESOLVED = ("device", "precision", "image_size", "channels", "conditional", "num_classes", "channels_last")
 
 
 def tiny(idx_dir, tmp_path, name="run", **options):
@@ -691,3 +696,45 @@ def test_license_reaches_the_model_card_and_bad_ids_are_one_line(idx_dir, tmp_pa
     with pytest.raises(GanZooError, match="license must be a lowercase Hub identifier"):
         gan_zoo.train("dcgan", "fashion-mnist", license="CC BY 4.0", progress="quiet",
                       **tiny(idx_dir, tmp_path, "bad", steps=1))  # fmt: skip
+
+
+@dataclasses.dataclass
+class SealedConfig(TrainConfig):
+    """A TrainConfig that refuses any assignment once built (``dataclasses.replace`` builds anew)."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_sealed", False):
+            raise AttributeError(f"config.{name} assigned after the config was built")
+        super().__setattr__(name, value)
+
+
+def test_the_config_is_resolved_once_and_the_loop_never_writes_to_it(idx_dir, tmp_path):
+    options = tiny(idx_dir, tmp_path, steps=3, ema=0.9, augment="translation")
+    plain = resolve.build_config("dcgan", "fashion-mnist", options, TINY)
+    config = SealedConfig(**{f.name: getattr(plain, f.name) for f in dataclasses.fields(plain)})
+    before = copy.deepcopy(config)
+    run = loop.train(config, run_dir=tmp_path / "run", progress="quiet")
+    assert config == before and config.precision == "auto" and config.channels_last is None
+    resolved = run.config
+    assert isinstance(resolved, SealedConfig)
+    assert (resolved.device, resolved.precision, resolved.image_size, resolved.channels) == ("cpu", "fp32", 28, 1)
+    assert (resolved.conditional, resolved.num_classes, resolved.channels_last) == (False, 0, True)
+    record = json.loads((run.dir / "config.json").read_text())
+    assert {k: v for k, v in record.items() if k in to_dict(resolved)} == to_dict(resolved)
+    assert dataclasses.replace(before, **{k: getattr(resolved, k) for k in RESOLVED}) == resolved
+
+
+def test_build_resolves_a_new_config_without_touching_the_old_one(idx_dir, tmp_path):
+    from gan_zoo.training.distributed import DistInfo
+    from gan_zoo.training.setup import build
+
+    config = resolve.build_config("cgan", "fashion-mnist", tiny(idx_dir, tmp_path), ["generator.width=8"])
+    before = copy.deepcopy(config)
+    resolved, parts = build(config, DistInfo())
+    assert config == before
+    assert (resolved.conditional, resolved.num_classes, resolved.image_size) == (True, 10, 28)
+    assert parts.G.num_classes == 10 and parts.plan.steps_per_epoch == 256 // 16
+    assert parts.plan.total_steps == config.epochs * 16 and parts.plan.images_per_step == 16

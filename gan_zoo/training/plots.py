@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+
 def diversity(images: torch.Tensor) -> float:
     """Mean per-pixel standard deviation across a batch of samples in [-1, 1]; ~0 = collapse."""
     return float(images.detach().float().std(dim=0).mean())

@@ -1,11 +1,17 @@
-"""The loop's building blocks: what a run returns, stop signals, the learning-rate schedule,
-the optimizers, and loading and checking the data and networks against each other.
+"""Setting up a run: the config resolved against the device, the data and the networks, and
+the loop's other building blocks (what a run returns, stop signals, the learning-rate schedule).
 
-Kept apart from :mod:`gan_zoo.training.loop` so that the loop itself stays a short recipe.
+:func:`build` is the one place where a config is completed: it picks the device and precision,
+opens the data and checks it against the recipe and the networks, builds the networks and the
+losses through :mod:`gan_zoo.factory`, decides the memory layout, and returns a *new* config
+(``dataclasses.replace``) with everything decided, beside the objects it built. The loop only
+reads that config; ``config.json`` records it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import platform
 import signal
 import threading
@@ -19,8 +25,9 @@ from torch import nn
 from .. import plugins
 from ..config import TrainConfig
 from ..errors import ConfigError, GanZooError
-from ..factory import open_training_split
+from ..factory import create_losses, create_networks, open_training_split
 from . import distributed as ddp
+from .precision import resolve_channels_last, resolve_device, resolve_precision
 
 
 class TrainingDiverged(GanZooError):
@@ -85,15 +92,134 @@ def lr_at(base: float, step: int, total: int, config: TrainConfig) -> float:
     return base
 
 
-def make_adam(params: Any, optim: Any, device: torch.device) -> torch.optim.Adam:
-    """Adam from an :class:`~gan_zoo.config.OptimizerConfig`, fused where the device has it."""
-    kwargs: dict[str, Any] = {
-        "lr": optim.lr,
-        "betas": tuple(optim.betas),
-        "weight_decay": optim.weight_decay,
-    }
-    kwargs["fused" if device.type in ("cuda", "cpu") else "foreach"] = True
-    return torch.optim.Adam(params, **kwargs)
+@dataclass(frozen=True)
+class Plan:
+    """How a run's data is cut into steps, for this process."""
+
+    #: Images per D update on this process (the global batch split over DDP ranks).
+    batch: int
+    n_critic: int
+    steps_per_epoch: int
+    total_steps: int
+    #: Real images one step consumes over all processes (batch_size x n_critic).
+    images_per_step: int
+
+
+@dataclass
+class Parts:
+    """What :func:`build` built for its resolved config."""
+
+    device: torch.device  # exact (``cuda:1`` where the config says ``cuda`` under DDP)
+    dataset: Any  # on ``device``, this rank's shard under DDP
+    plan: Plan
+    G: nn.Module
+    D: nn.Module
+    loss: Any
+    regularizer: Any  # None when the recipe has none
+
+
+def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
+    """Resolve ``config`` (left unchanged) into a complete new config and build its parts.
+
+    Decided here: ``device``, ``precision``, ``image_size``, ``channels``, ``conditional``,
+    ``num_classes`` and ``channels_last``. Bad combinations stop with one line.
+    """
+    # Set up the device and precision.
+    device = resolve_device(config.device, info.local_rank)
+    config = dataclasses.replace(
+        config,
+        device=str(device) if not info.enabled else device.type,
+        precision=resolve_precision(config.precision, device),
+    )
+    if device.type == "cpu" and info.local_world_size > 1 and "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(1, torch.get_num_threads() // info.local_world_size))
+
+    # Load the data onto the device; fit the recipe to it.
+    dataset = load_dataset(config, info)
+    config = fit_to_data(config, dataset.image_size, dataset.channels, dataset.num_classes)
+    if info.enabled:
+        shard(dataset, config, info)
+    dataset.to(device)
+    plan = plan_steps(config, dataset, info)
+
+    # Set up networks.
+    config, G, D, loss, regularizer = build_networks(config, device, info)
+    return config, Parts(device, dataset, plan, G, D, loss, regularizer)
+
+
+def fit_to_data(
+    config: TrainConfig, image_size: int, channels: int, num_classes: int
+) -> TrainConfig:
+    """A new config at the data's size and channels, with ``conditional`` and ``num_classes``
+    set from the networks' registry entries; one-line errors when they do not fit."""
+    what = f"model '{config.model}' is written for"
+    if config.image_size is not None and image_size != config.image_size:
+        raise ConfigError(
+            f"{what} {config.image_size} px but dataset '{config.dataset}' gives {image_size} px "
+            f"and cannot resize; pass --image-size {image_size} or choose another model"
+        )
+    if config.channels is not None and channels != config.channels:
+        raise ConfigError(
+            f"{what} {config.channels}-channel images but dataset '{config.dataset}' gives "
+            f"{channels} and cannot convert; pass --channels {channels} or choose another model"
+        )
+    g = check_supports("generators", config.generator.name, image_size, channels, config.dataset)
+    d = check_supports(
+        "discriminators", config.discriminator.name, image_size, channels, config.dataset
+    )
+    conditional = g.supports.conditional
+    if conditional and num_classes == 0:
+        raise ConfigError(
+            f"generator '{config.generator.name}' is conditional but '{config.dataset}' has no labels"
+        )
+    return dataclasses.replace(
+        config, image_size=image_size, channels=channels, conditional=conditional,
+        num_classes=num_classes if conditional or d.supports.conditional else 0,
+    )  # fmt: skip
+
+
+def plan_steps(config: TrainConfig, dataset: Any, info: ddp.DistInfo) -> Plan:
+    """Batch per process, steps per epoch (``n_critic`` batches a step) and the run's length."""
+    batch = ddp.per_rank_batch(config.batch_size, info)
+    steps_per_epoch = len(dataset) // batch // config.n_critic
+    if steps_per_epoch == 0:
+        raise ConfigError(
+            f"dataset '{config.dataset}' has {len(dataset)} images per process, fewer than one "
+            f"step needs ({batch} x n_critic {config.n_critic}); lower --batch-size"
+        )
+    return Plan(
+        batch, config.n_critic, steps_per_epoch,
+        total_steps=config.steps or config.epochs * steps_per_epoch,
+        images_per_step=config.batch_size * config.n_critic,
+    )  # fmt: skip
+
+
+def shard(dataset: Any, config: TrainConfig, info: ddp.DistInfo) -> None:
+    """Keep this rank's share of an in-memory dataset (seeded, the same on every rank)."""
+    if not hasattr(dataset, "images"):
+        raise ConfigError(
+            f"distributed training needs an in-memory dataset; '{config.dataset}' streams from disk"
+        )
+    keep = ddp.shard_indices(len(dataset), config.seed, info)  # (N / world_size,)
+    dataset.images, dataset.labels = dataset.images[keep], dataset.labels[keep]
+
+
+def build_networks(
+    config: TrainConfig, device: torch.device, info: ddp.DistInfo | None = None
+) -> tuple[TrainConfig, nn.Module, nn.Module, Any, Any]:
+    """``(config, G, D, loss, regularizer)``: G and D seeded by ``config.seed``, on ``device`` in
+    training mode and in the layout of the returned config, whose ``channels_last`` is decided
+    (auto: on for convolutional networks where that layout is faster)."""
+    info = info or ddp.DistInfo()
+    torch.manual_seed(config.seed)
+    G, D = create_networks(config)
+    loss, regularizer = create_losses(config)
+    G = ddp.convert_sync_batchnorm(G, info, config.sync_batchnorm).to(device).train()
+    D = ddp.convert_sync_batchnorm(D, info, config.sync_batchnorm).to(device).train()
+    channels_last = resolve_channels_last(config.channels_last, device, config.precision, G, D)
+    if channels_last:
+        G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+    return dataclasses.replace(config, channels_last=channels_last), G, D, loss, regularizer
 
 
 def load_dataset(config: TrainConfig, info: ddp.DistInfo) -> Any:
