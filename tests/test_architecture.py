@@ -1,0 +1,125 @@
+"""The package's shape: no import cycles, small modules, short functions.
+
+The import graph counts every ``import`` statement, at module level or inside a function
+(imports inside functions hide a cycle from Python's import machinery; they do not remove it),
+including ``TYPE_CHECKING`` blocks. Edges go to the module an import names: ``from . import x``
+where ``x`` is a submodule is an edge to that submodule, not to the package's ``__init__``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "gan_zoo"
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+#: Functions allowed past MAX_FUNCTION_LINES, each with the reason.
+LONG_FUNCTIONS: dict[str, str] = {}
+
+
+def _modules(root: Path) -> dict[str, Path]:
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def _target(module: str, is_package: bool, name: str | None, level: int) -> str:
+    if level == 0:
+        return name or ""
+    base = module.split(".")
+    if not is_package:
+        base = base[:-1]
+    base = base[: len(base) - (level - 1)]
+    return ".".join(base + ([name] if name else []))
+
+
+def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
+    """``{module: {modules it imports}}`` among the modules under ``root``."""
+    modules = _modules(root)
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        edges: set[str] = set()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                edges |= {a.name for a in node.names if a.name in modules}
+            elif isinstance(node, ast.ImportFrom):
+                target = _target(module, path.name == "__init__.py", node.module, node.level)
+                for alias in node.names:
+                    full = f"{target}.{alias.name}"
+                    if full in modules:
+                        edges.add(full)
+                    elif target in modules:
+                        edges.add(target)
+        edges.discard(module)
+        graph[module] = edges
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as ``[a, b, ..., a]``, or None (iterative depth-first search)."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        path, stack = [start], [iter(sorted(graph[start]))]
+        state[start] = 1
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                return path[path.index(child) :] + [child]
+            elif not state.get(child):
+                state[child] = 1
+                path.append(child)
+                stack.append(iter(sorted(graph[child])))
+    return None
+
+
+def test_the_graph_sees_imports_inside_functions(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from . import b\n")
+    (pkg / "b.py").write_text("def f():\n    from .a import x\n")
+    (pkg / "c.py").write_text("from .b import f\n")
+    graph = import_graph(pkg)
+    assert graph["pkg.a"] == {"pkg.b"} and graph["pkg.b"] == {"pkg.a"}
+    assert find_cycle(graph) == ["pkg.a", "pkg.b", "pkg.a"]
+    assert find_cycle({"x": {"y"}, "y": set()}) is None
+
+
+def test_no_import_cycle():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_internal_modules_never_import_the_public_api():
+    importers = sorted(m for m, edges in import_graph().items() if "gan_zoo.api" in edges)
+    assert importers == ["gan_zoo"], f"only gan_zoo/__init__.py may import gan_zoo.api: {importers}"
+
+
+@pytest.mark.parametrize("module", sorted(_modules(PACKAGE)))
+def test_module_and_functions_are_small(module):
+    path = _modules(PACKAGE)[module]
+    text = path.read_text(encoding="utf-8")
+    lines = len(text.splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{path} has {lines} lines (at most {MAX_MODULE_LINES})"
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            length = node.end_lineno - node.lineno + 1
+            name = f"{module}.{node.name}"
+            if name in LONG_FUNCTIONS:
+                continue
+            assert length <= MAX_FUNCTION_LINES, (
+                f"{name} ({path.name}:{node.lineno}) has {length} lines (at most {MAX_FUNCTION_LINES})"
+            )
