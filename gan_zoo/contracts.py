@@ -17,11 +17,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .config import Preset
+from .errors import GanZooError
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
+    "ContractError",
     "Dataset",
     "DatasetFactory",
     "Discriminator",
@@ -182,3 +184,65 @@ class MetricFactory(Protocol):
     def __call__(
         self, *, num_samples: int, batch_size: int, device: str, **options: Any
     ) -> Metric: ...
+
+
+# Checks at run time, once, where plugin code is first called (the first training step, loading
+# a checkpoint, ``gan-zoo plugins --check``).
+class ContractError(GanZooError):
+    """A plugin's entry does not do what the contract says."""
+
+
+def describe_entry(obj: Any, kind: str, fallback: str = "") -> str:
+    """``generator 'dcgan' (gan-zoo 0.1.0)`` for an object built by a registry entry."""
+    from .registry import built_by
+
+    entry = built_by(obj)
+    if entry is None:
+        return f"{kind} {fallback or type(obj).__name__}".strip()
+    return f"{kind} '{entry.key}' ({entry.plugin.distribution} {entry.plugin.version})"
+
+
+def _broken(who: str, what: str) -> ContractError:
+    return ContractError(f"{who} breaks the plugin contract: {what} (see docs/plugins.md#the-contract)")
+
+
+def check_generator_output(
+    generator: Any, images: Any, batch: int, image_size: int, channels: int
+) -> None:
+    """Images (B, C, H, W) of the declared size and channels, floating, in [-1, 1]."""
+    who = describe_entry(generator, "generator")
+    expected = (batch, channels, image_size, image_size)
+    shape = tuple(getattr(images, "shape", ()))
+    if shape != expected:
+        raise _broken(who, f"it returned images of shape {shape} for {batch} latents, but it "
+                           f"declares {image_size} px and {channels} channel(s): expected {expected}")  # fmt: skip
+    if not images.is_floating_point():
+        raise _broken(who, f"it returned {images.dtype} images; they must be floating point")
+    low, high = float(images.detach().min()), float(images.detach().max())
+    if not (-1.001 <= low and high <= 1.001):  # tanh in reduced precision stays within this
+        raise _broken(who, f"its images range over [{low:.3g}, {high:.3g}]; they must lie in "
+                           "[-1, 1] (end the generator with tanh)")  # fmt: skip
+
+
+def check_discriminator_output(discriminator: Any, logits: Any, batch: int) -> None:
+    """Logits (B,), floating: one per image."""
+    who = describe_entry(discriminator, "discriminator")
+    shape = tuple(getattr(logits, "shape", ()))
+    if shape != (batch,):
+        raise _broken(who, f"it returned logits of shape {shape} for {batch} images; "
+                           f"expected ({batch},), one logit per image")  # fmt: skip
+    if not logits.is_floating_point():
+        raise _broken(who, f"it returned {logits.dtype} logits; they must be floating point")
+
+
+def check_loss_value(loss: Any, value: Any, which: str) -> None:
+    """A loss value: a 0-d floating tensor, finite."""
+    who = describe_entry(loss, "loss")
+    shape = tuple(getattr(value, "shape", (None,)))
+    if shape != ():
+        raise _broken(who, f"its {which} returned shape {shape}; it must be a scalar (take the "
+                           "mean over the batch)")  # fmt: skip
+    if not value.is_floating_point():
+        raise _broken(who, f"its {which} returned {value.dtype}; it must be floating point")
+    if not bool(value.detach().isfinite()):
+        raise _broken(who, f"its {which} is {float(value)} on the first batch; it must be finite")

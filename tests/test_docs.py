@@ -76,6 +76,8 @@ def render_contract() -> str:
     for node in tree.body:
         if not isinstance(node, ast.ClassDef) or node.name not in contracts.__all__:
             continue
+        if "Protocol" not in {ast.unparse(base) for base in node.bases}:
+            continue
         doc = ast.get_docstring(node) or ""
         body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
         members = []

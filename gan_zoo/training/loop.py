@@ -101,6 +101,7 @@ def set_up(
         config, parts.G, parts.D, parts.loss, parts.regularizer,
         noise=streams.noise, device=parts.device, info=info,
     )  # fmt: skip
+    step_fn.check_contract()  # plugin entries that break the contract fail here, in one line
 
     # Resume, or start a run directory.
     step, elapsed_before = 0, 0.0

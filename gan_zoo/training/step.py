@@ -31,6 +31,12 @@ import torch
 from torch import nn
 
 from ..config import OptimizerConfig, TrainConfig
+from ..contracts import (
+    check_discriminator_output,
+    check_generator_output,
+    check_loss_value,
+    describe_entry,
+)
 from ..errors import ConfigError
 from . import distributed as ddp
 from .augment import DiffAugment
@@ -108,6 +114,7 @@ class TrainStep:
         self.amp = Precision(config.precision, self.device)
         self.augment = DiffAugment(config.augment, noise)
         self.after_d_step = getattr(loss, "after_d_step", None)
+        self.uses_real_logits = bool(getattr(loss, "uses_real_logits_in_g", False))
         G_train = ddp.wrap(G, self.device, info, config.sync_batchnorm)
         D_train = ddp.wrap(D, self.device, info, config.sync_batchnorm)
         # The G step calls D itself, not its DDP wrapper: D's parameters get no gradient there.
@@ -134,8 +141,8 @@ class TrainStep:
         for i in range(n):
             real, labels = next(batches)  # (B, C, H, W) in [-1, 1], (B,)
             d = self.d_step(real, labels, keep_graph=i == n - 1)
-        # Update G.
-        g_loss = self.g_step(d.fake, d.fake_labels)
+        # Update G (relativistic losses also see D's logits of the last real batch).
+        g_loss = self.g_step(d.fake, d.fake_labels, real=real, labels=labels)
         return StepResult(d.loss, g_loss, d.real_logits, d.fake_logits)
 
     def d_step(
@@ -179,10 +186,18 @@ class TrainStep:
                 self.after_d_step(self.D)  # e.g. WGAN's weight clipping
         return DResult(d_loss, real_logits, fake_logits, fake, fake_c)
 
-    def g_step(self, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> torch.Tensor:
+    def g_step(
+        self,
+        fake: torch.Tensor,
+        fake_labels: torch.Tensor | None,
+        *,
+        real: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """One G update through D on ``fake`` (B, C, H, W), the batch of the last
         :meth:`d_step` (built with ``keep_graph``), and its ``fake_labels`` (B,); returns the
-        loss (a device scalar)."""
+        loss (a device scalar). ``real`` (B, C, H, W) and its ``labels`` are needed by losses
+        that set ``uses_real_logits_in_g`` (relativistic ones)."""
         if not fake.requires_grad:
             raise ValueError("g_step needs the fake batch of a d_step with keep_graph=True")
         # Frozen: backward stops at D's input, so no weight gradient is computed for D.
@@ -190,9 +205,58 @@ class TrainStep:
         try:
             with self.amp.autocast():
                 gen_logits = self.D_frozen(self.augment(fake), fake_labels)  # (B,)
-            g_loss = self.loss.g_loss(gen_logits)
+            g_loss = self.loss.g_loss(gen_logits, *self._real_logits(real, labels))
             self.g_opt.zero_grad(set_to_none=True)
             self.amp.backward_and_step(g_loss, self.g_opt)
         finally:
             self.D.requires_grad_(True)
         return g_loss
+
+    @torch.no_grad()
+    def check_contract(self, batch: int = 2) -> None:
+        """Run G, D and the loss once on ``batch`` samples and check what they return against
+        the plugin contract (:mod:`gan_zoo.contracts`); a breach is one line naming the entry.
+
+        Called once before training starts. Networks run in eval mode and the latents come from
+        a private generator, so nothing the step learns from (weights, batch-norm statistics,
+        random streams) changes: a checked run trains exactly like an unchecked one.
+        """
+        config, G, D = self.config, self.G, self.D
+        modes = G.training, D.training
+        G.eval(), D.eval()
+        try:
+            z = torch.randn(batch, config.z_dim, generator=torch.Generator().manual_seed(0))
+            c = torch.arange(batch) % config.num_classes if config.conditional else None
+            z, c = z.to(self.device), (c.to(self.device) if c is not None else None)
+            with self.amp.autocast():
+                fake = G(z, c)  # (b, C, H, W)
+                check_generator_output(G, fake, batch, config.image_size, config.channels)
+                if config.channels_last:
+                    fake = fake.contiguous(memory_format=torch.channels_last)
+                logits = D(fake, c)  # (b,)
+                check_discriminator_output(D, logits, batch)
+            check_loss_value(self.loss, self.loss.d_loss(logits, logits), "d_loss")
+            extra = (logits,) if self.uses_real_logits else ()
+            check_loss_value(self.loss, self.loss.g_loss(logits, *extra), "g_loss")
+        finally:
+            G.train(modes[0]), D.train(modes[1])
+
+    def _real_logits(
+        self, real: torch.Tensor | None, labels: torch.Tensor | None
+    ) -> tuple[torch.Tensor, ...]:
+        """``(real_logits (B,),)`` for losses that compare with the real side, else ``()``.
+
+        Real logits do not depend on G, so they need no graph; D sees the real batch as in the
+        D update (same layout, fresh augmentation) and is already frozen here.
+        """
+        if not self.uses_real_logits:
+            return ()
+        if real is None:
+            raise ValueError(
+                f"{describe_entry(self.loss, 'loss')} compares with real images: pass real= to g_step"
+            )
+        if self.config.channels_last:
+            real = real.contiguous(memory_format=torch.channels_last)
+        c = labels if self.config.conditional else None
+        with torch.no_grad(), self.amp.autocast():
+            return (self.D_frozen(self.augment(real), c),)
