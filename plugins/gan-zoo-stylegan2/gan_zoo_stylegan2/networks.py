@@ -60,7 +60,9 @@ def check_size_and_channels(who: str, image_size: int, channels: int) -> None:
         raise ConfigError(f"{who} supports 1 or 3 image channels, not {channels}")
 
 
-def channel_widths(who: str, image_size: int, channel_base: int, channel_max: int) -> dict[int, int]:
+def channel_widths(
+    who: str, image_size: int, channel_base: int, channel_max: int
+) -> dict[int, int]:
     """Channels per resolution 4, 8, ..., image_size: ``min(channel_base // res, channel_max)``."""
     if channel_max < 1 or channel_base // image_size < 1:
         raise ConfigError(
@@ -85,7 +87,10 @@ class MappingNetwork(nn.Module):
         super().__init__()
         dims = [z_dim] + [w_dim] * num_layers
         self.layers = nn.Sequential(
-            *[EqualLinear(a, b, activation=True, lr_mul=lr_mul) for a, b in zip(dims, dims[1:])]
+            *[
+                EqualLinear(a, b, activation=True, lr_mul=lr_mul)
+                for a, b in zip(dims, dims[1:], strict=False)
+            ]
         )
         self.w_avg_beta = w_avg_beta
         self.register_buffer("w_avg", torch.zeros(w_dim))
@@ -106,7 +111,9 @@ class MappingNetwork(nn.Module):
 class SynthesisLayer(nn.Module):
     """Modulated 3x3 conv (optionally upsampling 2x), per-pixel noise, bias, leaky ReLU."""
 
-    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, up: bool = False):
+    def __init__(
+        self, in_channels: int, out_channels: int, w_dim: int, resolution: int, up: bool = False
+    ):
         super().__init__()
         self.up = up
         self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)  # styles start at 1
@@ -149,7 +156,9 @@ class ToRGB(nn.Module):
 class SynthesisBlock(nn.Module):
     """One resolution: (upsampling) conv, conv, toRGB added to the upsampled image so far."""
 
-    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, channels: int):
+    def __init__(
+        self, in_channels: int, out_channels: int, w_dim: int, resolution: int, channels: int
+    ):
         super().__init__()
         self.first = resolution == 4
         if self.first:
@@ -243,7 +252,9 @@ class DiscriminatorBlock(nn.Module):
         super().__init__()
         self.conv0 = EqualConv2d(in_channels, in_channels, 3)
         self.conv1 = EqualConv2d(in_channels, out_channels, 3, down=True)
-        self.skip = EqualConv2d(in_channels, out_channels, 1, bias=False, activation=False, down=True)
+        self.skip = EqualConv2d(
+            in_channels, out_channels, 1, bias=False, activation=False, down=True
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.skip(x)  # (B, Cout, H/2, W/2)

@@ -7,11 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import TINY_D
+from gan_zoo_stylegan2.loss import StyleGAN2Loss
+from gan_zoo_stylegan2.networks import StyleGAN2Discriminator
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.losses.r1 import R1Penalty
-from gan_zoo_stylegan2.loss import StyleGAN2Loss
-from gan_zoo_stylegan2.networks import StyleGAN2Discriminator
 
 
 @pytest.fixture
@@ -74,7 +74,10 @@ def test_gamma_zero_never_computes_a_penalty(D):
 
 @pytest.mark.parametrize(
     "options, message",
-    [({"r1_gamma": -1.0}, "r1_gamma must be >= 0"), ({"r1_interval": 0}, "r1_interval must be at least 1")],
+    [
+        ({"r1_gamma": -1.0}, "r1_gamma must be >= 0"),
+        ({"r1_interval": 0}, "r1_interval must be at least 1"),
+    ],
 )
 def test_bad_options_are_one_line_errors(options, message):
     with pytest.raises(ConfigError, match=message):
