@@ -44,7 +44,6 @@ def _installed() -> bool:
 def pytest_configure(config):
     """Make the distribution importable before test modules are collected (they import it)."""
     global _temporary_site
-    config.addinivalue_line("markers", "slow: end-to-end tests over ~10 s on a CPU")
     if _installed():
         return
     _temporary_site = tempfile.mkdtemp(prefix="gan-zoo-stylegan2-site-")
@@ -68,14 +67,21 @@ def pytest_unconfigure(config):
 @pytest.fixture(autouse=True)
 def _only_this_plugin(monkeypatch, tmp_path_factory):
     """Every test loads gan-zoo's built-ins plus this plugin, freshly, with a private cache."""
+    import torch
+
     from gan_zoo import plugins
 
     monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", DISTRIBUTION)
     monkeypatch.delenv("GAN_ZOO_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    # The tests' tensors are tiny: a second thread gains nothing and, on a busy shared CPU,
+    # OpenMP threads waiting on each other made single tests 20-50x slower (0.2 s -> 10 s).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     plugins.reset()
     yield
     plugins.reset()
+    torch.set_num_threads(threads)
 
 
 def write_idx(path: Path, data: bytes, dims: tuple[int, ...]) -> Path:

@@ -51,7 +51,6 @@ def test_gan_zoo_list_models_shows_it_without_importing_torch():
     assert not {m for m in imported if m == "torch" or m.startswith("torch.")}
 
 
-@pytest.mark.slow  # ~10 s for the first run of a session on a shared 2-core CPU
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_the_preset_trains_two_steps_and_its_weights_load_back(fashion_idx, tmp_path, precision):
     tiny = [f"generator.{k}={v}" for k, v in TINY_G.items()]
