@@ -171,9 +171,8 @@ def minibatch_std(x: torch.Tensor, group_size: int = 4) -> torch.Tensor:
     counts = member.sum(dim=1, keepdim=True)  # (G, 1)
     flat = x.reshape(b, -1)  # (B, C*H*W)
     mean = (member @ flat) / counts  # (G, C*H*W)
-    var = (
-        member @ (flat - mean[group]).square()
-    ) / counts  # (G, C*H*W), biased as in the reference
+    deviation = (flat - mean[group]).square()  # (B, C*H*W)
+    var = (member @ deviation) / counts  # (G, C*H*W), biased as in the reference
     stat = (var + 1e-8).sqrt().mean(dim=1)  # (G,)
     feature = stat[group].reshape(b, 1, 1, 1).expand(b, 1, h, w)  # (B, 1, H, W)
     return torch.cat([x, feature.to(x.dtype)], dim=1)  # (B, C + 1, H, W)
