@@ -14,6 +14,7 @@ from conftest import DISTRIBUTION, TINY_D, TINY_G
 
 import gan_zoo
 from gan_zoo import plugins
+from gan_zoo.hookspecs import hookimpl
 
 ENTRIES = {
     "models": ["stylegan2", "stylegan2-64"],
@@ -82,3 +83,45 @@ def test_the_preset_trains_two_steps_and_its_weights_load_back(fashion_idx, tmp_
     assert images.shape == (3, 1, 32, 32)
     torch.testing.assert_close(images, expected)
     assert images.min() >= -1 and images.max() <= 1
+
+
+class _CountingLoss:
+    """A plugin registering a StyleGAN2 loss that records which regularizer calls fired."""
+
+    def __init__(self):
+        self.fired: list[int] = []
+
+    @hookimpl
+    def register_losses(self, register):
+        from gan_zoo_stylegan2.loss import StyleGAN2Loss
+
+        fired = self.fired
+
+        class Recording(StyleGAN2Loss):
+            def regularizer(self, discriminator, real, fake, labels=None):
+                call = self.calls
+                penalty = super().regularizer(discriminator, real, fake, labels)
+                if penalty is not None:
+                    fired.append(call)
+                return penalty
+
+        register("stylegan2-recording", Recording, description="test: records lazy R1")
+
+
+def test_the_trainer_calls_the_regularizer_once_per_d_step(fashion_idx, tmp_path):
+    """Lazy R1 counts regularizer calls; that is a count of D steps only if the trainer makes
+    one call per D update, n_critic included."""
+    probe = _CountingLoss()
+    plugins.host().register(probe, "recording")
+    try:
+        tiny = [f"generator.{k}={v}" for k, v in TINY_G.items()]
+        tiny += [f"discriminator.{k}={v}" for k, v in TINY_D.items()]
+        tiny += ["loss=stylegan2-recording", "loss.r1_interval=4"]
+        gan_zoo.train(
+            "stylegan2", "fashion-mnist", data_dir=str(fashion_idx), steps=3, n_critic=3,
+            batch_size=4, z_dim=16, device="cpu", out=str(tmp_path / "run"), overrides=tiny,
+            progress="quiet",
+        )  # fmt: skip
+    finally:
+        plugins.host().unregister("recording")
+    assert probe.fired == [0, 4, 8]  # 9 D steps, R1 on every 4th from the first
