@@ -133,9 +133,17 @@ class Entry:
         target = self.target
         if isinstance(target, str):
             module_name, _, attr = target.partition(":")
-            obj: Any = importlib.import_module(module_name)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
+            try:
+                obj: Any = importlib.import_module(module_name)
+                for part in attr.split("."):
+                    obj = getattr(obj, part)
+            except Exception as exc:  # the plugin's bug: name it in one line
+                line = " ".join(str(exc).split())[:200]
+                raise GanZooError(
+                    f"{SINGULAR[self.kind]} '{self.key}' of plugin {self.plugin.distribution} "
+                    f"{self.plugin.version} cannot be loaded: its target '{target}' fails with "
+                    f"{type(exc).__name__}: {line}; reinstall or report it to the plugin's authors"
+                ) from None
             object.__setattr__(self, "target", obj)
             target = obj
         return target

@@ -67,3 +67,36 @@ def test_errors_of_gan_zoo_itself_keep_their_one_line_under_no_debug(gan_zoo):
     assert out.returncode == 2 and out.stderr.startswith("Error: unknown kind 'losss'")
     out = gan_zoo("list", "losss", "--debug")
     assert out.returncode == 1 and "UnknownNameError" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        (["--generator", "wrong-size"],
+         f"Error: generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: it "
+         "returned images of shape (2, 1, 32, 32) for 2 latents, but it declares 28 px and 1 "
+         "channel(s): expected (2, 1, 28, 28) (see docs/plugins.md#the-contract)"),
+        (["--loss", "vector-loss"],
+         "Error: loss 'vector-loss' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: its "
+         "d_loss returned shape (2,); it must be a scalar (take the mean over the batch) (see "
+         "docs/plugins.md#the-contract)"),
+        (["--loss", "nan-loss"],
+         "Error: loss 'nan-loss' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: its "
+         "d_loss is nan on the first batch; it must be finite (see docs/plugins.md#the-contract)"),
+        (["--generator", "missing-target"],
+         f"Error: generator 'missing-target' {WHO} cannot be loaded: its target "
+         "'gan_zoo_testplugins.nowhere:Generator' fails with ModuleNotFoundError: No module named "
+         "'gan_zoo_testplugins.nowhere'; reinstall or report it to the plugin's authors"),
+    ],
+    ids=["wrong-size", "vector-loss", "nan-loss", "missing-target"],
+)  # fmt: skip
+def test_a_contract_breach_is_one_line_before_training_starts(gan_zoo, option, expected):
+    out = gan_zoo(*train_args(gan_zoo, *option))
+    assert (out.returncode, out.stderr) == (2, expected + "\n")
+    assert not (gan_zoo.out / "checkpoints").exists()  # nothing was trained
+
+
+def test_the_good_entries_of_the_same_plugin_keep_working(gan_zoo):
+    out = gan_zoo(*train_args(gan_zoo))
+    assert out.returncode == 0, out.stderr
+    assert (gan_zoo.out / "checkpoints" / "latest").is_file()

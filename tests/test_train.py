@@ -254,7 +254,8 @@ def test_n_critic_counts_d_updates_per_g_update(idx_dir, tmp_path, register_plug
         "dcgan", "fashion-mnist", loss="counting-bce", n_critic=3, overrides=TINY, progress="quiet",
         **tiny(idx_dir, tmp_path, steps=4),
     )  # fmt: skip
-    assert CountingBCE.calls == {"d": 12, "g": 4}
+    # 12 D and 4 G updates, plus one call each by the contract check before training starts.
+    assert CountingBCE.calls == {"d": 12 + 1, "g": 4 + 1}
     assert run.images_seen == 4 * 3 * 16
     # One epoch of 16 batches holds 5 steps of 3 D batches each.
     assert (
@@ -389,13 +390,13 @@ def test_mixed_precision_on_cpu(idx_dir, tmp_path, precision):
 
 
 class NaNLoss(BCELoss):
-    """Fine for 4 generator steps, NaN from the 5th on."""
+    """Fine for the contract check and 4 generator steps, NaN from the 5th step on."""
 
     calls = 0
 
     def g_loss(self, fake_logits):
         NaNLoss.calls += 1
-        return super().g_loss(fake_logits) * (float("nan") if NaNLoss.calls > 4 else 1.0)
+        return super().g_loss(fake_logits) * (float("nan") if NaNLoss.calls > 1 + 4 else 1.0)
 
 
 class ConstantGenerator(torch.nn.Module):
@@ -437,7 +438,8 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
     result = runner.invoke(build_cli(), args)
     assert result.exit_code == 2
     assert (
-        "Error: loss/d and loss/g became NaN or Inf by step 6; training stopped and the last good checkpoint is"
+        "Error: loss/d and loss/g of loss 'nan-loss' (test 0) became NaN or Inf by step 6; training "
+        "stopped and the last good checkpoint is"
         in result.output
     )
     assert len(result.output.strip().splitlines()) == 1

@@ -34,6 +34,7 @@ from torch import nn
 from .. import checkpoint as ckpt_io
 from .. import images as images_io
 from ..config import TrainConfig
+from ..contracts import describe_entry
 from ..errors import ConfigError
 from . import distributed as ddp
 from . import plots
@@ -282,9 +283,10 @@ def check_finite(t: Training, step: int) -> None:
         kept = (
             f"the last good checkpoint is {latest[-1]}" if latest else "no checkpoint was written"
         )
+        loss = describe_entry(t.train_step.loss, "loss", t.config.loss.name)
         raise TrainingDiverged(
-            f"{' and '.join(bad)} became NaN or Inf by step {step}; training stopped and "
-            f"{kept}; try --precision fp32, a lower --lr or another --seed"
+            f"{' and '.join(bad)} of {loss} became NaN or Inf by step {step}; training stopped "
+            f"and {kept}; try --precision fp32, a lower --lr or another --seed"
         )
 
 

@@ -15,8 +15,8 @@ import re
 import torch
 
 from ..errors import ConfigError
+from .resolve import PRECISIONS
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 

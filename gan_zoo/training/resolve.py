@@ -19,6 +19,7 @@ from typing import Any
 from .. import plugins
 from ..config import NetSpec, TrainConfig, apply_override
 from ..errors import ConfigError, GanZooError, did_you_mean
+from ..factory import check_metric, check_options
 
 #: Shorthand options of ``gan_zoo.train`` / the CLI that are not TrainConfig fields.
 SHORTHANDS = ("lr", "lr_g", "lr_d", "betas")
@@ -78,10 +79,26 @@ def validate(config: TrainConfig) -> TrainConfig:
     if config.regularizer is not None:
         plugins.registry("losses").get(config.regularizer.name)
     if config.eval_metric is not None:
-        from ..factory import check_metric
-
         check_metric(config.eval_metric)
-    checks = [
+    for kind, part in (("generators", "generator"), ("discriminators", "discriminator"),
+                       ("losses", "loss"), ("losses", "regularizer")):  # fmt: skip
+        spec = getattr(config, part)
+        if spec is not None:
+            check_options(kind, spec, part)
+    for ok, message in _ranges(config):
+        if not ok:
+            raise ConfigError(message)
+    return config
+
+
+#: Upper bounds that catch typos (an extra zero) before they allocate gigabytes.
+MAX_SEED, MAX_Z_DIM, MAX_IMAGE_SIZE, MAX_BATCH = 2**32 - 1, 16_384, 2048, 65_536
+
+
+def _ranges(config: TrainConfig) -> list[tuple[bool, str]]:
+    """``(ok, message)`` for every number and choice of a config."""
+    betas = [*config.g_optim.betas, *config.d_optim.betas]
+    return [
         (config.batch_size >= 1, f"batch size must be at least 1, got {config.batch_size}"),
         (config.epochs >= 1, f"epochs must be at least 1, got {config.epochs}"),
         (config.steps is None or config.steps >= 1, f"steps must be at least 1, got {config.steps}"),
@@ -106,11 +123,18 @@ def validate(config: TrainConfig) -> TrainConfig:
         (config.compile_mode in COMPILE_MODES,
          f"compile mode must be one of {', '.join(COMPILE_MODES)}, got '{config.compile_mode}'"
          f"{did_you_mean(config.compile_mode, COMPILE_MODES)}"),
+        (0 <= config.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}, got {config.seed}"),
+        (config.z_dim <= MAX_Z_DIM, f"z_dim must be at most {MAX_Z_DIM}, got {config.z_dim}"),
+        (config.batch_size <= MAX_BATCH, f"batch size must be at most {MAX_BATCH}, got {config.batch_size}"),
+        (config.image_size is None or 1 <= config.image_size <= MAX_IMAGE_SIZE,
+         f"image size must be in 1..{MAX_IMAGE_SIZE} pixels, got {config.image_size}"),
+        (config.channels in (None, 1, 3), f"channels must be 1 or 3, got {config.channels}"),
+        (all(0.0 <= b < 1.0 for b in betas),
+         f"Adam betas must be in [0, 1) (e.g. 0.5,0.999), got {config.g_optim.betas} for G and "
+         f"{config.d_optim.betas} for D"),
+        (config.g_optim.weight_decay >= 0 and config.d_optim.weight_decay >= 0,
+         "weight decay must be 0 or more"),
     ]  # fmt: skip
-    for ok, message in checks:
-        if not ok:
-            raise ConfigError(message)
-    return config
 
 
 def build_config(
