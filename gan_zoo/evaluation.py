@@ -2,16 +2,41 @@
 
 Metrics are plugins like everything else; gan-zoo's own FID and KID live in the separately
 installable ``gan-zoo-fid`` distribution. The reference images come from the dataset the run
-was trained on (its ``test`` split by default), built with the run's own image size.
+was trained on (its ``test`` split by default), built with the run's own image size; the data
+is looked for where training would look, or in ``data_dir``, never where the run says.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+from .checkpoint import missing_part
 from .errors import GanZooError
 from .factory import create_metric, open_split
+
+
+_RESOURCE = re.compile(r"dir|path|file|root|worker|thread|memory|download|cache", re.IGNORECASE)
+
+
+def split_options(options: Any) -> dict[str, Any]:
+    """The dataset options of a run that say which images form a split (e.g. image-folder's
+    ``test_fraction`` and ``seed``), without paths, worker counts or memory limits, and only
+    plain values: what evaluating a downloaded run may take from its ``config.json``."""
+    if not isinstance(options, dict):
+        return {}
+    return {
+        key: value
+        for key, value in options.items()
+        if isinstance(key, str) and not _RESOURCE.search(key) and _plain(value)
+    }
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, (bool, int, float)):
+        return True
+    return isinstance(value, str) and len(value) <= 64 and not any(c in value for c in "/\\")
 
 
 def evaluate(
@@ -42,10 +67,15 @@ def evaluate(
     ]
     generator = load(path, device=dev)
     config = generator.config
+    missing = missing_part(config, ("dataset",))
+    if missing is not None:
+        raise missing
+    # A run directory may come from anywhere: its data paths and resource settings (workers,
+    # memory) are never used; the data is found as for training, or where --data-dir says.
     dataset = open_split(
-        config["dataset"], split, data_dir=data_dir or config.get("data_dir"),
+        config["dataset"], split, data_dir=data_dir,
         image_size=config.get("image_size"), channels=config.get("channels"),
-        options=config.get("dataset_options"),
+        options=split_options(config.get("dataset_options")),
     )  # fmt: skip
     results = {}
     for name, metric in zip(metrics, built, strict=True):

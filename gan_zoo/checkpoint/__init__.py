@@ -68,6 +68,7 @@ from .layout import (
 from .load import StoredGenerator, load_generator, load_training_state, resolve_checkpoint
 from .record import (
     config_record,
+    missing_part,
     part_descriptions,
     plugin_versions,
     record_hash,
@@ -105,6 +106,7 @@ __all__ = [
     "load_generator",
     "load_training_state",
     "load_weights",
+    "missing_part",
     "part_descriptions",
     "plugin_versions",
     "protocol_text",

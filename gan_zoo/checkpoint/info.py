@@ -26,7 +26,7 @@ from .layout import (
     read_pointer,
 )
 from .load import resolve_checkpoint
-from .record import part_descriptions, part_name
+from .record import missing_part, part_descriptions, part_name
 
 
 def _read_if_there(path: Path) -> dict[str, Any]:
@@ -70,6 +70,7 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
         "metrics": card_metrics(state, doc.get("metric"), evaluated),
         "gan_zoo_version": record.get("gan_zoo_version", meta.get("gan_zoo_version")),
         "plugins": record.get("plugins") or {},
+        "missing": str(missing) if (missing := missing_part(record)) is not None else None,
         "config_hash": meta.get("config_hash"),
         "files": {p.name: p.stat().st_size for p in files},
         "checkpoints": [p.name for p in list_checkpoints(run)] if run is not None else [],

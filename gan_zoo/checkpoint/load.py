@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import plugins
-from .._version import __version__
-from ..errors import CheckpointError, GanZooError, UnknownNameError
+from ..errors import CheckpointError, GanZooError
 from ..factory import network_kwargs
 from ..safe_io import load_weights, read_header, read_json, read_metadata, read_safetensors
 from .layout import (
@@ -29,7 +28,7 @@ from .layout import (
     STATE_JSON_FILE,
     STATE_TENSORS_FILE,
 )
-from .record import record_to_config
+from .record import missing_part, record_to_config
 from .state import join_state, load_optimizer, unwrap
 
 _USAGE = "pass a run directory, a checkpoint directory or a generator .safetensors file"
@@ -188,22 +187,10 @@ def _record_for(ckpt: Path, weights: Path, meta: dict[str, str]) -> dict[str, An
 
 def _generator_entry(name: str, record: dict[str, Any]) -> Any:
     """The registry entry of generator ``name``, or an error that says what to install."""
-    try:
-        return plugins.registry("generators").get(name)
-    except UnknownNameError:
-        plugin = (record.get("plugins") or {}).get("generator")
-        if not plugin:
-            raise
-        dist, _, version = plugin.partition(" ")
-        if dist == "gan-zoo":
-            raise CheckpointError(
-                f"generator '{name}' is built into gan-zoo {version} (per config.json) but not into "
-                f"this gan-zoo {__version__}; upgrade with: pip install 'gan-zoo>={version}'"
-            ) from None
-        raise CheckpointError(
-            f"generator '{name}' comes from the plugin {plugin} (per config.json), which is not "
-            f"installed; install it with: pip install '{dist}=={version}'"
-        ) from None
+    missing = missing_part(record, ("generator",))
+    if missing is not None:
+        raise missing
+    return plugins.registry("generators").get(name)
 
 
 def _generator_kwargs(

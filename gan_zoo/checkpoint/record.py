@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from .. import plugins
@@ -131,3 +132,53 @@ def weights_metadata(
     for key, value in extra.items():
         meta[key] = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
     return meta
+
+
+# Parts whose plugin is not installed here.
+#: The packaging name rule (PyPA core metadata): what a distribution name may look like.
+_DISTRIBUTION = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]{0,98}[A-Za-z0-9])$")
+#: A PEP 440 version's characters, bounded.
+_VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]{0,63}$")
+
+
+def install_hint(plugin: Any, what: str) -> str:
+    """Why ``what`` (e.g. "generator 'x'") is missing and the ``pip install`` that fixes it, for
+    a ``"distribution version"`` string read from a run. Only a distribution name and version
+    that match the packaging rules are echoed, in single quotes; those rules admit no quote,
+    space or shell metacharacter, so a crafted string from a downloaded run can never make the
+    pasted command do anything else."""
+    dist, _, version = plugin.partition(" ") if isinstance(plugin, str) else ("", "", "")
+    if not _DISTRIBUTION.match(dist) or not _VERSION.match(version):
+        return (
+            f"{what} is not installed here, and the run does not name its plugin in a valid form; "
+            "find the plugin that provides it ('gan-zoo list' shows what is installed)"
+        )
+    if dist == "gan-zoo":
+        return (
+            f"{what} is built into gan-zoo {version} (per config.json) but not into this gan-zoo "
+            f"{__version__}; upgrade with: pip install '{dist}>={version}'"
+        )
+    return (
+        f"{what} comes from the plugin {dist} {version} (per config.json), which is not "
+        f"installed; install it with: pip install '{dist}=={version}'"
+    )
+
+
+def missing_part(record: dict[str, Any], parts: tuple[str, ...] = tuple(_PARTS)) -> GanZooError | None:
+    """The error for the first of ``parts`` in ``record`` that no installed plugin registers
+    (naming the plugin to install, from the record's ``plugins``), or None if all are here."""
+    from ..errors import CheckpointError
+    from ..registry import SINGULAR
+
+    recorded = record.get("plugins") if isinstance(record.get("plugins"), dict) else {}
+    for part in parts:
+        name = part_name(record.get(part))
+        kind = _PARTS[part]
+        if not isinstance(name, str) or not name or name in plugins.registry(kind):
+            continue
+        shown = f"'{name}'" if _NAME_SHOWN.match(name) else "(an unreadable name)"
+        return CheckpointError(install_hint(recorded.get(part), f"{SINGULAR[kind]} {shown}"))
+    return None
+
+
+_NAME_SHOWN = re.compile(r"^[a-z0-9][a-z0-9./-]{0,99}$")

@@ -240,6 +240,7 @@ def info_cmd(path, as_json):
         row(f"metric {name}", number(value) + (f" ({protocol})" if protocol != "-" else ""))
     row("gan-zoo", info["gan_zoo_version"])
     row("plugins", ", ".join(sorted(set(info["plugins"].values()))))
+    row("missing here", info["missing"])
     row("config hash", info["config_hash"])
     row("run", info["run"])
     marks: dict[str, list[str]] = {}

@@ -158,14 +158,24 @@ def resume_config(
     run: str | os.PathLike, options: dict[str, Any] | None = None, sets: Iterable[str] = ()
 ) -> tuple[TrainConfig, Path, Path]:
     """``(config, run_dir, checkpoint_dir)`` for ``--resume RUN`` (a run or checkpoint dir)."""
-    from ..checkpoint import CONFIG_FILE, read_json, record_to_config, resolve_checkpoint
+    from ..checkpoint import (
+        CONFIG_FILE,
+        missing_part,
+        read_json,
+        record_to_config,
+        resolve_checkpoint,
+    )
 
     ckpt = resolve_checkpoint(run)
     if ckpt.is_file():
         raise ConfigError(
             f"{ckpt} holds weights only; --resume needs a run or checkpoint directory"
         )
-    config = record_to_config(read_json(ckpt / CONFIG_FILE))
+    record = read_json(ckpt / CONFIG_FILE)
+    missing = missing_part(record)  # a part whose plugin is not installed: say which to install
+    if missing is not None:
+        raise missing
+    config = record_to_config(record)
     changed = {k for k, v in (options or {}).items() if v is not None}
     changed |= {item.partition("=")[0].strip().split(".")[0] for item in sets}
     frozen = sorted(changed - RESUME_CHANGEABLE)
