@@ -89,3 +89,46 @@ def test_garbage_in_a_stale_lock_file_is_ignored(tmp_path):
     with RunLock(tmp_path) as lock:
         assert lock.stale is None
         assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] == os.getpid()
+
+
+def _train(out, data, resume_steps=None):
+    """``gan-zoo train`` of a tiny DCGAN into ``out`` (or ``--resume out`` to ``resume_steps``)."""
+    common = ["--data-dir", str(data), "--device", "cpu", "--quiet"]
+    if resume_steps is None:
+        args = ["dcgan", "fashion-mnist", "--out", str(out), "--steps", "3", "--batch-size", "8",
+                "--set", "generator.width=4", "--set", "discriminator.width=4", *common]  # fmt: skip
+    else:
+        args = ["--resume", str(out), "--steps", str(resume_steps), *common]
+    return subprocess.Popen(
+        [sys.executable, "-m", "gan_zoo", "train", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_two_trainings_started_together_into_one_run_never_both_run(idx_dir, tmp_path):
+    for i in range(6):
+        out = tmp_path / f"run-{i}"
+        pair = [_train(out, idx_dir), _train(out, idx_dir)]
+        results = [(p.wait(timeout=300), p.communicate()[1]) for p in pair]
+        codes = sorted(code for code, _ in results)
+        assert codes == [0, 2], results
+        refused = next(err for code, err in results if code == 2)
+        assert refused.count("\n") == 1 and (
+            "is being trained by process" in refused or "already holds a run" in refused
+        ), refused
+        records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+        assert [r["step"] for r in records] == sorted({r["step"] for r in records})  # one writer
+        assert not (out / LOCK_FILE).exists()
+
+
+@pytest.mark.slow
+def test_two_resumes_of_one_run_never_both_run(idx_dir, tmp_path):
+    out = tmp_path / "run"
+    assert _train(out, idx_dir).wait(timeout=300) == 0
+    for steps in (6, 9):
+        pair = [_train(out, idx_dir, resume_steps=steps) for _ in range(2)]
+        results = [(p.wait(timeout=300), p.communicate()[1]) for p in pair]
+        assert sorted(code for code, _ in results) == [0, 2], results
+        refused = next(err for code, err in results if code == 2)
+        assert "is being trained by process" in refused and refused.count("\n") == 1

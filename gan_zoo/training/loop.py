@@ -36,12 +36,13 @@ from .. import images as images_io
 from ..config import TrainConfig
 from ..contracts import describe_entry
 from ..errors import ConfigError
+from ..runlock import RunLock, describe_stale
 from . import distributed as ddp
 from . import plots
 from .ema import EMA
 from .evaluate import Evaluator
 from .reporter import Progress, Reporter, Sink, make_reporter, truncate_jsonl
-from .resolve import new_run_dir
+from .resolve import holds_run, new_run_dir
 from .setup import Parts, Plan, Run, StopRequest, TrainingDiverged, build, hardware_name, lr_at
 from .stats import StepStats
 from .step import TrainStep
@@ -71,6 +72,7 @@ class Training:
     hardware: str
     elapsed_before: float  # seconds trained before a resume
     started: float  # time.perf_counter() when this process started training
+    lock: RunLock | None = None  # rank 0 holds the run directory while it trains
 
     @property
     def sampler(self) -> nn.Module:
@@ -104,22 +106,22 @@ def set_up(
     )  # fmt: skip
     step_fn.check_contract()  # plugin entries that break the contract fail here, in one line
 
-    # Resume, or start a run directory.
-    step, elapsed_before = 0, 0.0
-    if resume is not None:
-        step, elapsed_before = load_checkpoint(resume, parts, ema, step_fn, streams)
-        run_dir = Path(resume).resolve()
-        run_dir = run_dir.parent.parent if run_dir.parent.name == "checkpoints" else run_dir
+    # Claim the run directory (locked while this process trains), then resume or start it.
+    run_dir, lock = claim_run_dir(config, info, parts.device, run_dir, resume)
+    try:
+        step, elapsed_before = 0, 0.0
+        if resume is not None:
+            step, elapsed_before = load_checkpoint(resume, parts, ema, step_fn, streams)
+            if info.is_main:
+                truncate_jsonl(run_dir / "metrics.jsonl", step)
         if info.is_main:
-            truncate_jsonl(run_dir / "metrics.jsonl", step)
-    elif run_dir is None:
-        main_dir = str(new_run_dir(config)) if info.is_main else ""
-        run_dir = Path(ddp.broadcast_text(main_dir, info, parts.device))
-    run_dir = Path(run_dir)
-    if info.is_main:
-        (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-        record = ckpt_io.config_record(config, parts.dataset.class_names)
-        ckpt_io.atomic_write_json(run_dir / "config.json", record)
+            (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+            record = ckpt_io.config_record(config, parts.dataset.class_names)
+            ckpt_io.atomic_write_json(run_dir / "config.json", record)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
 
     # Set up the reporter, the statistics and the evaluation.
     reporter = make_reporter(
@@ -127,6 +129,8 @@ def set_up(
     )
     if info.is_main:
         reporter.sinks.extend(sinks)
+    if lock is not None and lock.stale:
+        reporter.warn(describe_stale(lock.stale))
     stats = StepStats(
         parts.device, info, images_per_step=parts.plan.images_per_step,
         log_every=config.log_every,
@@ -136,7 +140,7 @@ def set_up(
     training = Training(
         config, info, parts.device, parts.dataset, parts.plan, parts.G, parts.D, ema, step_fn,
         streams, run_dir, reporter, stats, evaluator, hardware_name(parts.device, info),
-        elapsed_before, started=time.perf_counter(),
+        elapsed_before, started=time.perf_counter(), lock=lock,
     )  # fmt: skip
     return training, step
 
@@ -156,6 +160,7 @@ def train(
     ``config`` itself is left as it is: the returned run's ``config`` is the resolved one.
     """
     info = ddp.init()
+    t: Training | None = None
     try:
         # Set up the data, networks, step and run directory.
         t, step = set_up(config, info, run_dir=run_dir, resume=resume, progress=progress, sinks=sinks)  # fmt: skip
@@ -207,10 +212,43 @@ def train(
             discriminator=t.D,
         )  # fmt: skip
     finally:
+        if t is not None and t.lock is not None:
+            t.lock.release()
         ddp.shutdown(info)
 
 
 # Helpers of set_up.
+def claim_run_dir(
+    config: TrainConfig, info: ddp.DistInfo, device: torch.device,
+    run_dir: Path | None, resume: Path | None,
+) -> tuple[Path, RunLock | None]:  # fmt: skip
+    """The run directory (the resumed one, ``--out`` or a new name), created and exclusively
+    locked by rank 0, so a second training into it is refused while this one runs."""
+    if resume is not None:
+        path = Path(resume).resolve()
+        path = path.parent.parent if path.parent.name == "checkpoints" else path
+    elif run_dir is None:
+        main_dir = str(new_run_dir(config)) if info.is_main else ""
+        path = Path(ddp.broadcast_text(main_dir, info, device))
+    else:
+        path = Path(run_dir)
+    if not info.is_main:
+        return path, None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create run directory {path}: {exc.strerror or exc}; pick another --out"
+        ) from None
+    lock = RunLock(path).acquire()
+    if resume is None and holds_run(path):  # finished by another process since we looked
+        lock.release()
+        raise ConfigError(
+            f"{path} already holds a run; continue it with --resume {path} or pick another --out"
+        )
+    return path, lock
+
+
 def load_checkpoint(
     path: Path, parts: Parts, ema: EMA | None, step_fn: TrainStep, streams: Streams
 ) -> tuple[int, float]:

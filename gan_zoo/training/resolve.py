@@ -190,11 +190,16 @@ def resume_config(
     return validate(config), ckpt.parent.parent, ckpt
 
 
+def holds_run(path: Path) -> bool:
+    """True if a training has already written into ``path``."""
+    return (path / "checkpoints").exists() or (path / "metrics.jsonl").exists()
+
+
 def new_run_dir(config: TrainConfig, root: str | os.PathLike = "runs") -> Path:
     """``--out`` or ``runs/<model>-<dataset>-<YYYYmmdd-HHMMSS>`` (suffixed if it exists)."""
     if config.out:
         path = Path(config.out).expanduser()
-        if (path / "checkpoints").exists() or (path / "metrics.jsonl").exists():
+        if holds_run(path):
             raise ConfigError(
                 f"{path} already holds a run; continue it with --resume {path} or pick another --out"
             )
