@@ -1,0 +1,127 @@
+"""Conformance checks of generators and discriminators (torch is imported inside each check).
+
+Every check builds the entry through its registry entry (:func:`gan_zoo.plugin_check.
+build_network`: small widths, the author's options) and fails with an ``AssertionError`` whose
+message names the entry and says what to fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..contracts import check_discriminator_output, check_generator_output, describe_entry
+from ..plugin_check import BATCH, CLASSES, Z_DIM, build_network, smallest
+from ..registry import Entry
+
+
+def _inputs(entry: Entry, size: int, channels: int, seed: int = 1) -> Any:
+    """Latents (B, Z) for a generator, images (B, C, H, W) in [-1, 1] for a discriminator."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    if entry.kind == "generators":
+        return torch.randn(BATCH, Z_DIM, generator=g)
+    return torch.rand(BATCH, channels, size, size, generator=g) * 2 - 1
+
+
+def _check_output(net: Any, entry: Entry, out: Any, size: int, channels: int) -> None:
+    if entry.kind == "generators":
+        check_generator_output(net, out, BATCH, size, channels)
+    else:
+        check_discriminator_output(net, out, BATCH)
+
+
+def _check_attributes(net: Any, entry: Entry, size: int, channels: int, labels: Any) -> None:
+    who = describe_entry(net, entry.kind[:-1])
+    expected = {"image_size": size, "channels": channels,
+                "num_classes": CLASSES if labels is not None else 0}  # fmt: skip
+    if entry.kind == "generators":
+        expected["z_dim"] = Z_DIM
+    for attribute, value in expected.items():
+        got = getattr(net, attribute, None)
+        if entry.kind == "discriminators" and got is None:
+            continue  # the contract asks discriminators for no attributes
+        assert got == value, (
+            f"{who} built with {attribute}={value} has {attribute} = {got!r}; it must record "
+            "the factory argument"
+        )
+
+
+def check_forward(entry: Entry, options: dict[str, Any], size: int, channels: int) -> None:
+    """Shapes and range at one declared size and channel count, in training mode; a backward
+    pass gives every parameter a finite gradient (DDP needs every parameter used)."""
+    import torch
+
+    torch.manual_seed(0)
+    net, labels = build_network(entry, size, channels, options)
+    _check_attributes(net, entry, size, channels, labels)
+    net.train()
+    x = _inputs(entry, size, channels)
+    out = net(x, labels)
+    _check_output(net, entry, out, size, channels)
+    assert out.dtype == torch.float32, f"{describe_entry(net, entry.kind[:-1])} returned {out.dtype} in fp32"
+    (out.square().mean() if entry.kind == "generators" else out.sum()).backward()
+    who = describe_entry(net, entry.kind[:-1])
+    unused = [n for n, p in net.named_parameters() if p.requires_grad and p.grad is None]
+    assert not unused, f"{who}: parameters {unused[:3]} get no gradient from a forward pass"
+    bad = [n for n, p in net.named_parameters() if p.grad is not None and not p.grad.isfinite().all()]
+    assert not bad, f"{who}: parameters {bad[:3]} get non-finite gradients"
+
+
+def check_moves(entry: Entry, options: dict[str, Any]) -> None:
+    """``.to(torch.float64)`` and back, and ``.to("cpu")``: the network moves every tensor it
+    holds (parameters and buffers), and computes in the dtype it was moved to."""
+    import torch
+
+    size, channels = smallest(entry)
+    torch.manual_seed(0)
+    net, labels = build_network(entry, size, channels, options)
+    who = describe_entry(net, entry.kind[:-1])
+    net.eval()
+    x = _inputs(entry, size, channels)
+    with torch.no_grad():
+        before = net(x, labels)
+        moved = net.to(torch.float64)
+        assert moved is net, f"{who}: .to() must return the module itself"
+        out64 = net(x.double() if x.is_floating_point() else x, labels)
+        _check_output(net, entry, out64, size, channels)
+        assert out64.dtype == torch.float64, (
+            f"{who} moved to float64 returned {out64.dtype}; create tensors with the input's "
+            "dtype (torch.zeros(..., dtype=x.dtype)) and register them as buffers"
+        )
+        net.to(torch.float32).to("cpu")
+        stale = [n for n, t in [*net.named_parameters(), *net.named_buffers()]
+                 if t.is_floating_point() and t.dtype != torch.float32]  # fmt: skip
+        assert not stale, f"{who}: tensors {stale[:3]} did not move back to float32"
+        after = net(x, labels)
+    torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-6, msg=lambda m: (
+        f"{who} computes other values after .to(float64) and back: {m}"))  # fmt: skip
+
+
+def check_safetensors(entry: Entry, options: dict[str, Any], folder: Path) -> None:
+    """The state dict goes through a real safetensors file, as gan-zoo's checkpoints write
+    and load it, into a freshly built network that then computes exactly the same."""
+    import torch
+
+    from ..safe_io import atomic_write_bytes, load_weights, read_safetensors, safetensors_bytes
+
+    size, channels = smallest(entry)
+    torch.manual_seed(0)
+    net, labels = build_network(entry, size, channels, options)
+    who = describe_entry(net, entry.kind[:-1])
+    net.train()
+    with torch.no_grad():  # one training-mode pass updates running statistics
+        net(_inputs(entry, size, channels, seed=2), labels)
+    path = folder / f"{entry.kind[:-1]}.safetensors"
+    atomic_write_bytes(path, safetensors_bytes(net.state_dict(), {"entry": entry.qualified_name}))
+    tensors, _ = read_safetensors(path)
+    torch.manual_seed(123)  # another initialisation, buffers included
+    copy, _ = build_network(entry, size, channels, options)
+    load_weights(copy, tensors, str(path), who)
+    net.eval(), copy.eval()
+    x = _inputs(entry, size, channels)
+    with torch.no_grad():
+        torch.testing.assert_close(copy(x, labels), net(x, labels), rtol=0, atol=0, msg=lambda m: (
+            f"{who} loaded from safetensors computes other values (state kept outside "
+            f"parameters and buffers?): {m}"))  # fmt: skip
