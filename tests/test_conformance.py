@@ -20,3 +20,49 @@ test_builtins_conform = conformance(
         "image-folder": lambda folder: write_image_folder(Path(folder) / "images"),
     },
 )
+
+
+def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribution, tmp_path):
+    """The kit run by pytest, as an author runs it, on a real installed distribution whose
+    plugins break the contract on purpose: every broken entry fails with a line naming it."""
+    import os
+    import subprocess
+    import sys
+    import xml.etree.ElementTree as ET
+
+    use_distribution(Path(__file__).parent / "plugin_dist")
+    (tmp_path / "test_kit.py").write_text(
+        "from gan_zoo.testing import conformance\n"
+        "test_conformance = conformance('gan-zoo-testplugins')\n"
+    )
+    report = tmp_path / "report.xml"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+         str(tmp_path / "test_kit.py")],
+        cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ), timeout=600,
+    )  # fmt: skip
+    results = {}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        failure = case.find("failure")
+        results[case.get("name").split("[", 1)[1][:-1]] = (
+            None if failure is None else failure.get("message", "")
+        )
+    failed = {name for name, message in results.items() if message is not None}
+    assert failed == {
+        "plugin-testplugin-badname-loads", "plugin-testplugin-broken-loads",
+        *{f"generator-{g}-{check}" for g in ("missing-target", "raising-gen", "wrong-size")
+          for check in ("contract", "forward-28px-1ch", "forward-28px-3ch", "moves")},
+        *{f"generator-missing-target-forward-32px-{c}ch" for c in (1, 3)},
+        "generator-missing-target-safetensors", "generator-raising-gen-safetensors",
+        *{f"loss-{loss}-{check}" for loss in ("nan-loss", "vector-loss")
+          for check in ("contract", "properties", "trains-fp32", "trains-bf16")},
+    }  # fmt: skip
+    passed = set(results) - failed
+    assert {"generator-tiny-linear-forward-28px-3ch", "generator-tiny-linear-safetensors",
+            "model-tiny-gan-trains-bf16", "loss-bce-trains-fp32",
+            "loss-my-other-loss-properties"} <= passed  # fmt: skip
+    messages = results["generator-wrong-size-forward-28px-1ch"]
+    assert "generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin contract" in messages
+    assert "must be a scalar" in results["loss-vector-loss-properties"]
+    assert "is nan on the first batch" in results["loss-nan-loss-trains-bf16"]
+    assert "broken on purpose" in results["plugin-testplugin-broken-loads"]

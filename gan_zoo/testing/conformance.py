@@ -36,7 +36,9 @@ class Case:
     params: tuple = ()
 
     @property
-    def id(self) -> str:
+    def id(self) -> str:  # e.g. generator-dcgan-forward-28px-1ch
+        if self.kind == "plugin":
+            return f"plugin-{self.name}-{self.check}"
         plain = self.name.split("/", 1)[-1]
         extra = "-".join(str(p) for p in self.params)
         return f"{SINGULAR[self.kind]}-{plain}-{self.check}" + (f"-{extra}" if extra else "")
@@ -58,8 +60,9 @@ class Suite:
         """The value of ``GAN_ZOO_LOAD_PLUGINS`` that loads this distribution and nothing else."""
         return "" if self.distribution == CORE else self.distribution
 
-    def entries(self) -> list[Entry]:
-        """The distribution's entries, from a private host (the process-wide one is untouched)."""
+    def entries(self) -> tuple[list[Entry], list[Case]]:
+        """The distribution's entries, from a private host (the process-wide one is untouched),
+        and a failing case for each of its plugins that is broken."""
         old = os.environ.get(plugins.LOAD_PLUGINS_ENV)
         os.environ[plugins.LOAD_PLUGINS_ENV] = self.load_only()
         try:
@@ -76,15 +79,14 @@ class Suite:
                 f"no gan_zoo entry point of distribution '{self.distribution}' is installed; "
                 "pip install it (pip install -e .) before running its conformance tests"
             )
-        broken = [s for s in statuses if s.error]
-        if broken:
-            raise GanZooError(f"plugin '{broken[0].name}' of {self.distribution} is broken: {broken[0].error}")
-        return [e for kind in self.kinds for e in registries[kind]
-                if e.plugin.distribution == self.distribution]  # fmt: skip
+        broken = [Case("plugin", s.name, "loads", (s.error,)) for s in statuses if s.error]
+        entries = [e for kind in self.kinds for e in registries[kind]
+                   if e.plugin.distribution == self.distribution]  # fmt: skip
+        return entries, broken
 
     def cases(self) -> list[Case]:
-        cases = []
-        for entry in self.entries():
+        entries, cases = self.entries()
+        for entry in entries:
             cases += [Case(entry.kind, entry.qualified_name, check, params)
                       for check, params in _checks_of(entry)]  # fmt: skip
         return cases
@@ -103,6 +105,9 @@ class Suite:
         torch.set_num_threads(1)
         plugins.reset()
         try:
+            if case.kind == "plugin":
+                raise AssertionError(f"plugin '{case.name}' of {self.distribution} is broken: "
+                                     f"{case.params[0]} (see 'gan-zoo plugins')")  # fmt: skip
             entry = plugins.registry(case.kind).get(case.name)
             _RUNNERS[case.check](self, entry, tmp_path, *case.params)
         finally:
