@@ -49,20 +49,26 @@ def _check_attributes(net: Any, entry: Entry, size: int, channels: int, labels: 
 
 
 def check_forward(entry: Entry, options: dict[str, Any], size: int, channels: int) -> None:
-    """Shapes and range at one declared size and channel count, in training mode; a backward
-    pass gives every parameter a finite gradient (DDP needs every parameter used)."""
+    """The contract at one declared size and channel count in eval mode (as the trainer checks
+    it before training); in training mode the same shapes, and a backward pass that gives every
+    parameter a finite gradient (DDP needs every parameter used)."""
     import torch
 
     torch.manual_seed(0)
     net, labels = build_network(entry, size, channels, options)
-    _check_attributes(net, entry, size, channels, labels)
-    net.train()
-    x = _inputs(entry, size, channels)
-    out = net(x, labels)
-    _check_output(net, entry, out, size, channels)
-    assert out.dtype == torch.float32, f"{describe_entry(net, entry.kind[:-1])} returned {out.dtype} in fp32"
-    (out.square().mean() if entry.kind == "generators" else out.sum()).backward()
     who = describe_entry(net, entry.kind[:-1])
+    _check_attributes(net, entry, size, channels, labels)
+    x = _inputs(entry, size, channels)
+    net.eval()
+    with torch.no_grad():
+        _check_output(net, entry, net(x, labels), size, channels)
+    net.train()
+    out = net(x, labels)
+    expected = (BATCH, channels, size, size) if entry.kind == "generators" else (BATCH,)
+    assert tuple(out.shape) == expected, (
+        f"{who} in training mode returned shape {tuple(out.shape)}; expected {expected}")
+    assert out.dtype == torch.float32, f"{who} returned {out.dtype} in fp32"
+    (out.square().mean() if entry.kind == "generators" else out.sum()).backward()
     unused = [n for n, p in net.named_parameters() if p.requires_grad and p.grad is None]
     assert not unused, f"{who}: parameters {unused[:3]} get no gradient from a forward pass"
     bad = [n for n, p in net.named_parameters() if p.grad is not None and not p.grad.isfinite().all()]

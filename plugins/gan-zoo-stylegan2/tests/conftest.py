@@ -1,5 +1,8 @@
 """Fixtures for the gan-zoo-stylegan2 tests, which use the plugin as an installed distribution.
 
+The fixtures come from gan-zoo's conformance kit (:mod:`gan_zoo.testing.plugin`); what is left
+here is this plugin's own: installing it for the session and its tiny widths.
+
 gan-zoo loads no third-party entry point under test unless ``GAN_ZOO_LOAD_PLUGINS`` names it
 (see ``gan_zoo.plugins``), so every test here names this distribution and nothing else. The
 plugin must be reached through its entry point, as users reach it: if ``gan-zoo-stylegan2`` is
@@ -11,10 +14,8 @@ dependencies, no build isolation, so no network) that is put on ``sys.path`` and
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,11 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+
+# gan-zoo's conformance kit: its fixtures (``load_plugins``, ``idx_dir``: a tiny Fashion-MNIST
+# folder of soft blobs) serve these tests as they serve any plugin's. Imported by name so they
+# also work where gan-zoo's pytest11 entry point is not installed (an editable checkout).
+from gan_zoo.testing.plugin import idx_dir, load_plugins  # noqa: F401
 
 sys._called_from_test = True  # gan_zoo.plugins: load only what GAN_ZOO_LOAD_PLUGINS names
 
@@ -65,51 +71,15 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(autouse=True)
-def _only_this_plugin(monkeypatch, tmp_path_factory):
-    """Every test loads gan-zoo's built-ins plus this plugin, freshly, with a private cache."""
+def _only_this_plugin(load_plugins):
+    """Every test loads gan-zoo's built-ins plus this plugin, freshly, with a private cache
+    (the kit's ``load_plugins`` fixture)."""
     import torch
 
-    from gan_zoo import plugins
-
-    monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", DISTRIBUTION)
-    monkeypatch.delenv("GAN_ZOO_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     # The tests' tensors are tiny: a second thread gains nothing and, on a busy shared CPU,
     # OpenMP threads waiting on each other made single tests 20-50x slower (0.2 s -> 10 s).
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    plugins.reset()
+    load_plugins(DISTRIBUTION)
     yield
-    plugins.reset()
     torch.set_num_threads(threads)
-
-
-def write_idx(path: Path, data: bytes, dims: tuple[int, ...]) -> Path:
-    """A gzipped IDX file of unsigned bytes (magic 0x0000 08 ndim, big-endian dims, data)."""
-    raw = bytes([0, 0, 0x08, len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + data
-    path = path.with_name(path.name + ".gz")
-    path.write_bytes(gzip.compress(raw))
-    return path
-
-
-@pytest.fixture
-def fashion_idx(tmp_path) -> Path:
-    """A tiny Fashion-MNIST-format folder: 64 train and 16 test 28x28 images, 10 classes.
-
-    The images are soft blobs on black (not noise), so D and G see data with some structure.
-    """
-    import torch
-
-    g = torch.Generator().manual_seed(0)
-    folder = tmp_path / "fashion-mnist"
-    folder.mkdir()
-    yy, xx = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
-    for prefix, n in (("train", 64), ("t10k", 16)):
-        centre = 8 + 12 * torch.rand(n, 2, generator=g)  # (N, 2)
-        radius = 3 + 5 * torch.rand(n, 1, 1, generator=g)  # (N, 1, 1)
-        d2 = (yy - centre[:, 0, None, None]) ** 2 + (xx - centre[:, 1, None, None]) ** 2
-        images = (255 * torch.exp(-d2 / (2 * radius**2))).to(torch.uint8)  # (N, 28, 28)
-        write_idx(folder / f"{prefix}-images-idx3-ubyte", images.numpy().tobytes(), (n, 28, 28))
-        labels = bytes(i % 10 for i in range(n))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, (n,))
-    return folder

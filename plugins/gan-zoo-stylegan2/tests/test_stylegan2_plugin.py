@@ -53,11 +53,11 @@ def test_gan_zoo_list_models_shows_it_without_importing_torch():
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
-def test_the_preset_trains_two_steps_and_its_weights_load_back(fashion_idx, tmp_path, precision):
+def test_the_preset_trains_two_steps_and_its_weights_load_back(idx_dir, tmp_path, precision):
     tiny = [f"generator.{k}={v}" for k, v in TINY_G.items()]
     tiny += [f"discriminator.{k}={v}" for k, v in TINY_D.items()]
     run = gan_zoo.train(
-        "stylegan2", "fashion-mnist", data_dir=str(fashion_idx), steps=2, batch_size=6,
+        "stylegan2", "fashion-mnist", data_dir=str(idx_dir), steps=2, batch_size=6,
         z_dim=16, device="cpu", precision=precision, log_every=1, out=str(tmp_path / "run"),
         overrides=tiny, progress="quiet",
     )  # fmt: skip
@@ -108,7 +108,7 @@ class _CountingLoss:
         register("stylegan2-recording", Recording, description="test: records lazy R1")
 
 
-def test_the_trainer_calls_the_regularizer_once_per_d_step(fashion_idx, tmp_path):
+def test_the_trainer_calls_the_regularizer_once_per_d_step(idx_dir, tmp_path):
     """Lazy R1 counts regularizer calls; that is a count of D steps only if the trainer makes
     one call per D update, n_critic included."""
     probe = _CountingLoss()
@@ -118,7 +118,7 @@ def test_the_trainer_calls_the_regularizer_once_per_d_step(fashion_idx, tmp_path
         tiny += [f"discriminator.{k}={v}" for k, v in TINY_D.items()]
         tiny += ["loss=stylegan2-recording", "loss.r1_interval=4"]
         gan_zoo.train(
-            "stylegan2", "fashion-mnist", data_dir=str(fashion_idx), steps=3, n_critic=3,
+            "stylegan2", "fashion-mnist", data_dir=str(idx_dir), steps=3, n_critic=3,
             batch_size=4, z_dim=16, device="cpu", out=str(tmp_path / "run"), overrides=tiny,
             progress="quiet",
         )  # fmt: skip
