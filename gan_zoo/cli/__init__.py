@@ -21,7 +21,7 @@ from ..blame import DEBUG_ENV, blame, debug_enabled
 from ..errors import GanZooError
 
 #: Modules under ``gan_zoo.cli`` whose ``COMMANDS`` list is added to the group, in order.
-COMMAND_MODULES = ("catalog", "datasets", "train", "generate", "evaluate")
+COMMAND_MODULES = ("catalog", "datasets", "train", "generate", "evaluate", "plugin")
 
 
 class GanZooGroup(click.Group):
