@@ -22,6 +22,53 @@ test_builtins_conform = conformance(
 )
 
 
+#: An author's tests of the kit's fixtures (gan_zoo.testing.plugin), run by pytest with it.
+FIXTURE_TESTS = """
+import gan_zoo
+from gan_zoo import plugins
+from gan_zoo.hookspecs import hookimpl
+
+
+class Extra:
+    @hookimpl
+    def register_losses(self, register):
+        register("fixture-loss", "gan_zoo.losses.bce:BCELoss", description="From the fixture.")
+
+
+def test_register_plugin(register_plugin):
+    register_plugin(Extra(), "extra", "gan-zoo-extra", "2.0")
+    entry = plugins.registry("losses").get("fixture-loss")
+    assert (entry.plugin.distribution, entry.plugin.version) == ("gan-zoo-extra", "2.0")
+
+
+def test_load_plugins(load_plugins):
+    load_plugins("gan-zoo-testplugins")
+    assert plugins.registry("models").get("tiny-gan").plugin.distribution == "gan-zoo-testplugins"
+    assert "fixture-loss" not in plugins.registry("losses")
+    load_plugins()
+    assert "tiny-gan" not in plugins.registry("models") and "dcgan" in plugins.registry("models")
+
+
+def test_idx_dir(idx_dir):
+    dataset = gan_zoo.create_dataset("fashion-mnist", data_dir=str(idx_dir))
+    assert (len(dataset), dataset.image_size, dataset.channels) == (64, 28, 1)
+    assert dataset.class_counts() == [7, 7, 7, 7, 6, 6, 6, 6, 6, 6]
+"""
+
+
+def test_the_kit_imports_neither_torch_nor_pytest_until_used():
+    import subprocess
+    import sys
+
+    code = ("import sys, gan_zoo.testing, gan_zoo.plugin_check, gan_zoo.scaffold; "
+            "print(sorted(m for m in ('torch', 'pytest') if m in sys.modules))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    code = "import sys, gan_zoo.testing.plugin; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribution, tmp_path):
     """The kit run by pytest, as an author runs it, on a real installed distribution whose
     plugins break the contract on purpose: every broken entry fails with a line naming it."""
@@ -35,16 +82,18 @@ def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribut
         "from gan_zoo.testing import conformance\n"
         "test_conformance = conformance('gan-zoo-testplugins')\n"
     )
+    (tmp_path / "test_fixtures.py").write_text(FIXTURE_TESTS)
     report = tmp_path / "report.xml"
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
-         str(tmp_path / "test_kit.py")],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+         "gan_zoo.testing.plugin", f"--junitxml={report}", str(tmp_path / "test_kit.py"),
+         str(tmp_path / "test_fixtures.py")],
         cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ), timeout=600,
     )  # fmt: skip
     results = {}
     for case in ET.parse(report).getroot().iter("testcase"):
         failure = case.find("failure")
-        results[case.get("name").split("[", 1)[1][:-1]] = (
+        results[case.get("name").split("[", 1)[-1].rstrip("]")] = (
             None if failure is None else failure.get("message", "")
         )
     failed = {name for name, message in results.items() if message is not None}
@@ -58,6 +107,7 @@ def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribut
           for check in ("contract", "properties", "trains-fp32", "trains-bf16")},
     }  # fmt: skip
     passed = set(results) - failed
+    assert {"test_register_plugin", "test_load_plugins", "test_idx_dir"} <= passed
     assert {"generator-tiny-linear-forward-28px-3ch", "generator-tiny-linear-safetensors",
             "model-tiny-gan-trains-bf16", "loss-bce-trains-fp32",
             "loss-my-other-loss-properties"} <= passed  # fmt: skip
