@@ -92,8 +92,6 @@ def tiny_dataset(n: int = 16, size: int = 28, channels: int = 1) -> Any:
 def check_metric(entry: Entry, options: dict[str, Any], compute: bool) -> None:
     """The Metric protocol: ``higher_is_better`` a bool, ``protocol(dataset)`` a JSON-able dict,
     and (with ``compute``) a finite float from a tiny generator."""
-    import torch
-
     from .. import plugins
 
     metric = entry.create(**{"num_samples": 8, "batch_size": 4, "device": "cpu", **options})

@@ -71,7 +71,7 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(autouse=True)
-def _only_this_plugin(load_plugins):
+def _only_this_plugin(load_plugins):  # noqa: F811 (the kit's fixture, by name)
     """Every test loads gan-zoo's built-ins plus this plugin, freshly, with a private cache
     (the kit's ``load_plugins`` fixture)."""
     import torch
