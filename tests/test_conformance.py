@@ -69,26 +69,21 @@ def test_the_kit_imports_neither_torch_nor_pytest_until_used():
     assert out.stdout.strip() == "False"
 
 
-def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribution, tmp_path):
-    """The kit run by pytest, as an author runs it, on a real installed distribution whose
-    plugins break the contract on purpose: every broken entry fails with a line naming it."""
+def _run_kit(folder: Path, files: dict[str, str]) -> dict[str, str | None]:
+    """Run pytest with the kit's plugin on ``files`` in a subprocess, as an author does;
+    ``{test id: failure message or None}`` from its JUnit report."""
     import os
     import subprocess
     import sys
     import xml.etree.ElementTree as ET
 
-    use_distribution(Path(__file__).parent / "plugin_dist")
-    (tmp_path / "test_kit.py").write_text(
-        "from gan_zoo.testing import conformance\n"
-        "test_conformance = conformance('gan-zoo-testplugins')\n"
-    )
-    (tmp_path / "test_fixtures.py").write_text(FIXTURE_TESTS)
-    report = tmp_path / "report.xml"
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    report = folder / "report.xml"
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-         "gan_zoo.testing.plugin", f"--junitxml={report}", str(tmp_path / "test_kit.py"),
-         str(tmp_path / "test_fixtures.py")],
-        cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ), timeout=600,
+         "gan_zoo.testing.plugin", f"--junitxml={report}", *map(str, (folder / n for n in files))],
+        cwd=folder, capture_output=True, text=True, env=dict(os.environ), timeout=600,
     )  # fmt: skip
     results = {}
     for case in ET.parse(report).getroot().iter("testcase"):
@@ -96,6 +91,18 @@ def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribut
         results[case.get("name").split("[", 1)[-1].rstrip("]")] = (
             None if failure is None else failure.get("message", "")
         )
+    return results
+
+
+def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribution, tmp_path):
+    """The kit run by pytest, as an author runs it, on a real installed distribution whose
+    plugins break the contract on purpose: every broken entry fails with a line naming it."""
+    use_distribution(Path(__file__).parent / "plugin_dist")
+    results = _run_kit(tmp_path, {
+        "test_kit.py": "from gan_zoo.testing import conformance\n"
+                       "test_conformance = conformance('gan-zoo-testplugins')\n",
+        "test_fixtures.py": FIXTURE_TESTS,
+    })  # fmt: skip
     failed = {name for name, message in results.items() if message is not None}
     assert failed == {
         "plugin-testplugin-badname-loads", "plugin-testplugin-broken-loads",
@@ -116,3 +123,15 @@ def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribut
     assert "must be a scalar" in results["loss-vector-loss-properties"]
     assert "is nan on the first batch" in results["loss-nan-loss-trains-bf16"]
     assert "broken on purpose" in results["plugin-testplugin-broken-loads"]
+
+
+def test_the_metrics_of_gan_zoo_fid_conform(use_distribution, tmp_path):
+    """A real metric plugin through the kit: factory options, higher_is_better, a JSON-able
+    protocol (structure only: computing FID is not cheap)."""
+    use_distribution(Path(__file__).parent.parent / "plugins" / "gan-zoo-fid")
+    results = _run_kit(tmp_path, {
+        "test_fid.py": "from gan_zoo.testing import conformance\n"
+                       "test_conformance = conformance('gan-zoo-fid')\n",
+    })  # fmt: skip
+    assert results == {f"metric-{m}-{check}": None for m in ("fid", "kid")
+                       for check in ("contract", "protocol")}  # fmt: skip
