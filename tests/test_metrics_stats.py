@@ -27,6 +27,7 @@ def test_frechet_matches_scipy_sqrtm_on_random_covariances(dim):
     assert ours == pytest.approx(theirs, rel=1e-8)
 
 
+@pytest.mark.slow  # importing torchmetrics alone takes seconds
 def test_frechet_matches_torchmetrics_given_the_same_features():
     from torchmetrics.image.fid import _compute_fid  # the math behind torchmetrics' FrechetInceptionDistance
 
@@ -54,6 +55,7 @@ def test_kernel_distance_is_unbiased_near_zero_for_one_distribution_and_reports_
     assert shifted > 10 * std
 
 
+@pytest.mark.slow
 def test_kernel_distance_matches_torchmetrics_unbiased_mmd():
     from torchmetrics.image.kid import poly_mmd
 
