@@ -60,6 +60,12 @@ def rate(run, images: torch.Tensor, batch_size: int, batches: int) -> float:
     return best
 
 
+def note(report: dict, key: str, value) -> None:
+    """Record and print one number as soon as it is measured."""
+    report[key] = value
+    print(f"{key}: {value}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
@@ -75,29 +81,21 @@ def main() -> None:
 
     inception.use_all_cores()
     report: dict = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "load_before": load_average()}
-    report["matmul_peak_gflops"] = round(matmul_peak_gflops(), 1)
+    print(f"cpu: {report['cpu']}, threads {report['threads']}, load {report['load_before']}", flush=True)
+    note(report, "matmul_peak_gflops", round(matmul_peak_gflops(), 1))
     test = fashion_mnist(split="test", data_dir=args.data_dir)
     need = args.batch_size * args.batches
     images = test.sample(need, torch.Generator().manual_seed(0))[0]  # (need, 1, 28, 28) in [-1, 1]
 
     # Inception, eager and TorchScript.
     flops = flops_per_image(inception.load_network(), inception.preprocess(images[:1]))
-    report["inception_gflop_per_image"] = round(flops / 1e9, 2)
+    note(report, "inception_gflop_per_image", round(flops / 1e9, 2))
     backends = ["eager"] + ([] if args.skip_torchscript else ["torchscript"])
     for backend in backends:
         r = rate(lambda x, b=backend: inception.features(x, backend=b), images, args.batch_size, args.batches)
-        report[f"inception_{backend}_img_s"] = round(r, 2)
-        report[f"inception_{backend}_pct_peak"] = round(100 * r * flops / 1e9 / report["matmul_peak_gflops"], 1)
-        report[f"inception_{backend}_10k_minutes"] = round(10000 / r / 60, 1)
-
-    # The classifier over the whole test split.
-    ext = classifier.ClassifierExtractor("fashion-mnist")
-    x = test.images.float() / 127.5 - 1
-    ext(x[:500])
-    start = time.perf_counter()
-    for i in range(0, len(x), 500):
-        ext(x[i : i + 500])
-    report["classifier_img_s"] = round(len(x) / (time.perf_counter() - start), 0)
+        note(report, f"inception_{backend}_img_s", round(r, 2))
+        note(report, f"inception_{backend}_pct_peak", round(100 * r * flops / 1e9 / report["matmul_peak_gflops"], 1))
+        note(report, f"inception_{backend}_10k_minutes", round(10000 / r / 60, 1))
 
     # The real-data floor under the standard protocol (N = 10,000).
     if args.floor:
@@ -112,17 +110,28 @@ def main() -> None:
             chunks = [inception.features(b) for b, _ in real_batches(data, n, args.batch_size)]
             timings[name] = time.perf_counter() - start
             feats[name] = torch.cat(chunks)
+            print(f"floor: {name} features of {n} images in {timings[name]:.0f} s", flush=True)
         start = time.perf_counter()
         fid = stats.frechet_distance(feats["test"], feats["train"])
         kid, kid_std = stats.kernel_distance(feats["test"], feats["train"])
         manifold = stats.manifold_metrics(feats["test"], feats["train"])
-        report["floor"] = {
+        report["floor"] = floor = {
             "n": n, "fid": round(fid, 3), "kid": round(kid, 6), "kid_std": round(kid_std, 6),
             **{k: round(v, 4) for k, v in manifold.items()},
             "feature_seconds_test": round(timings["test"], 0),
             "feature_seconds_train": round(timings["train"], 0),
             "scoring_seconds": round(time.perf_counter() - start, 1),
         }  # fmt: skip
+        print(f"floor: {floor}", flush=True)
+
+    # The classifier over the whole test split.
+    ext = classifier.ClassifierExtractor("fashion-mnist")
+    x = test.images.float() / 127.5 - 1
+    ext(x[:500])
+    start = time.perf_counter()
+    for i in range(0, len(x), 500):
+        ext(x[i : i + 500])
+    note(report, "classifier_img_s", round(len(x) / (time.perf_counter() - start), 0))
 
     report["load_after"] = load_average()
     report["peak_rss_mb"] = round(peak_rss_mb(), 0)

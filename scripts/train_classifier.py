@@ -3,7 +3,7 @@
     python scripts/train_classifier.py --dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist
 
 Trains :class:`gan_zoo.metrics.classifier.SmallCNN` on the training split (random horizontal
-flips and +-2 pixel shifts, AdamW with a one-cycle schedule, label smoothing), measures the
+flips, AdamW with a one-cycle schedule, label smoothing), measures the
 accuracy on the test split, and writes ``gan_zoo/metrics/<dataset>-cnn.safetensors`` with the
 accuracy, the recipe and this script's name in the safetensors metadata. Seeded; CPU is enough
 (minutes on an idle 2-core CPU).
@@ -27,12 +27,10 @@ OPEN = {"fashion-mnist": fashion_mnist, "mnist": mnist}
 
 
 def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """Random horizontal flips and shifts of up to 2 pixels (border padding) of (B, 1, 28, 28)."""
+    """Random horizontal flips of (B, 1, 28, 28) (shifts cost accuracy in a short schedule)."""
     flip = torch.rand(len(x), generator=g) < 0.5
     x = torch.where(flip[:, None, None, None], x.flip(3), x)
-    padded = F.pad(x, (2, 2, 2, 2), mode="replicate")  # (B, 1, 32, 32)
-    dx, dy = torch.randint(0, 5, (2,), generator=g).tolist()  # one shift per batch: cheap
-    return padded[:, :, dy : dy + 28, dx : dx + 28]
+    return x
 
 
 @torch.no_grad()
@@ -49,9 +47,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="fashion-mnist", choices=sorted(OPEN))
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--lr", type=float, default=4e-3)
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")

@@ -83,7 +83,6 @@ class ReplayGenerator(torch.nn.Module):
         super().__init__()
         self.z_dim, self.image_size, self.channels, self.num_classes = 8, 28, 1, num_classes
         self.by_class = [images[labels == c] for c in range(num_classes)]
-        self.anchor = torch.nn.Parameter(torch.zeros(1))  # so the sampler finds a device
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         if labels is None:

@@ -126,7 +126,8 @@ def real_batches(dataset, n: int, batch_size: int) -> Iterator[tuple[torch.Tenso
 def generated_batches(generator, n: int, batch_size: int, seed: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """``n`` images from seeded N(0, I) latents (uniform random labels when conditional)."""
     g = torch.Generator().manual_seed(seed)
-    device = next(generator.parameters()).device
+    weight = next(generator.parameters(), None)
+    device = weight.device if weight is not None else torch.device("cpu")
     num_classes = int(getattr(generator, "num_classes", 0) or 0)
     for start in range(0, n, batch_size):
         b = min(batch_size, n - start)
