@@ -41,10 +41,17 @@ def load_average() -> str:
 
 
 def flops_per_image(net, x: torch.Tensor) -> float:
+    """FLOPs of one image; the fused oneDNN op is invisible to the counter, so count unfused."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
-        net(x[:1])
+    from gan_zoo_fid import inception
+
+    inception.Conv.fused = False
+    try:
+        with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+            net(x[:1])
+    finally:
+        inception.Conv.fused = inception._has_fused_conv()
     return counter.get_total_flops()
 
 

@@ -97,9 +97,11 @@ def test_metrics_on_a_generator_that_replays_real_training_images(fmnist):
     train, test = fmnist["train"], fmnist["test"]
     generator = ReplayGenerator(train.images, train.labels)
     scores = {n: gan_zoo.create_metric(n, num_samples=5000).compute(generator, test) for n in sorted(CLASSIFIER_METRICS)}
-    assert scores["class-accuracy"] > 0.93  # training images: the classifier's training accuracy
+    assert scores["class-accuracy"] > 0.9  # training images: about the classifier's training accuracy
     assert scores["class-coverage"] > 0.99  # uniform labels
-    assert 0 <= scores["classifier-fd"] < 1.0
+    torch.manual_seed(0)
+    untrained = gan_zoo.create_metric("classifier-fd", num_samples=5000).compute(gan_zoo.create_generator("dcgan"), test)
+    assert 0 <= scores["classifier-fd"] < 0.05 * untrained
     collapsed = ReplayGenerator(train.images, torch.where(train.labels == 3, 0, 1))  # one class only, as class 0
     collapsed.num_classes = 0
     assert gan_zoo.create_metric("class-coverage", num_samples=2000).compute(collapsed, test) < 0.05
