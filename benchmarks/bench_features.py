@@ -42,9 +42,8 @@ def load_average() -> str:
 
 def flops_per_image(net, x: torch.Tensor) -> float:
     """FLOPs of one image; the fused oneDNN op is invisible to the counter, so count unfused."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     from gan_zoo_fid import inception
+    from torch.utils.flop_counter import FlopCounterMode
 
     inception.Conv.fused = False
     try:
@@ -78,17 +77,27 @@ def main() -> None:
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--batches", type=int, default=4)
-    parser.add_argument("--floor", type=int, default=0, help="also measure the real-data floor at N images")
+    parser.add_argument(
+        "--floor", type=int, default=0, help="also measure the real-data floor at N images"
+    )
     parser.add_argument("--skip-torchscript", action="store_true")
     args = parser.parse_args()
 
-    from gan_zoo.datasets.idx import fashion_mnist
-    from gan_zoo.metrics import classifier
     from gan_zoo_fid import inception
 
+    from gan_zoo.datasets.idx import fashion_mnist
+    from gan_zoo.metrics import classifier
+
     inception.use_all_cores()
-    report: dict = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "load_before": load_average()}
-    print(f"cpu: {report['cpu']}, threads {report['threads']}, load {report['load_before']}", flush=True)
+    report: dict = {
+        "cpu": cpu_model(),
+        "threads": torch.get_num_threads(),
+        "load_before": load_average(),
+    }
+    print(
+        f"cpu: {report['cpu']}, threads {report['threads']}, load {report['load_before']}",
+        flush=True,
+    )
     note(report, "matmul_peak_gflops", round(matmul_peak_gflops(), 1))
     test = fashion_mnist(split="test", data_dir=args.data_dir)
     need = args.batch_size * args.batches
@@ -99,9 +108,18 @@ def main() -> None:
     note(report, "inception_gflop_per_image", round(flops / 1e9, 2))
     backends = ["eager"] + ([] if args.skip_torchscript else ["torchscript"])
     for backend in backends:
-        r = rate(lambda x, b=backend: inception.features(x, backend=b), images, args.batch_size, args.batches)
+        r = rate(
+            lambda x, b=backend: inception.features(x, backend=b),
+            images,
+            args.batch_size,
+            args.batches,
+        )
         note(report, f"inception_{backend}_img_s", round(r, 2))
-        note(report, f"inception_{backend}_pct_peak", round(100 * r * flops / 1e9 / report["matmul_peak_gflops"], 1))
+        note(
+            report,
+            f"inception_{backend}_pct_peak",
+            round(100 * r * flops / 1e9 / report["matmul_peak_gflops"], 1),
+        )
         note(report, f"inception_{backend}_10k_minutes", round(10000 / r / 60, 1))
 
     # The real-data floor under the standard protocol (N = 10,000).

@@ -52,7 +52,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     if args.threads:
@@ -79,14 +81,20 @@ def main() -> None:
             opt.step()
             sched.step()
             if step % 50 == 0:
-                print(f"  step {step}: loss {loss.item():.3f}, {time.perf_counter() - start:.0f} s", flush=True)
+                print(
+                    f"  step {step}: loss {loss.item():.3f}, {time.perf_counter() - start:.0f} s",
+                    flush=True,
+                )
         acc = accuracy(net, test.images, test.labels)
         print(f"epoch {epoch + 1}/{args.epochs}: loss {loss.item():.3f}, test accuracy {acc:.4f}, "
               f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
 
     # Write weights with their record.
     acc = accuracy(net, test.images, test.labels)
-    out = Path(args.out or Path(__file__).parent.parent / "gan_zoo" / "metrics" / f"{args.dataset}-cnn.safetensors")
+    out = Path(
+        args.out
+        or Path(__file__).parent.parent / "gan_zoo" / "metrics" / f"{args.dataset}-cnn.safetensors"
+    )
     meta = {
         "dataset": args.dataset,
         "num_classes": str(train.num_classes),

@@ -24,13 +24,17 @@ def test_shipped_weights_are_small_safetensors_with_their_accuracy():
     path = classifier.weights_path("fashion-mnist")
     assert path.is_file() and path.stat().st_size < 3 * 2**20
     meta = classifier.read_metadata(path)
-    assert float(meta["test_accuracy"]) >= 0.93 and meta["trained_by"] == "scripts/train_classifier.py"
+    assert (
+        float(meta["test_accuracy"]) >= 0.93 and meta["trained_by"] == "scripts/train_classifier.py"
+    )
 
 
 @pytest.fixture(scope="module")
 def fmnist():
     if not (REAL_FASHION_MNIST / "t10k-images-idx3-ubyte.gz").exists():
-        pytest.skip("the real Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        pytest.skip(
+            "the real Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"
+        )
     from gan_zoo.datasets.idx import fashion_mnist
 
     return {s: fashion_mnist(split=s, data_dir=str(REAL_FASHION_MNIST)) for s in ("train", "test")}
@@ -38,7 +42,10 @@ def fmnist():
 
 def outputs(images_uint8: torch.Tensor) -> dict[str, torch.Tensor]:
     ext = classifier.ClassifierExtractor("fashion-mnist")
-    parts = [ext(images_uint8[i : i + 2000].float() / 127.5 - 1) for i in range(0, len(images_uint8), 2000)]
+    parts = [
+        ext(images_uint8[i : i + 2000].float() / 127.5 - 1)
+        for i in range(0, len(images_uint8), 2000)
+    ]
     return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -75,7 +82,9 @@ def test_real_data_behaves_as_it_must_in_the_classifier_space(fmnist):
     same = stats.manifold_metrics(a, a.clone())
     assert same["precision"] == same["recall"] == 1.0
     halves = stats.manifold_metrics(a, b)
-    assert halves["precision"] > 0.8 and halves["recall"] > 0.8 and halves["coverage"] > 0.8  # 0.87 measured
+    assert (
+        halves["precision"] > 0.8 and halves["recall"] > 0.8 and halves["coverage"] > 0.8
+    )  # 0.87 measured
 
 
 class ReplayGenerator(torch.nn.Module):
@@ -90,7 +99,10 @@ class ReplayGenerator(torch.nn.Module):
         if labels is None:
             labels = torch.zeros(len(z), dtype=torch.long)
         index = (z[:, 0].abs() * 1e4).long()  # (B,): a pseudo-random image per latent
-        picked = [self.by_class[c][i % len(self.by_class[c])] for c, i in zip(labels.tolist(), index.tolist())]
+        picked = [
+            self.by_class[c][i % len(self.by_class[c])]
+            for c, i in zip(labels.tolist(), index.tolist(), strict=True)
+        ]
         return torch.stack(picked).float() / 127.5 - 1  # (B, 1, 28, 28)
 
 
@@ -99,15 +111,26 @@ class ReplayGenerator(torch.nn.Module):
 def test_metrics_on_a_generator_that_replays_real_training_images(fmnist):
     train, test = fmnist["train"], fmnist["test"]
     generator = ReplayGenerator(train.images, train.labels)
-    scores = {n: gan_zoo.create_metric(n, num_samples=5000).compute(generator, test) for n in sorted(CLASSIFIER_METRICS)}
-    assert scores["class-accuracy"] > 0.9  # training images: about the classifier's training accuracy
+    scores = {
+        n: gan_zoo.create_metric(n, num_samples=5000).compute(generator, test)
+        for n in sorted(CLASSIFIER_METRICS)
+    }
+    assert (
+        scores["class-accuracy"] > 0.9
+    )  # training images: about the classifier's training accuracy
     assert scores["class-coverage"] > 0.99  # uniform labels
     torch.manual_seed(0)
-    untrained = gan_zoo.create_metric("classifier-fd", num_samples=5000).compute(gan_zoo.create_generator("dcgan"), test)
+    untrained = gan_zoo.create_metric("classifier-fd", num_samples=5000).compute(
+        gan_zoo.create_generator("dcgan"), test
+    )
     assert 0 <= scores["classifier-fd"] < 0.05 * untrained
-    collapsed = ReplayGenerator(train.images, torch.where(train.labels == 3, 0, 1))  # one class only, as class 0
+    collapsed = ReplayGenerator(
+        train.images, torch.where(train.labels == 3, 0, 1)
+    )  # one class only, as class 0
     collapsed.num_classes = 0
-    assert gan_zoo.create_metric("class-coverage", num_samples=2000).compute(collapsed, test) < 0.15  # a few dresses pass for shirts or coats
+    assert (
+        gan_zoo.create_metric("class-coverage", num_samples=2000).compute(collapsed, test) < 0.15
+    )  # a few dresses pass for shirts or coats
     protocol = gan_zoo.create_metric("classifier-fd").protocol(test)
     assert protocol["name"] == "gan-zoo/fashion-mnist-cnn-10k-test"
     assert protocol["network_sha256"] == classifier.weights_hash("fashion-mnist")
@@ -117,9 +140,13 @@ def test_datasets_and_generators_without_a_classifier_are_one_line_errors(idx_di
     test = gan_zoo.create_dataset("fashion-mnist", split="test", data_dir=str(idx_dir))
     mnist_like = gan_zoo.create_dataset("mnist", split="test", data_dir=str(idx_dir))
     with pytest.raises(GanZooError, match="ships a classifier for fashion-mnist only, not 'mnist'"):
-        gan_zoo.create_metric("class-coverage").compute(gan_zoo.create_generator("dcgan"), mnist_like)
+        gan_zoo.create_metric("class-coverage").compute(
+            gan_zoo.create_generator("dcgan"), mnist_like
+        )
     with pytest.raises(GanZooError, match="needs a conditional generator"):
-        gan_zoo.create_metric("class-accuracy", num_samples=8).compute(gan_zoo.create_generator("dcgan"), test)
+        gan_zoo.create_metric("class-accuracy", num_samples=8).compute(
+            gan_zoo.create_generator("dcgan"), test
+        )
     with pytest.raises(GanZooError, match="28x28 grayscale samples"):
         big = gan_zoo.create_generator("dcgan", image_size=32, channels=3)
         gan_zoo.create_metric("classifier-fd", num_samples=8).compute(big, test)

@@ -12,7 +12,9 @@ from gan_zoo.metrics import MetricError, stats
 def scipy_frechet(mu1, s1, mu2, s2) -> float:
     """pytorch-fid's formula: the matrix square root of S1 S2 by scipy."""
     covmean = scipy.linalg.sqrtm(s1 @ s2)
-    return float(np.square(mu1 - mu2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean.real))
+    return float(
+        np.square(mu1 - mu2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean.real)
+    )
 
 
 @pytest.mark.parametrize("dim", [4, 64, 256])
@@ -21,7 +23,10 @@ def test_frechet_matches_scipy_sqrtm_on_random_covariances(dim):
     a = torch.randn(dim, dim, generator=g, dtype=torch.float64)
     b = torch.randn(dim, 2 * dim, generator=g, dtype=torch.float64)
     s1, s2 = a @ a.T / dim, b @ b.T / (2 * dim)  # random SPD covariances
-    mu1, mu2 = torch.randn(dim, generator=g, dtype=torch.float64), torch.randn(dim, generator=g, dtype=torch.float64)
+    mu1, mu2 = (
+        torch.randn(dim, generator=g, dtype=torch.float64),
+        torch.randn(dim, generator=g, dtype=torch.float64),
+    )
     ours = stats.frechet_from_stats(mu1, s1, mu2, s2)
     theirs = scipy_frechet(mu1.numpy(), s1.numpy(), mu2.numpy(), s2.numpy())
     assert ours == pytest.approx(theirs, rel=1e-8)
@@ -29,14 +34,23 @@ def test_frechet_matches_scipy_sqrtm_on_random_covariances(dim):
 
 @pytest.mark.slow  # importing torchmetrics alone takes seconds
 def test_frechet_matches_torchmetrics_given_the_same_features():
-    from torchmetrics.image.fid import _compute_fid  # the math behind torchmetrics' FrechetInceptionDistance
+    from torchmetrics.image.fid import (
+        _compute_fid,  # the math behind torchmetrics' FrechetInceptionDistance
+    )
 
     g = torch.Generator().manual_seed(1)
     real = torch.randn(500, 32, generator=g, dtype=torch.float64)
-    fake = torch.randn(400, 32, generator=g, dtype=torch.float64) @ torch.randn(32, 32, generator=g, dtype=torch.float64) * 0.3 + 0.2
+    fake = (
+        torch.randn(400, 32, generator=g, dtype=torch.float64)
+        @ torch.randn(32, 32, generator=g, dtype=torch.float64)
+        * 0.3
+        + 0.2
+    )
     mu1, s1 = stats.mean_cov(real)
     mu2, s2 = stats.mean_cov(fake)
-    assert stats.frechet_distance(real, fake) == pytest.approx(float(_compute_fid(mu1, s1, mu2, s2)), rel=1e-6)
+    assert stats.frechet_distance(real, fake) == pytest.approx(
+        float(_compute_fid(mu1, s1, mu2, s2)), rel=1e-6
+    )
 
 
 def test_frechet_of_a_set_against_itself_is_zero_and_a_shift_adds_its_square():
@@ -83,10 +97,16 @@ def test_manifold_metrics_against_brute_force_and_for_disjoint_sets():
     r3 = d_rr.sort(1).values[:, 3]
     f3 = d_ff.sort(1).values[:, 3]
     r5 = d_rr.sort(1).values[:, 5]
-    assert m["precision"] == pytest.approx(float((d_rf <= r3[:, None]).any(0).float().mean()), abs=1e-6)
-    assert m["recall"] == pytest.approx(float((d_rf <= f3[None, :]).any(1).float().mean()), abs=1e-6)
+    assert m["precision"] == pytest.approx(
+        float((d_rf <= r3[:, None]).any(0).float().mean()), abs=1e-6
+    )
+    assert m["recall"] == pytest.approx(
+        float((d_rf <= f3[None, :]).any(1).float().mean()), abs=1e-6
+    )
     assert m["density"] == pytest.approx(float((d_rf <= r5[:, None]).sum() / (5 * 200)), abs=1e-6)
-    assert m["coverage"] == pytest.approx(float((d_rf <= r5[:, None]).any(1).float().mean()), abs=1e-6)
+    assert m["coverage"] == pytest.approx(
+        float((d_rf <= r5[:, None]).any(1).float().mean()), abs=1e-6
+    )
     far = stats.manifold_metrics(real, fake + 100)
     assert far == {"precision": 0.0, "recall": 0.0, "density": 0.0, "coverage": 0.0}
 

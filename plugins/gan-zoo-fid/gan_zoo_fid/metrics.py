@@ -61,7 +61,9 @@ class InceptionMetric(FeatureMetric):
                  ref_stats: str | os.PathLike | None = None, backend: str = "eager"):  # fmt: skip
         super().__init__(num_samples, batch_size, device, ref_stats)
         if backend not in ("eager", "torchscript"):
-            raise MetricError(f"unknown Inception backend '{backend}'; use 'eager' or 'torchscript'")
+            raise MetricError(
+                f"unknown Inception backend '{backend}'; use 'eager' or 'torchscript'"
+            )
         self._extractor = InceptionExtractor(self.device, backend)
 
     def extractor(self) -> InceptionExtractor:
@@ -69,7 +71,9 @@ class InceptionMetric(FeatureMetric):
 
     def check_dataset(self, dataset) -> None:
         if dataset.channels not in (1, 3):
-            raise MetricError(f"{self.name} needs 1- or 3-channel images; {dataset.name} has {dataset.channels}")
+            raise MetricError(
+                f"{self.name} needs 1- or 3-channel images; {dataset.name} has {dataset.channels}"
+            )
 
     def real_features(self, dataset) -> torch.Tensor:
         return self.real_outputs(dataset)["features"]
@@ -85,7 +89,9 @@ class FID(InceptionMetric):
     needs_reference_features = False
 
     def score(self, dataset, generator, fake, seed) -> float:
-        return stats.frechet_from_stats(*self.reference_stats(dataset), *stats.mean_cov(fake["features"]))
+        return stats.frechet_from_stats(
+            *self.reference_stats(dataset), *stats.mean_cov(fake["features"])
+        )
 
 
 class KID(InceptionMetric):
@@ -122,7 +128,10 @@ class ManifoldMetric(InceptionMetric):
                base.dataset_digest(dataset), self.k_pr, self.k_dc)  # fmt: skip
         real = self.real_features(dataset)
         results = self.shared(
-            generator, seed, key, lambda: stats.manifold_metrics(real, fake["features"], self.k_pr, self.k_dc)
+            generator,
+            seed,
+            key,
+            lambda: stats.manifold_metrics(real, fake["features"], self.k_pr, self.k_dc),
         )
         return results[self.name]
 
