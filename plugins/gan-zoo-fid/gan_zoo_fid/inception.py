@@ -9,7 +9,7 @@ against its SHA-256 before it is opened.
 ``FIDInceptionA/C/E``, with the TorchScript file's own names so the weights map one to one). It
 folds each batch norm (no scale, eps 1e-3) into its convolution, runs channels-last and in
 inference mode, and so computes the same 2048-d pool3 features as the TorchScript module (within
-1e-4 relative, tested) about three times faster on a CPU.
+1e-4 relative, tested) 2.2 times as fast on a CPU (benchmarks/bench_features.py).
 
 Images are quantised to uint8 (as saved PNGs are), resized to 299x299 with the bilinear
 resampling of the original TensorFlow graph (the one StyleGAN's metrics reproduce), and mapped
