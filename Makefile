@@ -34,6 +34,7 @@ train: install data  ## train the default DCGAN on Fashion-MNIST (samples, safet
 test: install data  ## docs build + the whole test suite (slow end-to-end tests included)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
 	$(PY) -m pytest $(PYTEST_ARGS)
+	for tests in plugins/*/tests; do $(PY) -m pytest $$tests $(PYTEST_ARGS) || exit 1; done
 
 fast-test: install  ## unit tests only
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

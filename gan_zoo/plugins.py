@@ -34,6 +34,7 @@ DEFAULT_PLUGINS = (
     "gan_zoo.models",
     "gan_zoo.losses",
     "gan_zoo.datasets",
+    "gan_zoo.metrics",
 )
 
 
