@@ -78,22 +78,24 @@ def check_dataset(entry: Entry, writer: DataWriter | None, folder: Path, options
         f"{who}: class_counts() {counts[:10]} does not fit {classes} classes and {n} images")
 
 
-def tiny_dataset(n: int = 16, size: int = 28, channels: int = 1) -> Any:
-    """An in-memory :class:`~gan_zoo.datasets.base.ImageDataset` of random images, 2 classes."""
+def tiny_dataset(n: int = 20) -> Any:
+    """A reference split for metrics: an in-memory :class:`~gan_zoo.datasets.base.ImageDataset`
+    in Fashion-MNIST's shape (``fashion-mnist/test``, 28x28 grayscale, its 10 classes), since
+    metrics may support only the datasets they have feature networks for."""
     import torch
 
     from ..datasets.base import ImageDataset
+    from ..datasets.idx import FASHION_MNIST_CLASSES
 
     g = torch.Generator().manual_seed(0)
-    images = torch.randint(0, 256, (n, channels, size, size), dtype=torch.uint8, generator=g)
-    return ImageDataset("conformance", "test", images, torch.arange(n) % 2, ["a", "b"], "memory")
+    images = torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=g)
+    labels = torch.arange(n) % 10  # (N,)
+    return ImageDataset("fashion-mnist", "test", images, labels, list(FASHION_MNIST_CLASSES), "memory")
 
 
 def check_metric(entry: Entry, options: dict[str, Any], compute: bool) -> None:
     """The Metric protocol: ``higher_is_better`` a bool, ``protocol(dataset)`` a JSON-able dict,
     and (with ``compute``) a finite float from a tiny generator."""
-    from .. import plugins
-
     metric = entry.create(**{"num_samples": 8, "batch_size": 4, "device": "cpu", **options})
     who = f"metric '{entry.key}' ({entry.plugin.distribution} {entry.plugin.version})"
     assert isinstance(metric, Metric), f"{who} builds a {type(metric).__name__}, not a Metric"
@@ -106,6 +108,23 @@ def check_metric(entry: Entry, options: dict[str, Any], compute: bool) -> None:
     except (TypeError, ValueError) as exc:
         raise AssertionError(f"{who}: protocol() is not JSON-able ({exc})") from None
     if compute:
-        G = plugins.registry("generators").create("gan-zoo/mlp", z_dim=16, hidden=[32]).eval()
-        value = metric.compute(G, dataset, seed=0)
+        value = _compute(metric, dataset, who)
         assert isinstance(value, float) and math.isfinite(value), f"{who}: compute gave {value!r}"
+
+
+def _compute(metric: Any, dataset: Any, who: str) -> Any:
+    """``metric.compute`` on a tiny unconditional generator, or, if the metric refuses it with
+    a one-line error (class-based metrics need labels), on a tiny conditional one."""
+    from .. import plugins
+    from ..errors import GanZooError
+
+    generators = plugins.registry("generators")
+    refusals = []
+    for name, options in (("gan-zoo/mlp", {"hidden": [32]}),
+                          ("gan-zoo/cdcgan", {"width": 8, "num_classes": dataset.num_classes})):  # fmt: skip
+        G = generators.create(name, z_dim=16, image_size=28, channels=1, **options).eval()
+        try:
+            return metric.compute(G, dataset, seed=0)
+        except GanZooError as exc:
+            refusals.append(f"{name}: {exc}")
+    raise AssertionError(f"{who} refuses both tiny generators ({'; '.join(refusals)})")
