@@ -49,20 +49,25 @@ def evaluate(
     device: str = "auto",
     seed: int = 0,
     data_dir: str | None = None,
+    ref_stats: str | Path | None = None,
     record: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """Compute ``metrics`` for the generator at ``path`` (a run, a checkpoint or weights).
 
-    Returns ``{name: {"value": float, "protocol": {...}}}``; with ``record`` the values are
-    added to the checkpoint's ``metrics.json`` and model card (``model-index``).
+    Returns ``{name: {"value": float, "protocol": {...}, ...}}`` (side results such as KID's
+    ``kid_std`` next to the value); with ``record`` the values are added to the checkpoint's
+    ``metrics.json`` and model card (``model-index``). ``ref_stats`` is an ``.npz`` with ``mu``
+    and ``sigma`` (the pytorch-fid / clean-fid layout, e.g. from :func:`write_reference_stats`)
+    to compare with instead of the run's dataset; Fréchet-distance metrics accept it.
     """
     from .sampling import load, resolve_device
 
     if num_samples < 2:
         raise GanZooError(f"--n must be at least 2 to compare distributions, not {num_samples}")
     dev = str(resolve_device(device))
+    stats = {"ref_stats": str(ref_stats)} if ref_stats is not None else {}
     built = [
-        create_metric(m, num_samples=num_samples, batch_size=batch_size, device=dev)
+        create_metric(m, num_samples=num_samples, batch_size=batch_size, device=dev, **stats)
         for m in metrics
     ]
     generator = load(path, device=dev)
@@ -80,9 +85,41 @@ def evaluate(
     results = {}
     for name, metric in zip(metrics, built, strict=True):
         value = float(metric.compute(generator, dataset, seed=seed))
-        results[name] = {"value": value, "protocol": metric.protocol(dataset)}
+        extra = {k: float(v) for k, v in (getattr(metric, "extra", None) or {}).items()}
+        results[name] = {"value": value, **extra, "protocol": metric.protocol(dataset)}
     if record and generator.source.is_dir():
         from .checkpoint import record_metrics
 
         record_metrics(generator.source, results)
     return results
+
+
+def write_reference_stats(
+    dataset: str,
+    path: str | Path,
+    *,
+    metric: str = "fid",
+    split: str = "test",
+    num_samples: int = 10000,
+    batch_size: int = 50,
+    device: str = "auto",
+    data_dir: str | None = None,
+    image_size: int | None = None,
+    channels: int | None = None,
+) -> Path:
+    """Write the reference statistics (``mu``, ``sigma`` and the protocol) of ``split`` of a
+    registered dataset, in the feature space of ``metric`` (``fid``: TF-Inception pool3;
+    ``classifier-fd``: the shipped classifier), as an ``.npz`` that pytorch-fid and clean-fid
+    read too and that ``evaluate(..., ref_stats=path)`` compares with."""
+    from .sampling import resolve_device
+
+    built = create_metric(
+        metric, num_samples=num_samples, batch_size=batch_size, device=str(resolve_device(device))
+    )
+    writer = getattr(built, "write_reference_stats", None)
+    if writer is None:
+        raise GanZooError(f"metric '{metric}' has no reference statistics; use fid or classifier-fd")
+    reference = open_split(
+        dataset, split, data_dir=data_dir, image_size=image_size, channels=channels
+    )
+    return Path(writer(reference, path))

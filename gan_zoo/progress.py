@@ -24,12 +24,14 @@ def progress_bar(
     unit: str = "img",
     min_total: int = MIN_TOTAL,
     console: Any = None,
+    stderr: bool = False,
 ) -> Iterator[Callable[[int], None]]:
     """``with progress_bar(n, "generate") as advance: ... advance(k)`` after each k items.
 
     Shows ``description``, the bar, ``done/total``, ``<rate> <unit>/s`` and the ETA on
-    ``console`` (default: a new rich Console on stdout) when that is a terminal and
-    ``total >= min_total``; otherwise ``advance`` does nothing.
+    ``console`` (default: a new rich Console on stdout, or stderr with ``stderr=True`` so that
+    a command's output stays clean) when that is a terminal and ``total >= min_total``;
+    otherwise ``advance`` does nothing.
     """
     if total < min_total:
         yield _ignore
@@ -45,7 +47,7 @@ def progress_bar(
     )
     from rich.text import Text
 
-    console = console or Console()
+    console = console or Console(stderr=stderr)
     if not console.is_terminal:
         yield _ignore
         return

@@ -53,3 +53,40 @@ def test_evaluate_records_metrics_in_the_card(tiny_run, idx_dir, use_distributio
     results = meta["model-index"][0]["results"][0]["metrics"]
     assert {m["type"]: m["value"] for m in results}["fid"] == pytest.approx(scores["fid"]["value"])
     assert "TF-Inception" in body
+
+
+def test_reference_stats_are_written_and_compared_with(tiny_run, idx_dir, tmp_path):
+    """`gan-zoo ref-stats` writes mu/sigma in the pytorch-fid layout; `evaluate --ref-stats`
+    compares with them and gives the number it gives against the dataset itself."""
+    import numpy as np
+
+    stats = tmp_path / "fmnist-test.npz"
+    common = ["--n", "64", "--batch-size", "32", "--device", "cpu", "--data-dir", str(idx_dir)]
+    out = CliRunner().invoke(build_cli(), ["ref-stats", "fashion-mnist", "--metric", "classifier-fd",
+                                           "--out", str(stats), *common])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    with np.load(stats, allow_pickle=False) as data:
+        assert data["mu"].ndim == 1 and data["sigma"].shape == (len(data["mu"]),) * 2
+    scores = {}
+    for extra in ([], ["--ref-stats", str(stats)]):
+        args = ["evaluate", str(tiny_run.dir), "--metric", "classifier-fd", "--no-record", "--json",
+                *common, *extra]  # fmt: skip
+        out = CliRunner().invoke(build_cli(), args)
+        assert out.exit_code == 0, out.output
+        scores[bool(extra)] = json.loads(out.output)["classifier-fd"]
+    assert scores[True]["value"] == pytest.approx(scores[False]["value"], rel=1e-4)
+    assert "stats file fmnist-test.npz" in json.dumps(scores[True]["protocol"])
+
+
+def test_ref_stats_refuse_a_metric_without_statistics(tiny_run, idx_dir, tmp_path):
+    from gan_zoo.evaluation import write_reference_stats
+
+    stats = write_reference_stats(
+        "fashion-mnist", tmp_path / "s.npz", metric="classifier-fd", num_samples=64,
+        device="cpu", data_dir=str(idx_dir),
+    )  # fmt: skip
+    args = ["evaluate", str(tiny_run.dir), "--metric", "class-coverage", "--ref-stats", str(stats),
+            "--data-dir", str(idx_dir)]  # fmt: skip
+    out = CliRunner().invoke(build_cli(), args)
+    assert out.exit_code == 2 and out.output.count("\n") == 1
+    assert out.output.startswith("Error: class-coverage") and "ref_stats" in out.output

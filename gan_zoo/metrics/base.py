@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 import torch
 from safetensors.torch import load_file, save_file
 
+from ..progress import progress_bar
 from . import MetricError
 
 STANDARD_SAMPLES = 10000
@@ -54,46 +54,6 @@ class Extractor(Protocol):
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "gan-zoo" / "features"
-
-
-# Progress.
-class Progress:
-    """A rich progress bar with img/s and ETA on a terminal; silent otherwise."""
-
-    def __init__(self, description: str, total: int, enabled: bool | None = None):
-        if enabled is None:
-            enabled = sys.stderr.isatty()
-        self._bar = None
-        if enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                ProgressColumn,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-            from rich.progress import Progress as RichProgress
-            from rich.text import Text
-
-            class Speed(ProgressColumn):
-                def render(self, task) -> Text:
-                    return Text(f"{task.speed:6.1f} img/s" if task.speed else "    - img/s")
-
-            self._bar = RichProgress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Speed(),
-                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
-            )  # fmt: skip
-            self._bar.start()
-            self._task = self._bar.add_task(description, total=total)
-
-    def advance(self, n: int) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task, n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 # Dataset identity and iteration.
@@ -163,17 +123,14 @@ def _run(
 ) -> dict[str, torch.Tensor]:
     """Concatenated extractor outputs over ``batches``; labels kept as ``outputs['labels']``."""
     parts: dict[str, list[torch.Tensor]] = {}
-    progress = Progress(description, total)
-    try:
+    with progress_bar(total, description, min_total=1, stderr=True) as advance:
         for images, labels in batches:
             out = extractor(images.to(device))
             if labels is not None:
                 out = {**out, "labels": labels.cpu().long()}
             for key, value in out.items():
                 parts.setdefault(key, []).append(value)
-            progress.advance(len(images))
-    finally:
-        progress.close()
+            advance(len(images))
     if not parts:
         raise MetricError("no images to extract features from")
     return {key: torch.cat(values) for key, values in parts.items()}
