@@ -41,8 +41,9 @@ __all__ = [
 class Generator(Protocol):
     """An ``nn.Module`` mapping latents (and class labels) to images in [-1, 1].
 
-    ``forward(z (B, Z), labels (B,) int64 | None) -> (B, C, H, W)`` floating, in [-1, 1]
-    (end with ``tanh``); ``labels`` is None unless ``num_classes > 0``. Output size and
+    ``forward(z (B, Z), labels (B,) int64 | None) -> (B, C, H, W)`` floating, in [-1, 1] in
+    eval mode (end with ``tanh``, or clamp in eval mode as StyleGAN2 does; the range is checked
+    in eval mode, shapes in both); ``labels`` is None unless ``num_classes > 0``. Output size and
     channels must equal the attributes, which must equal the factory arguments.
     """
 
