@@ -18,6 +18,7 @@ from .._version import __version__
 from ..config import TrainConfig, config_hash, from_dict, to_dict
 from ..errors import GanZooError
 from .layout import FORMAT, FORMAT_VERSION
+from .schema import check_record
 
 #: Keys of config.json that are not TrainConfig fields.
 RECORD_EXTRAS = ("gan_zoo_version", "plugins", "class_names")
@@ -88,9 +89,11 @@ def config_record(
     return record
 
 
-def record_to_config(record: dict[str, Any]) -> TrainConfig:
+def record_to_config(record: dict[str, Any], where: str = "config.json") -> TrainConfig:
     """The :class:`TrainConfig` inside a ``config.json`` record (a ConfigError if it is not one,
-    e.g. a record of a newer gan-zoo with fields this one lacks)."""
+    e.g. a record of a newer gan-zoo with fields this one lacks); the record's schema
+    (:func:`~gan_zoo.checkpoint.schema.check_record`) is checked first."""
+    check_record(record, where)
     return from_dict(TrainConfig, {k: v for k, v in record.items() if k not in RECORD_EXTRAS})
 
 
