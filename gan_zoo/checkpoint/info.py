@@ -27,7 +27,7 @@ from .layout import (
     read_pointer,
 )
 from .load import resolve_checkpoint, with_retry
-from .record import missing_part, part_descriptions, part_name
+from .record import missing_part, part_descriptions, part_name, plugin_shown
 from .schema import check_metrics, check_record, check_state, meta_json
 from .weights import read_metadata
 
@@ -86,7 +86,7 @@ def _describe(ckpt: Path) -> dict[str, Any]:
         "last_losses": state.get("last_losses") or {},
         "metrics": card_metrics(state, doc.get("metric"), evaluated),
         "gan_zoo_version": record.get("gan_zoo_version", meta.get("gan_zoo_version", "")[:64] or None),
-        "plugins": record.get("plugins") or {},
+        "plugins": {k: plugin_shown(v) for k, v in (record.get("plugins") or {}).items()},
         "missing": str(missing) if (missing := missing_part(record)) is not None else None,
         "config_hash": meta.get("config_hash", "")[:64] or None,
         "files": {ckpt.name: ckpt.stat().st_size} if lone else _files(ckpt),

@@ -83,7 +83,7 @@ def _follow(pointer: Path) -> Path:
         )
     target = pointer.parent / name
     inside_run(target)  # a checkpoint folder that is a link out of the run is refused
-    if not (target / GENERATOR_FILE).is_file():
+    if not os.path.lexists(target / GENERATOR_FILE):
         raise MissingFile(f"{shown(pointer)} names {name}, which is missing or has no {GENERATOR_FILE}")
     return target
 
@@ -93,15 +93,16 @@ def with_retry(path: str | os.PathLike, read: Callable[[Path], T]) -> T:
     replace that checkpoint while it is read: then the pointer is read again, once; a second
     miss is a one-line "being written" error, never "corrupt"."""
     for attempt in range(2):
-        ckpt = resolve_checkpoint(path)
+        ckpt = None
         try:
+            ckpt = resolve_checkpoint(path)
             return read(ckpt)
         except MissingFile:
-            if os.path.lexists(ckpt):  # still there: really incomplete
-                raise
+            if attempt == 0 and (ckpt is None or os.path.lexists(ckpt)):
+                raise  # nothing vanished under us: the run is really incomplete
             if attempt:
                 raise CheckpointError(
-                    f"{shown(path)} is being written by a training (checkpoint {ckpt.name} was "
+                    f"{shown(path)} is being written by a training (a checkpoint was pruned or "
                     "replaced while it was read); try again"
                 ) from None
     raise AssertionError("unreachable")  # pragma: no cover

@@ -144,6 +144,14 @@ _DISTRIBUTION = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]{0,98}[A-Za-
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]{0,63}$")
 
 
+def plugin_shown(plugin: Any) -> str:
+    """A ``"distribution version"`` string read from a run, as it may be shown: as it is when it
+    matches the packaging rules, else a placeholder (a run could put a command there)."""
+    dist, _, version = plugin.partition(" ") if isinstance(plugin, str) else ("", "", "")
+    ok = _DISTRIBUTION.match(dist) and _VERSION.match(version)
+    return plugin if ok else "(a plugin name that is not valid)"
+
+
 def install_hint(plugin: Any, what: str) -> str:
     """Why ``what`` (e.g. "generator 'x'") is missing and the ``pip install`` that fixes it, for
     a ``"distribution version"`` string read from a run. Only a distribution name and version

@@ -27,8 +27,19 @@ MAX_CLASSES, MAX_TEXT, MAX_ITEMS, MAX_DEPTH = 100_000, 1000, 10_000, 6
 COUNTERS = ("step", "epoch", "images_seen", "step_in_epoch", "total_steps")
 
 
+#: Strings from a file that are echoed as they are; others are described, never shown.
+_SHOWN = re.compile(r"^[A-Za-z0-9 ._+:/-]{0,60}$")
+
+
 def short(value: Any) -> str:
-    """A value from a file, shown cut short for an error line."""
+    """A value from a file for an error line: numbers and plain short strings as they are,
+    anything else (a string that could be a shell command, a container) only described."""
+    if isinstance(value, str):
+        return repr(value) if _SHOWN.match(value) else f"a string of {len(value)} characters"
+    if isinstance(value, dict):
+        return f"an object with {len(value)} keys"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)} items"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
