@@ -94,10 +94,14 @@ def _bad_moment(opt: Any) -> str | None:
     """The first state tensor of ``opt`` whose shape or dtype cannot go with its parameter."""
     import torch
 
+    params = [p for group in opt.param_groups for p in group["params"]]
+    kinds = {frozenset(opt.state[p]) for p in params if p in opt.state}
+    if len(kinds) > 1 or (kinds and sum(p in opt.state for p in params) != len(params)):
+        return "its parameters have different kinds of state (some missing)"
     for param, state in opt.state.items():
         for key, value in state.items():
-            if not isinstance(value, torch.Tensor):
-                continue
+            if not isinstance(value, torch.Tensor):  # Adam keeps every state value as a tensor
+                return f"'{str(key)[:40]}' is not a tensor"
             if value.dim() and tuple(value.shape) != tuple(param.shape):
                 return f"'{key}' has shape {tuple(value.shape)}, its parameter {tuple(param.shape)}"
             if not value.is_floating_point():
@@ -127,6 +131,10 @@ def match_layouts(opt: Any) -> None:
     """
     import torch
 
+    params = [p for group in opt.param_groups for p in group["params"]]
+    kinds = {frozenset(opt.state[p]) for p in params if p in opt.state}
+    if len(kinds) > 1 or (kinds and sum(p in opt.state for p in params) != len(params)):
+        return "its parameters have different kinds of state (some missing)"
     for param, state in opt.state.items():
         for key, value in state.items():
             if (
