@@ -25,10 +25,14 @@ MAX_RSS_KB = 1024 * 1024
 CKPT = Path("checkpoints") / "step-0000002"
 TINY = ["--set", "generator.width=4", "--set", "discriminator.width=4"]
 #: Run the CLI and write the process's peak RSS (KB) to argv[1] when it exits, however it exits.
+#: VmHWM is this program's own peak (ru_maxrss would include the forked pytest's before exec).
 _RUNNER = (
-    "import atexit, resource, sys\n"
+    "import atexit, sys\n"
     "out = sys.argv[1]\n"
-    "atexit.register(lambda: open(out, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))\n"
+    "def peak():\n"
+    "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+    "    open(out, 'w').write(hwm.split()[1])\n"
+    "atexit.register(peak)\n"
     "sys.argv = ['gan-zoo'] + sys.argv[2:]\n"
     "from gan_zoo.cli import main\n"
     "main()\n"
