@@ -131,9 +131,9 @@ def save_checkpoint(
 
     # Write, then move the pointers: `latest` only ever names complete checkpoints.
     final = _write_directory(root, name, files)
-    atomic_write_text(root / LATEST, name + "\n", run=True)
+    atomic_write_text(root / LATEST, name + "\n")  # root was checked to be inside the run
     if metric_doc is not None and _is_better(root, metric_doc):
-        atomic_write_text(root / BEST, name + "\n", run=True)
+        atomic_write_text(root / BEST, name + "\n")
     prune(root, keep)
     return final
 
