@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from .errors import ConfigError
+from .safe_io import atomic_file, atomic_write_bytes, make_dirs
 
 _LABEL_WIDTH = 84  # pixels of margin for class names, enough for "Ankle boot" in the default font
 
@@ -96,23 +97,18 @@ def png_bytes(image: torch.Tensor) -> bytes:
 
 
 def save_png(grid: torch.Tensor, path: str | os.PathLike) -> Path:
-    """Write a uint8 (C, H, W) grid as a PNG atomically (temp file, then rename)."""
-    return _replace(path, lambda f: pil_image(grid).save(f, format="PNG"))
+    """Write a uint8 (C, H, W) grid as a PNG atomically (temp file, then rename), e.g. a
+    training's ``RUN/samples/step-NNNNNNN.png``: never through a link, never out of the run."""
+    data = png_bytes(grid)
+    return atomic_write_bytes(path, data, run=True)
 
 
 def _replace(path: str | os.PathLike, write) -> Path:
-    """Create ``path`` through ``write(file)`` on a temp file, then rename: never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as f:  # a file object: numpy would otherwise append ".npz"
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Create ``path`` through ``write(file)`` on a temp file, then rename: never half a file,
+    never written through a symlink; an OSError is a one-line WriteError naming ``path``."""
+    with atomic_file(path) as f:  # a file object: numpy would otherwise append ".npz"
+        write(f)
+    return Path(path)
 
 
 # Writers of sampled images.
@@ -167,13 +163,12 @@ def save_image_files(
     ``start``; with ``fmt="npz"`` each file is an ``.npz`` of one image and its label."""
     if fmt not in ("png", "npz"):
         raise ConfigError(f"unknown image file format '{fmt}'; use png or npz")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_dirs(folder)
     ys = _labels_or_unconditional(labels, len(images))
     for i, (image, label) in enumerate(zip(images, ys, strict=True)):
         name = folder / f"{start + i:06d}.{fmt}"
         if fmt == "png":
-            pil_image(image).save(name, format="PNG")
+            _replace(name, lambda f, image=image: pil_image(image).save(f, format="PNG"))
         else:
             save_npz(image[None], label[None], name)
     return Written(folder, len(images), images.shape[3], images.shape[2])

@@ -1,23 +1,67 @@
-"""Safe file I/O for checkpoints: atomic writes, and safetensors read without ever unpickling.
+"""Safe file I/O for runs: atomic writes that never follow a symlink, and reads of untrusted
+files (a run downloaded from a stranger) that never block, never follow a link out of the run,
+never read more than a cap, and never unpickle.
 
 Atomic writes follow the write-to-temp, fsync, rename protocol of databases and of git's ref
 updates: a reader (or a process restarted after ``kill -9``) sees the old file or the new one,
-never half of one. Safetensors files are checked before use: the 8-byte header length, the JSON
-header and the total size must agree, so a truncated download, a pickle or a ``torch.save`` zip
-renamed to ``.safetensors`` is a one-line :class:`~gan_zoo.errors.CheckpointError`. Loading
-weights into a module checks every tensor name and shape first, and names the first mismatch.
+never half of one. The temp file is created with ``O_EXCL`` next to its target and renamed onto
+it; ``os.replace`` replaces a symlink at the target, it never writes through it. Every
+``OSError`` (a full disk, a read-only file system, a file where a folder should be) is a
+one-line :class:`WriteError` naming the path and what to do.
+
+Reads of a run (the safetensors idea applied to everything beside the weights): the file must
+resolve inside its run (:func:`run_root`), be a regular file (a FIFO or a device is refused by
+``stat`` before it is opened, and opened with ``O_NONBLOCK``), and be no larger than a cap
+(JSON and pointer files are small; a safetensors header is at most the format's 100 MB).
+Safetensors headers are checked entry by entry (dtype, shape, offsets) against the file size,
+so a truncated download, a pickle or a ``torch.save`` zip renamed to ``.safetensors`` is a
+one-line :class:`~gan_zoo.errors.CheckpointError`, and tensor shapes and dtypes can be compared
+with a model before anything is allocated.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import struct
+import re
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from .errors import CheckpointError
+from .errors import CheckpointError, GanZooError
+
+#: Caps on what a run may hold beside its weights, checked before reading.
+JSON_CAP = 16 * 2**20
+POINTER_CAP = 4096
+_STEP_DIR = re.compile(r"^step-\d+$")
+
+
+class WriteError(GanZooError):
+    """A file that cannot be written (full disk, read-only file system, no permission, ...)."""
+
+
+class MissingFile(CheckpointError):
+    """A file of a checkpoint is not there (e.g. pruned by a training while it was read)."""
+
+
+def shown(path: Any) -> str:
+    """``path`` as printable text: bytes that are not UTF-8 appear as ``\\xNN``."""
+    try:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    except (UnicodeError, TypeError):
+        return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""  # pragma: no cover
 
 
 # Atomic writes.
@@ -31,7 +75,7 @@ def _umask() -> int:
 def _fsync_dir(path: Path) -> None:
     """Make a rename or a new file in ``path`` durable (a no-op where directories cannot be opened)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return
     try:
@@ -43,38 +87,110 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _write_durable(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` and fsync it (the file is new: it lives in a temp dir)."""
-    with open(path, "wb") as f:
+    """Write ``data`` to ``path`` and fsync it (the file is new: it lives in a fresh temp dir)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Replace ``path`` with ``data`` atomically: readers see the old or the new file, never half."""
+_WHAT_TO_DO = {
+    errno.ENOSPC: "free some space or write somewhere else",
+    errno.EDQUOT: "free some space or write somewhere else",
+    errno.EROFS: "the file system is read-only; write somewhere else",
+    errno.EACCES: "you may not write there; pick a folder you can write to",
+    errno.EPERM: "you may not write there; pick a folder you can write to",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; pick another path",
+    errno.EEXIST: "a part of the path is a file, not a folder; pick another path",
+    errno.EISDIR: "a folder is in the way; pick another path",
+    errno.ENAMETOOLONG: "the name is too long; pick a shorter path",
+    errno.ELOOP: "a symbolic link is in the way, which gan-zoo does not write through; remove it",
+}
+
+
+def write_error(path: Any, exc: BaseException) -> WriteError:
+    """The one-line error for an ``OSError`` (or an unencodable name) met writing ``path``."""
+    if isinstance(exc, UnicodeError):
+        return WriteError(
+            f"cannot write {shown(path)}: the name cannot be encoded on this file system; "
+            "pick a path of UTF-8 characters"
+        )
+    code = getattr(exc, "errno", None)
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    todo = _WHAT_TO_DO.get(code, "check the path or write somewhere else")
+    return WriteError(f"cannot write {shown(path)} ({reason}); {todo}")
+
+
+def make_dirs(path: str | os.PathLike) -> Path:
+    """``mkdir -p path``, with a one-line :class:`WriteError` when it cannot be made."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+        path.mkdir(parents=True, exist_ok=True)
+    except (OSError, UnicodeError) as exc:
+        raise write_error(path, exc) from None
+    if not path.is_dir():
+        raise WriteError(f"cannot write into {shown(path)}: it is not a folder; pick another path")
     return path
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
+@contextmanager
+def atomic_file(path: str | os.PathLike, *, run: bool = False) -> Iterator[IO[bytes]]:
+    """``with atomic_file(path) as f: f.write(...)``: ``path`` is replaced when the block ends,
+    never written through a symlink, never left half-written; errors are one-line WriteErrors.
+
+    ``run=True`` also refuses a ``path`` whose folder leads out of its run (:func:`run_root`).
+    """
+    path = Path(path)
+    make_dirs(path.parent)
+    if run:
+        inside_run(path, follow_last=False)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, (OSError, UnicodeError)):
+            raise write_error(path, exc) from None
+        raise
+    _fsync_dir(path.parent)
 
 
-def atomic_write_json(path: str | os.PathLike, data: Any, indent: int = 2) -> Path:
-    return atomic_write_text(path, json.dumps(data, indent=indent, allow_nan=True) + "\n")
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, run: bool = False) -> Path:
+    """Replace ``path`` with ``data`` atomically: readers see the old or the new file, never half."""
+    with atomic_file(path, run=run) as f:
+        f.write(data)
+    return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, *, run: bool = False) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"), run=run)
+
+
+def atomic_write_json(path: str | os.PathLike, data: Any, indent: int = 2, *, run: bool = False) -> Path:
+    return atomic_write_text(path, json.dumps(data, indent=indent, allow_nan=True) + "\n", run=run)
+
+
+def open_append(path: str | os.PathLike) -> int:
+    """A file descriptor appending to the regular file ``path`` (created if missing), never
+    through a symlink and never blocking on a FIFO; errors are one-line WriteErrors."""
+    path = Path(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o666)
+    except (OSError, UnicodeError) as exc:
+        raise write_error(path, exc) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise WriteError(f"cannot append to {shown(path)}: it is not a regular file; remove it")
+    return fd
 
 
 def _cpu_tensors(tensors: dict[str, Any]) -> dict[str, Any]:
@@ -97,97 +213,110 @@ def safetensors_bytes(tensors: dict[str, Any], metadata: dict[str, str]) -> byte
     return save(_cpu_tensors(tensors), metadata=metadata)
 
 
-def read_header(path: str | os.PathLike) -> dict[str, Any]:
-    """The JSON header of a safetensors file, checked against the file size; never unpickles.
+# Reading untrusted files.
+def run_root(path: str | os.PathLike) -> Path:
+    """The folder a file of a run may resolve into: the run above ``checkpoints/step-N/``,
+    ``checkpoints/`` or ``samples/``, else the folder the file is in. Lexical: no link is
+    followed, so a link anywhere below the run that leads out of it is caught."""
+    folder = Path(os.path.abspath(path)).parent
+    while folder.name in ("checkpoints", "samples") or _STEP_DIR.match(folder.name):
+        folder = folder.parent
+    return folder
 
-    A file that is missing, truncated, or not safetensors at all (a pickle, a zip from
-    ``torch.save``) is a one-line :class:`CheckpointError`.
-    """
+
+def inside_run(path: str | os.PathLike, *, follow_last: bool = True) -> Path:
+    """The real path of ``path``, which must lie inside its :func:`run_root` (a symlink may
+    point elsewhere in the run, never out of it). ``follow_last=False`` resolves only the
+    folder (for writes, which replace a link at the name itself)."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path} does not exist")
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(8)
-        n = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
-        if n < 2 or 8 + n > size:
-            raise CheckpointError(_not_safetensors(path, size, n))
-        raw = f.read(n)
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise CheckpointError(_not_safetensors(path, size, n)) from None
-    if not isinstance(header, dict):
-        raise CheckpointError(_not_safetensors(path, size, n))
-    end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
-    if 8 + n + end != size:
-        raise CheckpointError(
-            f"{path} is truncated or corrupt: its header declares {8 + n + end} bytes but the "
-            f"file has {size}; re-copy it or use another checkpoint"
-        )
-    return header
-
-
-def _not_safetensors(path: Path, size: int, n: int) -> str:
-    if size < 8 or 0 <= n and 8 + n > size and n < 100_000_000:
-        what = "truncated or corrupt (its header is cut off)"
+    root = os.path.realpath(run_root(path))
+    if follow_last:
+        real = os.path.realpath(path)
     else:
-        what = "not a safetensors file (pickles and torch.save files are never loaded)"
-    return f"{path} is {what}; re-copy it or use another checkpoint"
-
-
-def read_metadata(path: str | os.PathLike) -> dict[str, str]:
-    """The string metadata of a safetensors file (empty if it has none)."""
-    return dict(read_header(path).get("__metadata__") or {})
-
-
-def read_safetensors(
-    path: str | os.PathLike, device: str = "cpu"
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """``(tensors, metadata)`` of a safetensors file, with one-line errors for bad files."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    metadata = read_metadata(path)
-    try:
-        tensors = load_file(str(path), device=str(device))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        real = os.path.join(os.path.realpath(path.parent), path.name)
+    if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
         raise CheckpointError(
-            f"{path} is corrupt ({line}); re-copy it or use another checkpoint"
-        ) from None
-    return tensors, metadata
-
-
-def load_weights(module: Any, tensors: dict[str, Any], source: str, what: str) -> None:
-    """Load ``tensors`` into ``module`` after checking every name and shape (one-line errors)."""
-    expected = module.state_dict()
-    hint = "weights of another architecture or other options?"
-    for name, t in expected.items():
-        if name not in tensors:
-            raise CheckpointError(f"{source} has no tensor '{name}' that {what} needs ({hint})")
-        if tuple(tensors[name].shape) != tuple(t.shape):
-            raise CheckpointError(
-                f"{source} does not fit {what}: tensor '{name}' has shape "
-                f"{tuple(tensors[name].shape)} in the file but {tuple(t.shape)} in the model ({hint})"
-            )
-    extra = sorted(set(tensors) - set(expected))
-    if extra:
-        raise CheckpointError(
-            f"{source} has tensor '{extra[0]}' that {what} does not have ({hint})"
+            f"{shown(path)} is a symbolic link out of its run (to {shown(real)}); gan-zoo reads "
+            "and writes only files inside a run: replace the link with the file itself"
         )
-    module.load_state_dict(tensors, strict=True)
+    return Path(real)
 
 
-def read_json(path: Path) -> dict[str, Any]:
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def open_untrusted(path: str | os.PathLike) -> int:
+    """A read-only descriptor of the regular file ``path`` inside its run; anything else (a
+    link out of the run, a FIFO, a device, a folder) is refused before it could block."""
+    real = inside_run(path)
     try:
-        data = json.loads(path.read_text())
+        mode = os.stat(real).st_mode
+        if not stat.S_ISREG(mode):
+            raise CheckpointError(
+                f"{shown(path)} is {_kind(mode)}, not a regular file; a run holds only regular "
+                "files: remove it or re-copy the run"
+            )
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise CheckpointError(f"{path} does not exist; the checkpoint is incomplete") from None
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(
-            f"{path} is not valid JSON ({exc}); the checkpoint is corrupt"
-        ) from None
+        raise MissingFile(f"{shown(path)} does not exist; the checkpoint is incomplete") from None
+    except (OSError, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise CheckpointError(f"cannot read {shown(path)} ({reason})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the stat
+        os.close(fd)
+        raise CheckpointError(f"{shown(path)} is not a regular file; remove it or re-copy the run")
+    return fd
+
+
+def read_capped(path: str | os.PathLike, cap: int, what: str) -> bytes:
+    """The bytes of the regular file ``path`` inside its run, refused if larger than ``cap``."""
+    fd = open_untrusted(path)
+    try:
+        size = os.fstat(fd).st_size
+        if size > cap:
+            raise CheckpointError(
+                f"{shown(path)} is {_size(size)}, more than a {what} can be ({_size(cap)}); "
+                "it is not what it should be: re-copy the run or use another checkpoint"
+            )
+        chunks, left = [], cap + 1
+        while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        raise CheckpointError(f"cannot read {shown(path)} ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if left <= 0:
+        raise CheckpointError(f"{shown(path)} grew beyond {_size(cap)} while it was read")
+    return b"".join(chunks)
+
+
+def read_json(path: str | os.PathLike, cap: int = JSON_CAP) -> dict[str, Any]:
+    """A JSON object from a run (capped, regular files only, inside the run); one-line errors."""
+    raw = read_capped(path, cap, "JSON file")
+    data = parse_json(raw, f"{shown(path)}")
     if not isinstance(data, dict):
-        raise CheckpointError(f"{path} is not a JSON object; the checkpoint is corrupt")
+        raise CheckpointError(f"{shown(path)} is not a JSON object; the checkpoint is corrupt")
     return data
+
+
+def parse_json(raw: bytes | str, where: str) -> Any:
+    """``json.loads`` with one-line errors for bad UTF-8, bad JSON and absurd nesting."""
+    try:
+        return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except UnicodeDecodeError:
+        reason = "it is not UTF-8 text"
+    except RecursionError:
+        reason = "it is nested too deeply"
+    except ValueError as exc:
+        reason = " ".join(str(exc).split())[:120]
+    raise CheckpointError(f"{where} is not valid JSON ({reason}); the checkpoint is corrupt")

@@ -54,6 +54,48 @@ def sample_format(path: str | os.PathLike, fmt: str | None = None) -> str:
     return chosen
 
 
+#: The most memory one output file (a grid, an .npz, a walk) may need: more is refused.
+MAX_IN_MEMORY = 2 * 10**9
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""  # pragma: no cover
+
+
+def check_in_memory(generator: Any, n: int, what: str, factor: int = 1) -> None:
+    """Refuse ``n`` images in one file when they would need more than :data:`MAX_IN_MEMORY`."""
+    need = n * generator.channels * generator.image_size**2 * factor
+    if need > MAX_IN_MEMORY:
+        raise ConfigError(
+            f"{n} images of {generator.channels}x{generator.image_size}x{generator.image_size} "
+            f"would need {_size(need)} in memory for {what} (at most {_size(MAX_IN_MEMORY)}); "
+            "write one file per image with --out-dir, or ask for fewer"
+        )
+
+
+def check_disk(generator: Any, folder: str | os.PathLike, n: int) -> None:
+    """Refuse ``n`` image files that would not fit on the disk of ``folder`` (their raw size)."""
+    import shutil
+
+    need = n * (generator.channels * generator.image_size**2 + 100)
+    place = Path(folder)
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        free = shutil.disk_usage(place).free
+    except OSError:
+        return
+    if need > free:
+        raise ConfigError(
+            f"{n} image files would need about {_size(need)} on disk but {folder} has "
+            f"{_size(free)} free; ask for fewer images or write somewhere else"
+        )
+
+
 def check_walk_path(path: str | os.PathLike) -> Path:
     """``path`` if it ends in .gif (an animation) or .png (a strip), else a one-line error."""
     path = Path(path)
@@ -88,6 +130,7 @@ def save_samples(
     from . import images
 
     fmt = sample_format(out, fmt)
+    check_in_memory(generator, n, "a PNG grid" if fmt == "png" else "an .npz", factor=2)
     batches, ys = [], []
     for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress):
         batches.append(x)
@@ -118,6 +161,7 @@ def save_sample_files(
 
     fmt = fmt or "png"
     generator.labels_for(n, labels)  # a bad class fails before the folder is made
+    check_disk(generator, folder, n)
     written = 0
     for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress):
         written += images.save_image_files(x, y, folder, fmt, start=written).count
@@ -144,6 +188,7 @@ def save_interpolation(
     from . import images
 
     check_walk_path(out)  # before any work
+    check_in_memory(generator, steps * walks, "a latent walk", factor=4 * scale**2)
     frames = generator.interpolate(
         steps, walks, labels, seed, truncation
     )  # (steps, walks, C, H, W)

@@ -15,6 +15,7 @@ so a seed gives the same images on every device.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,18 +39,38 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 
 # Latents.
+#: Redraws of the truncation trick before the values still outside are clamped.
+MAX_ROUNDS = 100
+#: Latents are drawn this many at a time (the same numbers in any batch size; memory stays flat).
+LATENT_CHUNK = 65_536
+
+
 def truncated_normal(
     shape: tuple[int, ...], threshold: float, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """N(0, 1) samples with every value beyond ``±threshold`` drawn again (the truncation trick)."""
+    """N(0, 1) samples with every value beyond ``±threshold`` drawn again (the truncation trick).
+
+    After :data:`MAX_ROUNDS` redraws (a tiny threshold would redraw forever) the values still
+    outside are clamped to ``±threshold``, with a one-line warning.
+    """
     if not threshold > 0:
         raise ConfigError(f"truncation must be a positive number (e.g. 0.7), got {threshold}")
     z = torch.randn(shape, generator=generator)
     outside = z.abs() > threshold
-    while outside.any():  # at threshold 0.5 about 62% of values are redrawn per round
+    for _ in range(MAX_ROUNDS):  # at threshold 0.5 about 62% of values are redrawn per round
+        if not outside.any():
+            return z
         z[outside] = torch.randn(int(outside.sum()), generator=generator)
         outside = z.abs() > threshold
-    return z
+    left = int(outside.sum())
+    if left:
+        warnings.warn(
+            f"truncation {threshold:g} is so small that {left} of {z.numel()} latent values were "
+            f"still beyond it after {MAX_ROUNDS} redraws and were clamped; use a larger "
+            "--truncation (e.g. 0.5)",
+            stacklevel=2,
+        )
+    return z.clamp_(-threshold, threshold)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
@@ -136,6 +157,9 @@ class LoadedGenerator(nn.Module):
     ) -> torch.Tensor:
         """(n, z_dim) latents drawn on the CPU (seeded: the same on every device), then moved."""
         gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        return self._draw(n, gen, truncation)
+
+    def _draw(self, n: int, gen: torch.Generator | None, truncation: float | None) -> torch.Tensor:
         if truncation is None:
             z = torch.randn(n, self.z_dim, generator=gen)
         else:
@@ -154,11 +178,19 @@ class LoadedGenerator(nn.Module):
         """Batches of ``(images (b, C, H, W) in [-1, 1], labels (b,) | None)``, ``n`` in all."""
         if n < 1:
             raise ConfigError(f"the number of samples must be at least 1, got {n}")
-        z = self.latents(n, seed, truncation)  # (n, z_dim)
-        y = self.labels_for(n, labels)  # (n,) or None
-        for start in range(0, n, batch_size):
-            yb = y[start : start + batch_size] if y is not None else None
-            yield self.net(z[start : start + batch_size], yb).clamp_(-1, 1), yb
+        y = self.labels_for(n, labels) if labels is not None else None  # (n,), a view for one class
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        for first in range(0, n, LATENT_CHUNK):  # latents a chunk at a time: memory stays flat
+            z = self._draw(min(LATENT_CHUNK, n - first), gen, truncation)  # (chunk, z_dim)
+            for offset in range(0, len(z), batch_size):
+                start, stop = first + offset, first + min(offset + batch_size, len(z))
+                if y is not None:
+                    yb = y[start:stop]
+                elif self.num_classes:  # 0..K-1 cycling, as labels_for does
+                    yb = torch.arange(start, stop, device=self.device) % self.num_classes
+                else:
+                    yb = None
+                yield self.net(z[offset : offset + (stop - start)], yb).clamp_(-1, 1), yb
 
     def sample(
         self,

@@ -27,6 +27,8 @@ One module per concern; this file only re-exports:
 - :mod:`.state`   nested optimizer/scaler state as tensors + JSON and back
 - :mod:`.save`    writing a checkpoint, pointers, pruning, ``best``
 - :mod:`.load`    finding a checkpoint, resuming, rebuilding a generator
+- :mod:`.weights` safetensors headers checked entry by entry, shapes and dtypes before loading
+- :mod:`.schema`  the schemas of config.json, training-state.json and header metadata
 - :mod:`.info`    what a checkpoint holds (``gan-zoo info``), recording evaluated metrics
 - :mod:`.card`    the model card, a pure function of record, state and metrics
 - :mod:`.yaml`    the small YAML emitter of the card's front matter
@@ -38,11 +40,7 @@ from ..safe_io import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
-    load_weights,
-    read_header,
     read_json,
-    read_metadata,
-    read_safetensors,
     safetensors_bytes,
 )
 from .card import card_metrics, front_matter, protocol_text, render_card
@@ -77,6 +75,7 @@ from .record import (
 )
 from .save import prune, save_checkpoint
 from .state import unwrap
+from .weights import check_fits, load_weights, read_header, read_metadata, read_safetensors
 from .yaml import dump_yaml, split_front_matter
 
 __all__ = [
@@ -98,6 +97,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "card_metrics",
+    "check_fits",
     "config_record",
     "describe",
     "dump_yaml",

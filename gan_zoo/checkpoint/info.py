@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
-from ..safe_io import atomic_write_json, atomic_write_text, read_json, read_metadata
+from ..safe_io import MissingFile, atomic_write_json, atomic_write_text, inside_run, read_json, shown
 from .card import card_metrics, render_card
 from .layout import (
     BEST,
@@ -25,54 +26,70 @@ from .layout import (
     list_checkpoints,
     read_pointer,
 )
-from .load import resolve_checkpoint
-from .record import missing_part, part_descriptions, part_name
+from .load import resolve_checkpoint, with_retry
+from .record import missing_part, part_descriptions, part_name, plugin_shown
+from .schema import check_metrics, check_record, check_state, meta_json
+from .weights import read_metadata
 
 
 def _read_if_there(path: Path) -> dict[str, Any]:
-    return read_json(path) if path.is_file() else {}
+    return read_json(path) if os.path.lexists(path) else {}
+
+
+def _files(ckpt: Path) -> dict[str, int]:
+    """``{name: size}`` of the regular files of a checkpoint (links and others are not listed)."""
+    try:
+        entries = sorted(ckpt.iterdir())
+        sizes = {p.name: os.lstat(p) for p in entries}
+    except FileNotFoundError:  # pruned while we looked
+        raise MissingFile(f"{shown(ckpt)} does not exist") from None
+    return {name: st.st_size for name, st in sizes.items() if stat.S_ISREG(st.st_mode)}
 
 
 def describe(path: str | os.PathLike) -> dict[str, Any]:
-    """What a run, checkpoint dir or lone ``generator.safetensors`` holds, from its JSON and headers."""
+    """What a run, checkpoint dir or lone ``generator.safetensors`` holds, from its JSON and
+    headers (every file schema-checked; a checkpoint pruned meanwhile is looked up again)."""
     given = Path(path).expanduser()
-    ckpt = resolve_checkpoint(given)
+    return {"path": shown(given), **with_retry(given, _describe)}
+
+
+def _describe(ckpt: Path) -> dict[str, Any]:
     lone = ckpt.is_file()
-    meta = read_metadata(ckpt if lone else ckpt / GENERATOR_FILE)
-    if not lone and (ckpt / CONFIG_FILE).is_file():
-        record = read_json(ckpt / CONFIG_FILE)
+    weights = ckpt if lone else ckpt / GENERATOR_FILE
+    where = shown(weights)
+    meta = read_metadata(weights)
+    if not lone and os.path.lexists(ckpt / CONFIG_FILE):
+        record = check_record(read_json(ckpt / CONFIG_FILE), shown(ckpt / CONFIG_FILE))
     else:
-        record = json.loads(meta.get("config", "{}"))
-    doc = {} if lone else _read_if_there(ckpt / STATE_JSON_FILE)
+        record = check_record(meta_json(meta, "config", {}, dict, where), where)
+    doc = {} if lone else check_state(_read_if_there(ckpt / STATE_JSON_FILE), shown(ckpt / STATE_JSON_FILE))
     state = doc.get("state") or {}
-    evaluated = {} if lone else _read_if_there(ckpt / METRICS_FILE)
-    files = [ckpt] if lone else sorted(p for p in ckpt.iterdir() if p.is_file())
+    evaluated = {} if lone else check_metrics(_read_if_there(ckpt / METRICS_FILE), shown(ckpt / METRICS_FILE))
     run = ckpt.parent.parent if not lone and ckpt.parent.name == "checkpoints" else None
     step = meta.get("step", "")
     return {
-        "path": str(given),
-        "checkpoint": str(ckpt),
-        "run": str(run) if run is not None else None,
+        "checkpoint": shown(ckpt),
+        "run": shown(run) if run is not None else None,
         "model": record.get("model"),
         "dataset": record.get("dataset"),
         "generator": part_name(record.get("generator")),
         "discriminator": part_name(record.get("discriminator")),
         "loss": part_name(record.get("loss")),
-        "generator_kwargs": json.loads(meta.get("generator_kwargs", "{}")),
+        "generator_kwargs": meta_json(meta, "generator_kwargs", {}, dict, where),
         "ema": meta.get("ema") == "true",
-        "class_names": record.get("class_names") or json.loads(meta.get("class_names", "[]")),
-        "step": state.get("step", int(step) if step.isdigit() else None),
+        "class_names": record.get("class_names") or meta_json(meta, "class_names", [], list, where),
+        "step": state.get("step", int(step) if step.isdigit() and len(step) < 19 else None),
         "epoch": state.get("epoch"),
         "images_seen": state.get("images_seen"),
         "elapsed_seconds": state.get("elapsed_seconds"),
         "hardware": state.get("hardware"),
         "last_losses": state.get("last_losses") or {},
         "metrics": card_metrics(state, doc.get("metric"), evaluated),
-        "gan_zoo_version": record.get("gan_zoo_version", meta.get("gan_zoo_version")),
-        "plugins": record.get("plugins") or {},
+        "gan_zoo_version": record.get("gan_zoo_version", meta.get("gan_zoo_version", "")[:64] or None),
+        "plugins": {k: plugin_shown(v) for k, v in (record.get("plugins") or {}).items()},
         "missing": str(missing) if (missing := missing_part(record)) is not None else None,
-        "config_hash": meta.get("config_hash"),
-        "files": {p.name: p.stat().st_size for p in files},
+        "config_hash": meta.get("config_hash", "")[:64] or None,
+        "files": {ckpt.name: ckpt.stat().st_size} if lone else _files(ckpt),
         "checkpoints": [p.name for p in list_checkpoints(run)] if run is not None else [],
         "latest": read_pointer(ckpt.parent, LATEST) if run is not None else None,
         "best": read_pointer(ckpt.parent, BEST) if run is not None else None,
@@ -84,24 +101,26 @@ def record_metrics(checkpoint_dir: str | os.PathLike, metrics: dict[str, Any]) -
 
     ``metrics`` maps a name to ``{"value": v, "protocol": {...}}`` (feature network, number of
     samples, reference split), e.g. ``{"fid": {"value": 23.1, "protocol": {"feature_network":
-    "inception-v3", "num_samples": 10000, "reference_split": "test"}}}``.
+    "inception-v3", "num_samples": 10000, "reference_split": "test"}}}``. Both files are
+    replaced atomically, never written through a link, and only inside the checkpoint's run.
     """
     ckpt = Path(checkpoint_dir)
-    if not (ckpt / GENERATOR_FILE).is_file():
+    if not os.path.lexists(ckpt / GENERATOR_FILE):
         ckpt = resolve_checkpoint(ckpt)
-    saved = _read_if_there(ckpt / METRICS_FILE)
+    inside_run(ckpt / METRICS_FILE, follow_last=False)  # a checkpoint folder linked out of its run
+    saved = check_metrics(_read_if_there(ckpt / METRICS_FILE), shown(ckpt / METRICS_FILE))
     saved.update(json.loads(json.dumps(metrics)))  # a JSON copy: the caller's dict stays its own
-    atomic_write_json(ckpt / METRICS_FILE, saved)
-    record = read_json(ckpt / CONFIG_FILE)
-    doc = _read_if_there(ckpt / STATE_JSON_FILE)
+    record = check_record(read_json(ckpt / CONFIG_FILE), shown(ckpt / CONFIG_FILE))
+    doc = check_state(_read_if_there(ckpt / STATE_JSON_FILE), shown(ckpt / STATE_JSON_FILE))
     state = doc.get("state") or {}
     header = read_metadata(ckpt / GENERATOR_FILE)
     text = render_card(
         record,
         state=state,
         metrics=card_metrics(state, doc.get("metric"), saved),
-        samples=SAMPLES_FILE if (ckpt / SAMPLES_FILE).is_file() else None,
-        generator_kwargs=json.loads(header.get("generator_kwargs", "{}")),
+        samples=SAMPLES_FILE if os.path.lexists(ckpt / SAMPLES_FILE) else None,
+        generator_kwargs=meta_json(header, "generator_kwargs", {}, dict, shown(ckpt / GENERATOR_FILE)),
         descriptions=part_descriptions(record),
     )
-    atomic_write_text(ckpt / CARD_FILE, text)
+    atomic_write_json(ckpt / METRICS_FILE, saved, run=True)
+    atomic_write_text(ckpt / CARD_FILE, text, run=True)

@@ -7,6 +7,8 @@ import os
 import re
 from pathlib import Path
 
+from ..safe_io import POINTER_CAP, read_capped
+
 GENERATOR_FILE = "generator.safetensors"
 DISCRIMINATOR_FILE = "discriminator.safetensors"
 STATE_TENSORS_FILE = "training-state.safetensors"
@@ -23,6 +25,8 @@ FORMAT = "gan-zoo"
 FORMAT_VERSION = 1
 
 STEP_DIR = re.compile(r"^step-(\d+)$")
+#: What a ``latest``/``best`` pointer may name: one folder of ``checkpoints/``, never a path.
+POINTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def step_name(step: int) -> str:
@@ -31,11 +35,17 @@ def step_name(step: int) -> str:
 
 
 def read_pointer(root: Path, which: str) -> str | None:
-    """The checkpoint name in ``root/latest`` or ``root/best``; None when there is none."""
-    try:
-        return (root / which).read_text().strip() or None
-    except OSError:
+    """The checkpoint name in ``root/latest`` or ``root/best``; None when there is none.
+
+    A pointer is untrusted input: it is read only if it is a small regular file inside the run
+    (a FIFO, a link to ``/dev/zero`` or a huge file is a one-line CheckpointError), and a name
+    that is not one folder (``../x``, a line of garbage) counts as no pointer."""
+    path = Path(root) / which
+    if not os.path.lexists(path):
         return None
+    raw = read_capped(path, POINTER_CAP, "pointer file")
+    name = raw.decode("utf-8", "replace").strip()
+    return name if POINTER_NAME.match(name) else None
 
 
 def list_checkpoints(run_dir: str | os.PathLike) -> list[Path]:
@@ -43,7 +53,9 @@ def list_checkpoints(run_dir: str | os.PathLike) -> list[Path]:
     root = Path(run_dir) / CHECKPOINTS_DIR
     if not root.is_dir():
         return []
-    found = [
-        (int(m.group(1)), p) for p in root.iterdir() if (m := STEP_DIR.match(p.name)) and p.is_dir()
-    ]
+    try:
+        entries = list(root.iterdir())
+    except OSError:  # removed or replaced while we looked
+        return []
+    found = [(int(m.group(1)), p) for p in entries if (m := STEP_DIR.match(p.name)) and p.is_dir()]
     return [p for _, p in sorted(found)]

@@ -9,15 +9,16 @@ for training; a generator whose plugin is missing names the ``pip install`` that
 
 from __future__ import annotations
 
-import json
 import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from .. import plugins
 from ..errors import CheckpointError, GanZooError
 from ..factory import network_kwargs
-from ..safe_io import load_weights, read_header, read_json, read_metadata, read_safetensors
+from ..safe_io import POINTER_CAP, MissingFile, inside_run, read_capped, read_json, shown
 from .layout import (
     BEST,
     CHECKPOINTS_DIR,
@@ -25,54 +26,86 @@ from .layout import (
     DISCRIMINATOR_FILE,
     GENERATOR_FILE,
     LATEST,
+    POINTER_NAME,
     STATE_JSON_FILE,
     STATE_TENSORS_FILE,
 )
 from .record import missing_part, record_to_config
-from .state import join_state, load_optimizer, unwrap
+from .schema import check_record, check_state, meta_json, short
+from .state import join_state, load_optimizer, load_scaler, unwrap
+from .weights import check_fits, load_weights, read_header, read_safetensors
 
 _USAGE = "pass a run directory, a checkpoint directory or a generator .safetensors file"
+T = TypeVar("T")
 
 
 # Finding.
 def resolve_checkpoint(path: str | os.PathLike) -> Path:
-    """A run dir -> its latest checkpoint dir; a checkpoint dir or a ``.safetensors`` file as is."""
+    """A run dir -> its latest checkpoint dir; a checkpoint dir or a ``.safetensors`` file as is.
+
+    The path given is followed as the user gave it; everything found from there (pointers, the
+    checkpoint they name) must be inside the run (see :func:`gan_zoo.safe_io.inside_run`)."""
     p = Path(path).expanduser()
-    if not p.exists():
-        raise CheckpointError(f"{p} does not exist; {_USAGE}")
-    if p.is_file():
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise CheckpointError(f"{shown(p)} does not exist; {_USAGE}") from None
+    except (OSError, UnicodeError) as exc:
+        raise CheckpointError(f"cannot read {shown(p)} ({getattr(exc, 'strerror', None) or exc}); {_USAGE}") from None
+    if stat.S_ISREG(mode):
         if p.suffix == ".safetensors":
             read_header(p)
             return p
         if p.name in (LATEST, BEST):
             return _follow(p)
-        raise CheckpointError(f"{p} is not a checkpoint; {_USAGE}")
-    if (p / GENERATOR_FILE).is_file():
+        raise CheckpointError(f"{shown(p)} is not a checkpoint; {_USAGE}")
+    if not stat.S_ISDIR(mode):
+        raise CheckpointError(f"{shown(p)} is not a file or folder (a FIFO or a device?); {_USAGE}")
+    if os.path.lexists(p / GENERATOR_FILE):
         return p
     for pointer in (p / CHECKPOINTS_DIR / LATEST, p / LATEST):
-        if pointer.is_file():
+        if os.path.lexists(pointer):
             return _follow(pointer)
     if (p / CHECKPOINTS_DIR).is_dir():
         raise CheckpointError(
-            f"{p} has no complete checkpoint yet (no checkpoints/latest); wait for the first save"
+            f"{shown(p)} has no complete checkpoint yet (no checkpoints/latest); wait for the first save"
         )
     raise CheckpointError(
-        f"{p} is not a gan-zoo run or checkpoint (no {GENERATOR_FILE}, no checkpoints/latest); {_USAGE}"
+        f"{shown(p)} is not a gan-zoo run or checkpoint (no {GENERATOR_FILE}, no checkpoints/latest); {_USAGE}"
     )
 
 
 def _follow(pointer: Path) -> Path:
-    name = pointer.read_text().strip()
-    if not name or "/" in name or "\\" in name or name in (".", ".."):
+    name = read_capped(pointer, POINTER_CAP, "pointer file").decode("utf-8", "replace").strip()
+    if not POINTER_NAME.match(name):
         raise CheckpointError(
-            f"{pointer} is corrupt (it should name a checkpoint directory like step-0000469)"
+            f"{shown(pointer)} is corrupt (it should name a checkpoint directory like step-0000469)"
         )
     target = pointer.parent / name
-    if not (target / GENERATOR_FILE).is_file():
-        raise CheckpointError(
-            f"{pointer} names {name}, which is missing or has no {GENERATOR_FILE}"
-        )
+    inside_run(target)  # a checkpoint folder that is a link out of the run is refused
+    if not os.path.lexists(target / GENERATOR_FILE):
+        raise MissingFile(f"{shown(pointer)} names {name}, which is missing or has no {GENERATOR_FILE}")
     return target
+
+
+def with_retry(path: str | os.PathLike, read: Callable[[Path], T]) -> T:
+    """``read(checkpoint)`` for the checkpoint ``path`` resolves to. A training may prune or
+    replace that checkpoint while it is read: then the pointer is read again, once; a second
+    miss is a one-line "being written" error, never "corrupt"."""
+    for attempt in range(2):
+        ckpt = None
+        try:
+            ckpt = resolve_checkpoint(path)
+            return read(ckpt)
+        except MissingFile:
+            if attempt == 0 and (ckpt is None or os.path.lexists(ckpt)):
+                raise  # nothing vanished under us: the run is really incomplete
+            if attempt:
+                raise CheckpointError(
+                    f"{shown(path)} is being written by a training (a checkpoint was pruned or "
+                    "replaced while it was read); try again"
+                ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # Resuming.
@@ -89,40 +122,119 @@ def load_training_state(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Restore networks, optimizers and scaler in place; return ``(state, rng)`` to resume from.
 
-    ``path`` is a run dir (its ``latest`` checkpoint) or a checkpoint dir. Weights are read onto
-    ``map_location`` and copied into the modules; RNG states stay on the CPU.
+    ``path`` is a run dir (its ``latest`` checkpoint) or a checkpoint dir. Every file is checked
+    (schema, sizes, tensor names, shapes and dtypes) before it is read into memory; weights are
+    read onto ``map_location`` and copied into the modules; RNG states stay on the CPU.
     """
-    ckpt = resolve_checkpoint(path)
+    nets = (unwrap(generator), unwrap(discriminator),
+            unwrap(ema_generator) if ema_generator is not None else None)  # fmt: skip
+    return with_retry(
+        path, lambda ckpt: _restore(ckpt, *nets, g_optimizer, d_optimizer, scaler, map_location)
+    )
+
+
+def _restore(
+    ckpt: Path, generator: Any, discriminator: Any, ema_generator: Any,
+    g_optimizer: Any, d_optimizer: Any, scaler: Any, map_location: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
     if ckpt.is_file():
         raise CheckpointError(
-            f"{ckpt} holds weights only; resuming needs a checkpoint directory with {STATE_JSON_FILE}"
+            f"{shown(ckpt)} holds weights only; resuming needs a checkpoint directory with {STATE_JSON_FILE}"
         )
-    generator, discriminator = unwrap(generator), unwrap(discriminator)
-    ema_generator = unwrap(ema_generator) if ema_generator is not None else None
-    doc = read_json(ckpt / STATE_JSON_FILE)
-    source = str(ckpt / STATE_TENSORS_FILE)
-    tensors, _ = read_safetensors(ckpt / STATE_TENSORS_FILE)
-    g_tensors, _ = read_safetensors(ckpt / GENERATOR_FILE, map_location)
-    d_tensors, _ = read_safetensors(ckpt / DISCRIMINATOR_FILE, map_location)
-    load_weights(discriminator, d_tensors, str(ckpt / DISCRIMINATOR_FILE), "the discriminator")
+    check_run_writable(ckpt)
+    state_file = ckpt / STATE_JSON_FILE
+    doc = check_state(read_json(state_file), shown(state_file))
+    source = ckpt / STATE_TENSORS_FILE
+    g_file, d_file = ckpt / GENERATOR_FILE, ckpt / DISCRIMINATOR_FILE
+    # Compare every header with the modules before reading a tensor.
+    check_fits(discriminator.state_dict(), read_header(d_file), shown(d_file), "the discriminator")
+    g_header = read_header(g_file)
+    check_fits(generator.state_dict(), g_header, shown(g_file), "the generator")
+    state_header = read_header(source)
     if doc.get("ema"):  # generator.safetensors holds the average; the trained G is in the state
+        raw = {k.split("/", 1)[1]: v for k, v in state_header.items() if k.startswith("generator_raw/")}
+        check_fits(generator.state_dict(), raw, shown(source), "the generator")
+    _check_state_size(state_header, (generator, discriminator), source)
+    tensors, _ = read_safetensors(source)
+    g_tensors, _ = read_safetensors(g_file, map_location)
+    d_tensors, _ = read_safetensors(d_file, map_location)
+    load_weights(discriminator, d_tensors, shown(d_file), "the discriminator")
+    if doc.get("ema"):
         raw = {k.split("/", 1)[1]: v for k, v in tensors.items() if k.startswith("generator_raw/")}
-        load_weights(generator, raw, source, "the generator")
+        load_weights(generator, raw, shown(source), "the generator")
     else:
-        load_weights(generator, g_tensors, str(ckpt / GENERATOR_FILE), "the generator")
+        load_weights(generator, g_tensors, shown(g_file), "the generator")
     if ema_generator is not None:  # without saved EMA weights the average restarts from G
-        load_weights(ema_generator, g_tensors, str(ckpt / GENERATOR_FILE), "the EMA generator")
+        load_weights(ema_generator, g_tensors, shown(g_file), "the EMA generator")
     for opt, key in ((g_optimizer, "g_optimizer"), (d_optimizer, "d_optimizer")):
         data = doc.get(key)
         if not isinstance(data, dict):
             raise CheckpointError(
-                f"{ckpt / STATE_JSON_FILE} has no {key} state; the checkpoint is incomplete"
+                f"{shown(state_file)} has no {key} state; the checkpoint is incomplete"
             )
-        load_optimizer(opt, data, tensors, source)
+        load_optimizer(opt, data, tensors, shown(source))
     if scaler is not None and doc.get("scaler"):
-        scaler.load_state_dict(join_state(doc["scaler"], tensors, source))
+        load_scaler(scaler, join_state(doc["scaler"], tensors, shown(source)), shown(source))
     rng = {k.split("/", 1)[1]: v for k, v in tensors.items() if k.startswith("rng/")}
+    _check_rng(rng, shown(source))
     return doc.get("state", {}), rng
+
+
+def _check_state_size(header: dict[str, Any], nets: tuple[Any, ...], source: Path) -> None:
+    """Optimizer moments, the raw generator and RNG states: a few times the networks' size."""
+    model = sum(t.numel() * t.element_size() for net in nets for t in net.state_dict().values())
+    limit = 4 * model + 64 * 2**20
+    declared = sum(v["data_offsets"][1] - v["data_offsets"][0]
+                   for k, v in header.items() if k != "__metadata__")  # fmt: skip
+    if declared > limit:
+        raise CheckpointError(
+            f"{shown(source)} declares {declared:,} bytes of tensors, more than the state of these "
+            f"networks can be ({limit:,}); it does not belong to this run: use another checkpoint"
+        )
+
+
+def _check_rng(rng: dict[str, Any], source: str) -> None:
+    """RNG states are uint8 vectors of the size this torch's generators use."""
+    import torch
+
+    size = torch.get_rng_state().numel()
+    for name, value in rng.items():
+        ok = value.dtype == torch.uint8 and value.dim() == 1
+        if ok and name in ("torch", "data", "noise"):
+            ok = value.numel() == size
+        if not ok:
+            raise CheckpointError(
+                f"{source}: RNG state '{name[:40]}' is not a uint8 vector of {size} bytes; the "
+                "checkpoint is corrupt"
+            )
+
+
+#: What a training writes into its run dir; a resumed run's must be the run's own.
+RUN_ENTRIES = {"metrics.jsonl": False, "losses.png": False, "accuracy.png": False,
+               "config.json": False, "samples": True, CHECKPOINTS_DIR: True, "tensorboard": True}  # fmt: skip
+
+
+def check_run_writable(ckpt: Path) -> None:
+    """Before a resume writes anything: the run's files and folders must not be links, FIFOs or
+    devices, so no write can leave the run (``os.replace`` would replace a link, but appends
+    and folders would follow one)."""
+    if ckpt.parent.name != CHECKPOINTS_DIR:
+        return
+    run = ckpt.parent.parent
+    for name, folder in RUN_ENTRIES.items():
+        try:
+            mode = os.lstat(run / name).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise CheckpointError(f"cannot read {shown(run / name)} ({exc.strerror})") from None
+        ok = stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)
+        if not ok:
+            kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular " + ("folder" if folder else "file")
+            raise CheckpointError(
+                f"{shown(run / name)} is {kind}; a resumed run writes there, and gan-zoo writes "
+                "only into the run itself: remove it (or replace it with a copy) and resume again"
+            )
 
 
 # Reading a generator back.
@@ -138,49 +250,72 @@ class StoredGenerator(NamedTuple):
 def load_generator(path: str | os.PathLike) -> StoredGenerator:
     """Rebuild the generator of a run, a checkpoint dir or a ``generator.safetensors``.
 
-    Every tensor name and shape is checked before loading; a registry name this installation
-    lacks is a one-line error with the ``pip install`` of the plugin (or gan-zoo) that has it.
+    The config and metadata are schema-checked, the generator is first built on the meta device
+    and every tensor name, shape and dtype compared with the file's header, so a config or file
+    that does not fit is a one-line error before anything is allocated; a registry name this
+    installation lacks is a one-line error with the ``pip install`` of the plugin that has it.
     """
-    ckpt = resolve_checkpoint(path)
+    return with_retry(path, _load_generator)
+
+
+def _load_generator(ckpt: Path) -> StoredGenerator:
     weights = ckpt if ckpt.is_file() else ckpt / GENERATOR_FILE
-    meta = read_metadata(weights)
+    header = read_header(weights)
+    meta = header.get("__metadata__", {})
     if meta.get("part", "generator") != "generator":
+        part = meta["part"] if meta["part"] in ("discriminator", "training-state") else "other"
         raise CheckpointError(
-            f"{weights} holds {meta['part']} weights; pass the {GENERATOR_FILE} of the checkpoint"
+            f"{shown(weights)} holds {part} weights; pass the {GENERATOR_FILE} of the checkpoint"
         )
     record = _record_for(ckpt, weights, meta)
     spec = record.get("generator")
     if not isinstance(spec, dict) or not spec.get("name"):
-        raise CheckpointError(f"the config of {ckpt} names no generator; the checkpoint is corrupt")
+        raise CheckpointError(f"the config of {shown(ckpt)} names no generator; the checkpoint is corrupt")
     name = spec["name"]
     entry = _generator_entry(name, record)
     kwargs = _generator_kwargs(record, meta, weights)
+    net = _build_checked(entry, f"generator '{name}'", kwargs, header, weights)
+    tensors, _ = read_safetensors(weights)
+    load_weights(net, tensors, shown(weights), f"generator '{name}'")
+    class_names = record.get("class_names") or meta_json(meta, "class_names", [], list, shown(weights))
+    return StoredGenerator(net, record, list(class_names), ckpt)
+
+
+def _build_checked(entry: Any, what: str, kwargs: dict[str, Any], header: dict[str, Any],
+                   weights: Path) -> Any:  # fmt: skip
+    """Build ``entry`` on the meta device (no memory), compare it with the file's header, then
+    build it for real. A plugin network that cannot be built on the meta device is built once,
+    for real, and compared after."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            shadow = entry.create(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"cannot build {what} with {short(kwargs)}: {short(str(exc))}") from None
+    except Exception:  # noqa: BLE001 - e.g. a plugin that reads a tensor's value in __init__
+        shadow = None
+    if shadow is not None:
+        check_fits(shadow.state_dict(), header, shown(weights), what)
     try:
         net = entry.create(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"cannot build generator '{name}' with {kwargs}: {exc}") from None
-    tensors, _ = read_safetensors(weights)
-    load_weights(net, tensors, str(weights), f"generator '{name}'")
-    class_names = record.get("class_names") or json.loads(meta.get("class_names", "[]"))
-    return StoredGenerator(net, record, list(class_names), ckpt)
+        raise CheckpointError(f"cannot build {what} with {short(kwargs)}: {short(str(exc))}") from None
+    check_fits(net.state_dict(), header, shown(weights), what)
+    return net
 
 
 def _record_for(ckpt: Path, weights: Path, meta: dict[str, str]) -> dict[str, Any]:
     """The config record: the checkpoint's config.json, else the file's own metadata, else a
-    config.json lying next to a lone weights file."""
-    if ckpt.is_dir() and (ckpt / CONFIG_FILE).is_file():
-        return read_json(ckpt / CONFIG_FILE)
+    config.json lying next to a lone weights file; schema-checked in every case."""
+    if ckpt.is_dir() and os.path.lexists(ckpt / CONFIG_FILE):
+        return check_record(read_json(ckpt / CONFIG_FILE), shown(ckpt / CONFIG_FILE))
     if "config" in meta:
-        try:
-            return json.loads(meta["config"])
-        except ValueError:
-            raise CheckpointError(
-                f"{weights} has corrupt gan-zoo metadata (config is not JSON)"
-            ) from None
-    if (weights.parent / CONFIG_FILE).is_file():
-        return read_json(weights.parent / CONFIG_FILE)
+        return check_record(meta_json(meta, "config", {}, dict, shown(weights)), shown(weights))
+    if os.path.lexists(weights.parent / CONFIG_FILE):
+        return check_record(read_json(weights.parent / CONFIG_FILE), shown(weights.parent / CONFIG_FILE))
     raise CheckpointError(
-        f"{weights} carries no gan-zoo metadata and has no {CONFIG_FILE} beside it, so the "
+        f"{shown(weights)} carries no gan-zoo metadata and has no {CONFIG_FILE} beside it, so the "
         "generator it belongs to is unknown; put it next to the config.json of its run"
     )
 
@@ -207,13 +342,10 @@ def _generator_kwargs(
         return network_kwargs(config, "generator")
     if "generator_kwargs" not in meta:
         raise CheckpointError(
-            f"the config of {weights} cannot be read by this gan-zoo ({reason}) and the file "
-            "records no generator_kwargs; upgrade gan-zoo"
+            f"the config of {shown(weights)} cannot be read by this gan-zoo ({reason}) and the "
+            "file records no generator_kwargs; upgrade gan-zoo"
         )
-    try:
-        kwargs = json.loads(meta["generator_kwargs"])
-    except ValueError:
-        kwargs = None
-    if not isinstance(kwargs, dict):
-        raise CheckpointError(f"{weights} has corrupt gan-zoo metadata (generator_kwargs)")
+    kwargs = meta_json(meta, "generator_kwargs", {}, dict, shown(weights))
+    if not all(key.isidentifier() for key in kwargs):
+            raise CheckpointError(f"{shown(weights)} has corrupt gan-zoo metadata (generator_kwargs)")
     return kwargs

@@ -18,6 +18,7 @@ from .._version import __version__
 from ..config import TrainConfig, config_hash, from_dict, to_dict
 from ..errors import GanZooError
 from .layout import FORMAT, FORMAT_VERSION
+from .schema import check_record
 
 #: Keys of config.json that are not TrainConfig fields.
 RECORD_EXTRAS = ("gan_zoo_version", "plugins", "class_names")
@@ -88,9 +89,11 @@ def config_record(
     return record
 
 
-def record_to_config(record: dict[str, Any]) -> TrainConfig:
+def record_to_config(record: dict[str, Any], where: str = "config.json") -> TrainConfig:
     """The :class:`TrainConfig` inside a ``config.json`` record (a ConfigError if it is not one,
-    e.g. a record of a newer gan-zoo with fields this one lacks)."""
+    e.g. a record of a newer gan-zoo with fields this one lacks); the record's schema
+    (:func:`~gan_zoo.checkpoint.schema.check_record`) is checked first."""
+    check_record(record, where)
     return from_dict(TrainConfig, {k: v for k, v in record.items() if k not in RECORD_EXTRAS})
 
 
@@ -139,6 +142,14 @@ def weights_metadata(
 _DISTRIBUTION = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]{0,98}[A-Za-z0-9])$")
 #: A PEP 440 version's characters, bounded.
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]{0,63}$")
+
+
+def plugin_shown(plugin: Any) -> str:
+    """A ``"distribution version"`` string read from a run, as it may be shown: as it is when it
+    matches the packaging rules, else a placeholder (a run could put a command there)."""
+    dist, _, version = plugin.partition(" ") if isinstance(plugin, str) else ("", "", "")
+    ok = _DISTRIBUTION.match(dist) and _VERSION.match(version)
+    return plugin if ok else "(a plugin name that is not valid)"
 
 
 def install_hint(plugin: Any, what: str) -> str:

@@ -18,7 +18,16 @@ from .._version import __version__
 from ..config import TrainConfig
 from ..errors import CheckpointError
 from ..factory import network_kwargs
-from ..safe_io import _fsync_dir, _umask, _write_durable, atomic_write_text, safetensors_bytes
+from ..safe_io import (
+    _fsync_dir,
+    _umask,
+    _write_durable,
+    atomic_write_text,
+    inside_run,
+    make_dirs,
+    read_json,
+    safetensors_bytes,
+)
 from .card import card_metrics, render_card
 from .layout import (
     BEST,
@@ -73,8 +82,8 @@ def save_checkpoint(
     uint8 grid (C, H, W). ``metric`` is ``(name, value, higher_is_better)``: the checkpoint with
     the best value is kept as ``best`` and never pruned. ``keep=0`` keeps every checkpoint.
     """
-    root = Path(run_dir) / CHECKPOINTS_DIR
-    root.mkdir(parents=True, exist_ok=True)
+    root = make_dirs(Path(run_dir) / CHECKPOINTS_DIR)
+    inside_run(root / LATEST, follow_last=False)  # a checkpoints/ folder linked out of the run
     name = step_name(state["step"])
     # The record is built once and hashed once, for config.json and all three headers.
     record = config_record(config, class_names=state.get("class_names"))
@@ -122,7 +131,7 @@ def save_checkpoint(
 
     # Write, then move the pointers: `latest` only ever names complete checkpoints.
     final = _write_directory(root, name, files)
-    atomic_write_text(root / LATEST, name + "\n")
+    atomic_write_text(root / LATEST, name + "\n")  # root was checked to be inside the run
     if metric_doc is not None and _is_better(root, metric_doc):
         atomic_write_text(root / BEST, name + "\n")
     prune(root, keep)
@@ -174,14 +183,14 @@ def _state_files(
 
 def _write_directory(root: Path, name: str, files: dict[str, bytes]) -> Path:
     """Write ``files`` into a temp dir, fsync, then rename it to ``root/name``."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))
-    final = root / name
+    final, tmp = root / name, None
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))
         os.chmod(tmp, 0o777 & ~_umask())
         for filename, data in files.items():
             _write_durable(tmp / filename, data)
         _fsync_dir(tmp)
-        if final.exists():  # the same step saved again (e.g. after a resume): swap it out
+        if os.path.lexists(final):  # the same step saved again (e.g. after a resume): swap it out
             old = root / f".old-{name}-{os.getpid()}"
             os.rename(final, old)
             os.rename(tmp, final)
@@ -189,13 +198,17 @@ def _write_directory(root: Path, name: str, files: dict[str, bytes]) -> Path:
         else:
             os.rename(tmp, final)
     except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):  # e.g. a full disk: the previous checkpoints are untouched
-            latest = read_pointer(root, LATEST) or "no checkpoint"
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, (OSError, UnicodeError)):  # e.g. a full disk: older checkpoints stay
+            try:
+                latest = read_pointer(root, LATEST) or "no checkpoint"
+            except CheckpointError:
+                latest = "no readable checkpoint"
             raise CheckpointError(
-                f"cannot write checkpoint {final} ({exc.strerror or exc}); "
+                f"cannot write checkpoint {final} ({getattr(exc, 'strerror', None) or exc}); "
                 f"{latest} is still the latest; free space or use another --out"
-            ) from exc
+            ) from None
         raise
     _fsync_dir(root)
     return final
@@ -206,24 +219,55 @@ def _is_better(root: Path, metric: dict[str, Any]) -> bool:
     value = metric["value"]
     if value != value:  # NaN is never the best
         return False
-    best = read_pointer(root, BEST)
     try:
-        old = json.loads((root / str(best) / STATE_JSON_FILE).read_text())["metric"]
-    except (OSError, ValueError, KeyError, TypeError):
+        best = read_pointer(root, BEST)
+        old = read_json(root / str(best) / STATE_JSON_FILE).get("metric") if best else None
+    except CheckpointError:  # no best yet, or one that cannot be read: this one is the best
         return True
-    if not old or old.get("name") != metric["name"]:
+    if not isinstance(old, dict) or old.get("name") != metric["name"]:
+        return True
+    if not isinstance(old.get("value"), (int, float)):
         return True
     return value > old["value"] if metric["higher_is_better"] else value < old["value"]
 
 
 def prune(root: Path, keep: int) -> None:
-    """Delete all but the last ``keep`` checkpoints (never ``latest`` or ``best``) and stale temp dirs."""
-    protected = {read_pointer(root, LATEST), read_pointer(root, BEST)}
+    """Delete all but the last ``keep`` checkpoints (never ``latest`` or ``best``), and what a
+    crash mid-save left behind: ``.tmp-*``/``.old-*`` folders and ``.latest.*.tmp``/
+    ``.best.*.tmp`` files. Links are removed as links; nothing outside the run is touched."""
+    protected = {_pointer_or_none(root, LATEST), _pointer_or_none(root, BEST)}
     steps = list_checkpoints(root.parent)
     doomed = steps[:-keep] if keep > 0 else []
     for path in doomed:
         if path.name not in protected:
+            _remove(path)
+    try:
+        leftovers = [p for p in root.iterdir() if _is_leftover(p.name)]
+    except OSError:
+        return
+    for path in leftovers:
+        _remove(path)
+
+
+def _is_leftover(name: str) -> bool:
+    if name.startswith((".tmp-", ".old-")):
+        return True
+    return name.startswith((f".{LATEST}.", f".{BEST}.")) and name.endswith(".tmp")
+
+
+def _remove(path: Path) -> None:
+    """Delete a folder (or a file, or a link as a link), ignoring what is already gone."""
+    try:
+        if path.is_symlink() or not path.is_dir():
+            path.unlink(missing_ok=True)
+        else:
             shutil.rmtree(path, ignore_errors=True)
-    for path in root.iterdir():  # left behind by a crash mid-save
-        if path.is_dir() and path.name.startswith((".tmp-", ".old-")):
-            shutil.rmtree(path, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def _pointer_or_none(root: Path, which: str) -> str | None:
+    try:
+        return read_pointer(root, which)
+    except CheckpointError:
+        return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -32,7 +33,9 @@ class GanZooGroup(click.Group):
         args = list(sys.argv[1:] if args is None else args)
         debug = _take_debug_flag(args) or debug_enabled()
         try:
-            code = super().main(args, prog_name, standalone_mode=False, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = show_warning
+                code = super().main(args, prog_name, standalone_mode=False, **kwargs)
         except GanZooError as exc:
             if debug:
                 raise
@@ -61,6 +64,12 @@ def _take_debug_flag(args: list[str]) -> bool:
         return False
     args.remove("--debug")
     return True
+
+
+def show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    """Print a warning (e.g. ``warnings.warn`` in a dataset) as one ``Warning: ...`` line on
+    stderr, without the source path Python adds."""
+    click.echo(f"Warning: {' '.join(str(message).split())}", err=True)
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -5,11 +5,15 @@ an optional extra (``pip install 'gan-zoo[plots]'``). Sample grids live in :mod:
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from ..safe_io import atomic_write_bytes, read_capped
 
 
 def diversity(images: torch.Tensor) -> float:
@@ -17,13 +21,21 @@ def diversity(images: torch.Tensor) -> float:
     return float(images.detach().float().std(dim=0).mean())
 
 
+#: The largest ``metrics.jsonl`` drawn (a line per logged step is ~200 bytes).
+METRICS_CAP = 512 * 2**20
+
+
 def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The records of ``metrics.jsonl`` (a regular file inside the run, capped); lines that are
+    not JSON objects (cut short by a crash) are skipped."""
     records = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for line in read_capped(path, METRICS_CAP, "metrics log").decode("utf-8", "replace").splitlines():
         try:
-            records.append(json.loads(line))
-        except ValueError:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
             continue
+        if isinstance(record, dict) and isinstance(record.get("step"), (int, float)):
+            records.append(record)
     return records
 
 
@@ -36,7 +48,7 @@ def plot_curves(metrics_path: Path, out_dir: Path) -> list[Path]:
         import matplotlib.pyplot as plt
     except ImportError:
         return []
-    if not Path(metrics_path).exists():
+    if not os.path.lexists(metrics_path):
         return []
     records = read_metrics(metrics_path)
     if not records:
@@ -48,7 +60,7 @@ def plot_curves(metrics_path: Path, out_dir: Path) -> list[Path]:
     ):
         fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
         for key in keys:
-            points = [(r["step"], r[key]) for r in records if key in r]
+            points = [(r["step"], r[key]) for r in records if isinstance(r.get(key), (int, float))]
             if points:
                 steps, values = zip(*points, strict=True)
                 ax.plot(steps, values, label=key)
@@ -60,7 +72,8 @@ def plot_curves(metrics_path: Path, out_dir: Path) -> list[Path]:
         ax.legend()
         fig.tight_layout()
         path = Path(out_dir) / filename
-        fig.savefig(path)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
         plt.close(fig)
-        written.append(path)
+        written.append(atomic_write_bytes(path, buffer.getvalue(), run=True))  # replaces a link
     return written

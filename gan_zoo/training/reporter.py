@@ -16,6 +16,7 @@ Only rank 0 of a distributed job gets sinks; the other ranks report into the voi
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..formatting import duration
+from ..safe_io import atomic_write_text, make_dirs, open_append, read_capped, write_error
 
 #: Statistics shown on the progress bar and in plain lines, in this order.
 SHOWN = ("loss/d", "loss/g", "d/real", "d/fake", "d/real_acc", "d/fake_acc")
@@ -218,19 +220,27 @@ class WarningsOnly(Sink):
 
 
 class JSONLines(Sink):
-    """``metrics.jsonl``: appends one JSON object per logged step, flushed at once."""
+    """``metrics.jsonl``: appends one JSON object per logged step, written at once. The file is
+    opened without following a link (:func:`gan_zoo.safe_io.open_append`); a write that fails
+    (a full disk) is a one-line WriteError, and the checkpoints already saved stay intact."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("a", encoding="utf-8")
+        make_dirs(self.path.parent)
+        self._fd: int | None = open_append(self.path)
 
     def stats(self, record: dict[str, Any]) -> None:
-        self._file.write(json.dumps(record) + "\n")
-        self._file.flush()
+        data = (json.dumps(record) + "\n").encode("utf-8")
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except OSError as exc:
+            raise write_error(self.path, exc) from None
 
     def close(self) -> None:
-        self._file.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class TensorBoard(Sink):
@@ -259,19 +269,27 @@ class TensorBoard(Sink):
         self.writer.close()
 
 
+#: The largest ``metrics.jsonl`` a resume reads back (a line per logged step is ~200 bytes).
+METRICS_CAP = 512 * 2**20
+
+
 def truncate_jsonl(path: Path, after_step: int) -> None:
-    """Drop records logged after ``after_step`` (a resumed run logs those steps again)."""
+    """Drop records logged after ``after_step`` (a resumed run logs those steps again). The
+    file is read as untrusted input (a regular file inside the run, capped) and replaced
+    atomically, so a link in its place is replaced, never written through."""
     path = Path(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         return
     kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_capped(path, METRICS_CAP, "metrics log").decode("utf-8", "replace").splitlines():
         try:
-            if json.loads(line).get("step", 0) <= after_step:
+            record = json.loads(line)
+            step = record.get("step", 0) if isinstance(record, dict) else None
+            if isinstance(step, (int, float)) and step <= after_step:
                 kept.append(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue  # a line cut short by a crash
-    path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+    atomic_write_text(path, "".join(k + "\n" for k in kept), run=True)
 
 
 def make_reporter(

@@ -88,7 +88,25 @@ def validate(config: TrainConfig) -> TrainConfig:
     for ok, message in _ranges(config):
         if not ok:
             raise ConfigError(message)
+    for option, value in (("--out", config.out), ("--data-dir", config.data_dir)):
+        check_encodable(option, value)
     return config
+
+
+def check_encodable(option: str, value: str | None) -> None:
+    """A path the run writes into config.json (UTF-8) and opens (the file system's encoding)
+    must encode to both, before training starts rather than at the first checkpoint."""
+    if value is None:
+        return
+    try:
+        value.encode("utf-8")
+        os.fsencode(value)
+    except (UnicodeError, TypeError):
+        shown = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        raise ConfigError(
+            f"{option} {shown} is not valid text (bytes that are not UTF-8); pick a path of "
+            "UTF-8 characters"
+        ) from None
 
 
 #: Upper bounds that catch typos (an extra zero) before they allocate gigabytes.
