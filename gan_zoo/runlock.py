@@ -63,7 +63,14 @@ class RunLock:
         else:  # pragma: no cover - ten lost races in a row
             raise RunLockedError(f"{self.run_dir} is being locked and unlocked by other processes")
         self.stale = _read_holder(fd) or None
-        _write_holder(fd)
+        try:
+            _write_holder(fd)
+        except OSError as exc:  # e.g. a full disk: nothing of the run is touched yet
+            os.close(fd)
+            raise GanZooError(
+                f"cannot write the lock file {self.path}: {exc.strerror or exc}; free space on "
+                "that disk or use another --out"
+            ) from None
         self._fd = fd
         return self
 

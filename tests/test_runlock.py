@@ -132,3 +132,17 @@ def test_two_resumes_of_one_run_never_both_run(idx_dir, tmp_path):
         assert sorted(code for code, _ in results) == [0, 2], results
         refused = next(err for code, err in results if code == 2)
         assert "is being trained by process" in refused and refused.count("\n") == 1
+
+
+def test_a_lock_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
+    import errno
+
+    from gan_zoo import runlock
+
+    def full(fd, data, offset):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runlock.os, "pwrite", full)
+    with pytest.raises(GanZooError, match="cannot write the lock file .*No space left on device") as err:
+        RunLock(tmp_path).acquire()
+    assert "\n" not in str(err.value)
