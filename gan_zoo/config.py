@@ -147,6 +147,13 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
         if key not in names:
             raise ConfigError(f"unknown {cls.__name__} field '{key}'{did_you_mean(key, names)}")
         kwargs[key] = _convert(hints[key], value, key)
+    missing = [
+        f.name for f in dataclasses.fields(cls)
+        if f.name not in kwargs and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]  # fmt: skip
+    if missing:
+        raise ConfigError(f"{cls.__name__} needs '{missing[0]}', got {data!r}"[:300])
     return cls(**kwargs)
 
 
@@ -160,6 +167,12 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
         origin, args = typing.get_origin(hint), typing.get_args(hint)
     if dataclasses.is_dataclass(hint) and isinstance(value, dict):
         return from_dict(hint, value)
+    if origin is dict and not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping of options, got {value!r}")
+    if origin is dict and not all(isinstance(k, str) for k in value):
+        raise ConfigError(f"{where} must have string keys, got {value!r}")
+    if origin is list and not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list, got {value!r}")
     if origin is tuple:
         fixed = len(args) != 2 or args[1] is not Ellipsis
         if not isinstance(value, (list, tuple)) or (fixed and len(value) != len(args)):

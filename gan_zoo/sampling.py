@@ -25,6 +25,7 @@ from torch import nn
 
 from .checkpoint import load_generator
 from .errors import ConfigError, unknown
+from .contracts import check_generator_output
 from .images import pil_image, to_uint8
 from .sample_files import BATCH_SIZE
 
@@ -242,4 +243,10 @@ def load(path: str | Path, device: str | torch.device | None = "cpu") -> LoadedG
     """
     stored = load_generator(path)
     loaded = LoadedGenerator(stored.net, stored.record, stored.class_names, stored.source)
-    return loaded.to(resolve_device(device)).eval()
+    loaded = loaded.to(resolve_device(device)).eval()
+    with torch.no_grad():  # the plugin contract, once, on two samples from a private seed
+        z = loaded.latents(2, seed=0)
+        check_generator_output(
+            stored.net, stored.net(z, loaded.labels_for(2)), 2, loaded.image_size, loaded.channels
+        )
+    return loaded

@@ -161,3 +161,40 @@ def test_fuzz_resume(fresh, data_dir, block):  # noqa: F811
         codes.append(check(result, seed, f"resume after {what}"))
         shutil.rmtree(run)
     assert 0 in codes and 2 in codes, "the mutations should reach both outcomes"
+
+
+SET_KEYS = [
+    "seed", "steps", "epochs", "batch_size", "z_dim", "image_size", "channels", "n_critic", "ema",
+    "ema_warmup", "precision", "device", "lr_decay", "lr_decay_every", "keep", "log_every",
+    "g_optim.lr", "g_optim.betas", "d_optim.weight_decay", "generator", "generator.width",
+    "generator.activation", "discriminator.norm", "discriminator.spectral_norm", "loss",
+    "loss.gp_weight", "regularizer", "regularizer.gamma", "augment", "eval_metric",
+    "eval_samples", "compile_mode", "license", "dataset_options.split", "nope", "g_optim.nope",
+    "generator.options", "generator.width.x",
+]  # fmt: skip
+SET_VALUES = [
+    "0", "-1", "1", "2**70", "1180591620717411303424", "1e999", "-1e-300", "0.5", "1.5", "nan",
+    "true", "null", "none", "abc", "[0.5]", "[0.5, 0.9]", "[1.5, 0.9]", "[]", "{}", '{"a": 1}',
+    "dcgan", "hinge", "r1", "bf16", "linear", "'; rm -rf ~", "", "=", "x" * 300,
+]  # fmt: skip
+
+
+def test_random_set_overrides_are_accepted_or_one_line(monkeypatch):
+    """Random ``--set key=value`` combinations go through the one validation path the CLI and
+    the Python API share: a valid config or a GanZooError, never another exception."""
+    from gan_zoo.errors import GanZooError
+    from gan_zoo.training import resolve
+
+    rng = random.Random(20261202)
+    outcomes = {"ok": 0, "error": 0}
+    for case in range(400):
+        sets = [f"{rng.choice(SET_KEYS)}={rng.choice(SET_VALUES)}" for _ in range(rng.randint(1, 3))]
+        try:
+            resolve.build_config("dcgan", "fashion-mnist", {}, sets)
+            outcomes["ok"] += 1
+        except GanZooError as exc:
+            assert "\n" not in str(exc), (case, sets, str(exc))
+            outcomes["error"] += 1
+        except Exception as exc:  # pragma: no cover - the failure this test exists to catch
+            raise AssertionError(f"case {case} {sets}: {type(exc).__name__}: {exc}") from exc
+    assert outcomes["ok"] > 10 and outcomes["error"] > 100, outcomes
