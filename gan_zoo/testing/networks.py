@@ -110,7 +110,8 @@ def check_safetensors(entry: Entry, options: dict[str, Any], folder: Path) -> No
     and load it, into a freshly built network that then computes exactly the same."""
     import torch
 
-    from ..safe_io import atomic_write_bytes, load_weights, read_safetensors, safetensors_bytes
+    from ..checkpoint.weights import load_weights, read_safetensors
+    from ..safe_io import atomic_write_bytes, safetensors_bytes
 
     size, channels = smallest(entry)
     torch.manual_seed(0)
