@@ -44,9 +44,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:  # PEP 562: torch is imported only when load is used
+def __getattr__(name: str) -> Any:  # PEP 562: ``load`` (torch) is resolved by the API module
     if name == "load":
-        from .sampling import load
+        from .api import load
 
         return load
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

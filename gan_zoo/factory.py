@@ -23,7 +23,7 @@ from .errors import ConfigError, DataError, GanZooError, did_you_mean
 if TYPE_CHECKING:
     from torch import nn
 
-    from .datasets.base import Dataset
+    from .contracts import Dataset
     from .losses.base import GANLoss
 
 __all__ = [

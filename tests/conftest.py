@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
-import struct
 import sys
 from pathlib import Path
 
 import pytest
+
+from gan_zoo.testing import write_idx  # noqa: F401 (tests import it from here)
 
 sys._called_from_test = True  # gan_zoo.plugins loads no entry point unless GAN_ZOO_LOAD_PLUGINS names it
 
@@ -40,17 +40,6 @@ def register_plugin():
     yield register
     for name in names:
         plugins.host().unregister(name)
-
-
-def write_idx(path: Path, data: bytes, dims: tuple[int, ...], compress: bool = True) -> Path:
-    """Write an IDX file of unsigned bytes (magic 0x0000 08 ndim), gzipped if ``compress``."""
-    raw = bytes([0, 0, 0x08, len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + data
-    if compress:
-        path = path.with_name(path.name + ".gz")
-        path.write_bytes(gzip.compress(raw))
-    else:
-        path.write_bytes(raw)
-    return path
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ no worker processes and no host round trip per batch. This is the "GPU-resident 
 fast CIFAR-10 training scripts (Keller Jordan's airbench, tysam-code's hlb-CIFAR10).
 
 A folder too big for memory is a :class:`gan_zoo.datasets.streaming.StreamingImageDataset`:
-same attributes and methods (the :class:`Dataset` protocol below), images decoded by
+same attributes and methods (the :class:`~gan_zoo.contracts.Dataset` protocol), images decoded by
 DataLoader workers. Code that trains or evaluates uses only the protocol.
 """
 
@@ -16,42 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
 
+from ..contracts import Dataset as Dataset  # the protocol, re-exported where it used to live
 from ..errors import DataError
 
 #: The splits every built-in dataset knows.
 SPLITS = ("train", "test")
-
-
-@runtime_checkable
-class Dataset(Protocol):
-    """What the trainer, the metrics and ``gan-zoo datasets info`` rely on."""
-
-    name: str
-    split: str
-    labels: torch.Tensor  # (N,) int64
-    class_names: list[str]
-    source: str  # where the files were found, for messages and the model card
-
-    @property
-    def image_size(self) -> int: ...
-    @property
-    def channels(self) -> int: ...
-    @property
-    def num_classes(self) -> int: ...
-    def __len__(self) -> int: ...
-    def to(self, device: torch.device | str) -> Dataset: ...
-    def batches(
-        self, batch_size: int, generator: torch.Generator | None = None, drop_last: bool = True
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
-    def sample(
-        self, n: int, generator: torch.Generator | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
-    def class_counts(self) -> list[int]: ...
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
