@@ -1,4 +1,5 @@
-"""Shared fixtures. Third-party plugins are never loaded by accident (see gan_zoo.plugins)."""
+"""Shared fixtures. ``register_plugin`` comes from the kit (gan_zoo.testing), as it does for a
+plugin author. Third-party plugins are never loaded by accident (see gan_zoo.plugins)."""
 
 from __future__ import annotations
 
@@ -23,23 +24,6 @@ def _fresh_plugins(monkeypatch, tmp_path_factory):
     plugins.reset()
     yield
     plugins.reset()
-
-
-@pytest.fixture
-def register_plugin():
-    """Register a plugin object for one test: ``register_plugin(obj, "name")``; removed after."""
-    from gan_zoo import plugins
-
-    names = []
-
-    def register(plugin, name="test-plugin"):
-        plugins.host().register(plugin, name)
-        names.append(name)
-        return plugins.host()
-
-    yield register
-    for name in names:
-        plugins.host().unregister(name)
 
 
 @pytest.fixture

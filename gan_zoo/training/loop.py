@@ -72,6 +72,7 @@ class Training:
     hardware: str
     elapsed_before: float  # seconds trained before a resume
     started: float  # time.perf_counter() when this process started training
+    record: dict[str, Any]  # config.json: the resolved config, versions, class names
     lock: RunLock | None = None  # rank 0 holds the run directory while it trains
 
     @property
@@ -108,6 +109,8 @@ def set_up(
 
     # Claim the run directory (locked while this process trains), then resume or start it.
     run_dir, lock = claim_run_dir(config, info, parts.device, run_dir, resume)
+    # The config is complete, so config.json's record is the same for every checkpoint.
+    record = ckpt_io.config_record(config, parts.dataset.class_names)
     try:
         step, elapsed_before = 0, 0.0
         if resume is not None:
@@ -116,7 +119,6 @@ def set_up(
                 truncate_jsonl(run_dir / "metrics.jsonl", step)
         if info.is_main:
             (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-            record = ckpt_io.config_record(config, parts.dataset.class_names)
             ckpt_io.atomic_write_json(run_dir / "config.json", record)
     except BaseException:
         if lock is not None:
@@ -140,7 +142,7 @@ def set_up(
     training = Training(
         config, info, parts.device, parts.dataset, parts.plan, parts.G, parts.D, ema, step_fn,
         streams, run_dir, reporter, stats, evaluator, hardware_name(parts.device, info),
-        elapsed_before, started=time.perf_counter(), lock=lock,
+        elapsed_before, started=time.perf_counter(), record=record, lock=lock,
     )  # fmt: skip
     return training, step
 
@@ -379,7 +381,7 @@ def save(
         "class_names": list(t.dataset.class_names), "warnings": list(t.reporter.warnings),
     }  # fmt: skip
     return ckpt_io.save_checkpoint(
-        t.run_dir, config=ckpt_io.config_record(config, t.dataset.class_names), generator=t.G,
+        t.run_dir, config=t.record, generator=t.G,
         discriminator=t.D, g_optimizer=t.train_step.g_opt, d_optimizer=t.train_step.d_opt,
         ema_generator=t.ema.module if t.ema else None,
         scaler=scaler if scaler.is_enabled() else None, state=state,

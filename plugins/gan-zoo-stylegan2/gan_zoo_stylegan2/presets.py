@@ -25,6 +25,8 @@ presets keep all of that and shrink what a CPU cannot afford:
 
 from __future__ import annotations
 
+import dataclasses
+
 from gan_zoo.config import NetSpec, OptimizerConfig, Preset
 
 #: Lazy R1 every 16 D steps; Adam's D settings are corrected for it as in the reference.
@@ -52,16 +54,10 @@ STYLEGAN2 = Preset(
 )
 
 # 64 px: ada's heuristic gamma grows with resolution squared (x4 from 32 px).
-STYLEGAN2_64 = Preset(
+STYLEGAN2_64 = dataclasses.replace(
+    STYLEGAN2,
     generator=NetSpec("stylegan2", dict(_G)),
     discriminator=NetSpec("stylegan2", dict(_D)),
     loss=NetSpec("stylegan2", {"r1_gamma": 0.4, "r1_interval": R1_INTERVAL}),
-    z_dim=128,
-    batch_size=32,
-    epochs=10,
-    g_optim=OptimizerConfig(lr=_LR, betas=_BETAS),
-    d_optim=OptimizerConfig(lr=_LR * _MB_RATIO, betas=(0.0, _BETAS[1] ** _MB_RATIO)),
-    ema=0.998,
-    ema_warmup=10_000,
     image_size=64,
 )
