@@ -103,8 +103,10 @@ class TrainConfig(Preset):
     tensorboard: bool = False
     sync_batchnorm: bool = False
     #: Evaluate the (EMA) generator with this registered metric at every scheduled checkpoint
-    #: and keep the best checkpoint as ``checkpoints/best`` (None = off).
-    eval_metric: str | None = None
+    #: and keep the best checkpoint as ``checkpoints/best``. "auto": ``classifier-fd`` on the
+    #: CPU where the shipped classifier fits the data (Fashion-MNIST, 28x28, one channel, a
+    #: reference split of at least ``eval_samples`` images), else off; "none" or None: off.
+    eval_metric: str | None = "auto"
     #: Generated (and reference) images per evaluation, and the reference split.
     eval_samples: int = 2000
     eval_split: str = "test"

@@ -153,3 +153,35 @@ def test_fid_without_its_plugin_names_the_pip_command(idx_dir, tmp_path, name):
         pytest.skip("gan-zoo-fid is installed in this environment")
     with pytest.raises(gan_zoo.errors.GanZooError, match="pip install gan-zoo-fid"):
         gan_zoo.train("dcgan", "fashion-mnist", **options(idx_dir, tmp_path, steps=1, eval_metric=name))
+
+
+def run_config(run) -> dict:
+    return json.loads((run.dir / "config.json").read_text())
+
+
+def test_auto_scores_cpu_runs_with_the_shipped_classifier(idx_dir, tmp_path):
+    # The default eval_metric is "auto": on the CPU, Fashion-MNIST at 28x28x1 with a reference
+    # split of at least eval_samples images gets classifier-fd at every checkpoint.
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", **options(idx_dir, tmp_path, steps=4, checkpoint_every=2, eval_samples=16)
+    )
+    assert run_config(run)["eval_metric"] == "classifier-fd"
+    records = [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]
+    scores = [r["eval/classifier-fd"] for r in records if "eval/classifier-fd" in r]
+    assert len(scores) == 2 and all(v >= 0 for v in scores)
+    assert (run.dir / "checkpoints" / "best").exists()
+    assert "classifier-fd" in (run.checkpoint / "README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"eval_samples": 65}, {"eval_metric": "none", "eval_samples": 16}],
+    ids=["reference-split-smaller-than-eval-samples", "none"],
+)
+def test_auto_is_off_where_it_does_not_apply_and_none_is_off(idx_dir, tmp_path, extra):
+    run = gan_zoo.train(
+        "dcgan", "fashion-mnist", **options(idx_dir, tmp_path, steps=2, checkpoint_every=2, **extra)
+    )
+    assert run_config(run)["eval_metric"] is None
+    assert "eval/" not in (run.dir / "metrics.jsonl").read_text()
+    assert not (run.dir / "checkpoints" / "best").exists()

@@ -85,7 +85,9 @@ def _betas(
 @click.option("--tensorboard", is_flag=True, default=None, help="Also log to RUN/tensorboard.")
 @click.option(
     "--eval-metric",
-    help="Evaluate at every checkpoint with this metric (e.g. fid) and keep checkpoints/best.",
+    help="Evaluate at every checkpoint with this metric (e.g. fid) and keep checkpoints/best; "
+    "'auto': classifier-fd on the CPU for Fashion-MNIST, else off; 'none': off."
+    + _default("eval_metric"),
 )
 @click.option("--license", help="Licence of the weights for the model card (e.g. mit, cc-by-4.0).")
 @click.option("--eval-samples", type=int, help="Images per evaluation." + _default("eval_samples"))

@@ -30,6 +30,8 @@ RESUME_CHANGEABLE = frozenset(
      "eval_samples", "eval_split", "license"}
 )  # fmt: skip
 LR_DECAYS = ("none", "linear", "step")
+#: ``eval_metric`` values that name no metric: off, or decided by :func:`setup.auto_eval_metric`.
+EVAL_OFF_OR_AUTO = (None, "none", "auto")
 #: Numeric precisions of a run ("auto": bf16 or fp16 on CUDA, fp32 elsewhere).
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 #: ``torch.compile`` modes; "reduce-overhead" and "max-autotune" capture CUDA graphs on CUDA.
@@ -78,7 +80,7 @@ def validate(config: TrainConfig) -> TrainConfig:
     plugins.registry("losses").get(config.loss.name)
     if config.regularizer is not None:
         plugins.registry("losses").get(config.regularizer.name)
-    if config.eval_metric is not None:
+    if config.eval_metric not in EVAL_OFF_OR_AUTO:
         check_metric(config.eval_metric)
     for kind, part in (("generators", "generator"), ("discriminators", "discriminator"),
                        ("losses", "loss"), ("losses", "regularizer")):  # fmt: skip

@@ -27,6 +27,7 @@ from ..config import TrainConfig
 from ..errors import ConfigError, GanZooError
 from ..factory import create_losses, create_networks, open_training_split
 from . import distributed as ddp
+from .evaluate import resolve_eval_metric
 from .precision import resolve_channels_last, resolve_device, resolve_precision
 
 
@@ -122,7 +123,7 @@ def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
     """Resolve ``config`` (left unchanged) into a complete new config and build its parts.
 
     Decided here: ``device``, ``precision``, ``image_size``, ``channels``, ``conditional``,
-    ``num_classes`` and ``channels_last``. Bad combinations stop with one line.
+    ``num_classes``, ``eval_metric`` ("auto") and ``channels_last``. Bad combinations stop with one line.
     """
     # Set up the device and precision.
     device = resolve_device(config.device, info.local_rank)
@@ -137,6 +138,7 @@ def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
     # Load the data onto the device; fit the recipe to it.
     dataset = load_dataset(config, info)
     config = fit_to_data(config, dataset.image_size, dataset.channels, dataset.num_classes)
+    config = dataclasses.replace(config, eval_metric=resolve_eval_metric(config, device))
     if info.enabled:
         shard(dataset, config, info)
     dataset.to(device)
