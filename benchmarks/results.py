@@ -89,19 +89,29 @@ def dry_run(jobs: Sequence[results_runner.Job], force: bool) -> None:
 
 
 def run(rows_file: RowsFile, jobs: Sequence[results_runner.Job], args: argparse.Namespace,
-        settings: results_runner.Settings) -> None:  # fmt: skip
+        settings: results_runner.Settings) -> list[str]:  # fmt: skip
+    """Run the jobs that need it; a seed that fails is reported and the others still run.
+    Returns the failures, one line each."""
     results_runner.check_metrics(jobs)
+    failed = []
     for job in jobs:
         action, why = results_runner.status(job, settings.force)
         if action != "run":
             print(f"{job.key}: skip ({why})", flush=True)
             continue
-        results_runner.run_job(job, settings)
+        try:
+            results_runner.run_job(job, settings)
+        except GanZooError as e:  # the next rows may still work: one failure, not a stop
+            failed.append(f"{job.key}: {e}")
+            print(f"{job.key}: failed: {e}", file=sys.stderr, flush=True)
+            continue
         results_render.render_doc(rows_file, args.results_dir, args.doc)
+    return failed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    failed: list[str] = []
     settings = results_runner.Settings(args.results_dir, args.n, args.steps_scale, args.force)
     try:
         rows_file = load_rows(args.rows_file)
@@ -117,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dry_run(jobs, args.force)
                 return 0
             try:
-                run(rows_file, jobs, args, settings)
+                failed = run(rows_file, jobs, args, settings)
             except KeyboardInterrupt:
                 print("Interrupted; run the same command again to continue "
                       "(recorded seeds are skipped, an unfinished training starts again).",
@@ -129,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GanZooError as e:
         print(f"Error: {e}", file=sys.stderr)
         return 2
+    if failed:
+        print(f"{len(failed)} failed (rerun to retry them):", *failed, sep="\n  ", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -219,12 +219,12 @@ def training_log(run_dir: Path) -> dict[str, Any]:
     return {"img_s": sum(rates) / len(rates) if rates else None, "steps": step}
 
 
-def train(job: Job, runs_dir: Path) -> dict[str, Any]:
-    """Train ``job`` unless its run already finished with the same command; return its
-    ``{"command", "seconds", "img_s", "steps"}``."""
+def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
+    """Train ``job`` unless (with ``reuse``) its run already finished with the same command;
+    return its ``{"command", "seconds", "img_s", "steps"}``."""
     done_file = job.run_dir.with_name(job.run_dir.name + ".train.json")
     cmd = command(job.train)
-    if done_file.exists() and job.run_dir.is_dir():
+    if reuse and done_file.exists() and job.run_dir.is_dir():
         done = read_json(done_file)
         if isinstance(done, dict) and done.get("command") == cmd:
             print(f"{job.key}: reusing the finished training in {job.run_dir}", flush=True)
@@ -233,7 +233,7 @@ def train(job: Job, runs_dir: Path) -> dict[str, Any]:
     if job.run_dir.exists():
         if job.run_dir.parent.resolve() != runs_dir.resolve():
             raise RunnerError(f"{job.run_dir} is not inside {runs_dir}; refusing to delete it")
-        print(f"{job.key}: {job.run_dir} holds an unfinished run; training again", flush=True)
+        print(f"{job.key}: removing the earlier run in {job.run_dir}; training again", flush=True)
         shutil.rmtree(job.run_dir)
     script = Path(sys.executable).parent / "gan-zoo"
     if not script.exists():
@@ -297,7 +297,7 @@ def environment() -> dict[str, Any]:
 
 def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     """Train, evaluate and write the record of ``job``; return the record."""
-    trained = train(job, settings.runs_dir)
+    trained = train(job, settings.runs_dir, reuse=not settings.force)
     results, eval_seconds = evaluate(job)
     record = {
         "schema": SCHEMA, "row": job.row.name, "seed": job.seed, "preset": job.row.preset,

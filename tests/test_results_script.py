@@ -228,17 +228,42 @@ def test_a_seed_with_the_same_commands_is_skipped(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_a_finished_training_is_reused_unless_forced(tmp_path, monkeypatch):
+    rows_file = load_rows(write_rows(tmp_path / "rows.json", [{"name": "a", "preset": "gan"}]))
+    (job,) = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))[0]
+    job.run_dir.mkdir(parents=True)
+    done = {"command": results_rows.command(job.train), "seconds": 60.0, "img_s": 900.0, "steps": 3}
+    results_runner.write_json(job.run_dir.with_name("a-s0.train.json"), done)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(results_runner.subprocess, "run", no_training)
+    assert results_runner.train(job, tmp_path / "runs") == done
+    with pytest.raises(AssertionError, match="trained again"):
+        results_runner.train(job, tmp_path / "runs", reuse=False)
+    assert not job.run_dir.exists()  # the earlier run is removed before training again
+
+
 # One real run.
 @pytest.mark.slow
 def test_the_runner_trains_evaluates_records_and_renders(tmp_path, idx_dir, monkeypatch, capsys):
     monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
-    rows = write_rows(tmp_path / "rows.json", [{"name": "tiny", "preset": "dcgan", "args": ["--steps", "2"],
-                                                "note": "2 steps on random pixels"}])  # fmt: skip
+    rows = write_rows(tmp_path / "rows.json", [
+        {"name": "broken", "preset": "dcgan", "args": ["--steps", "2", "--batch-size", "4096"]},
+        {"name": "tiny", "preset": "dcgan", "args": ["--steps", "2"], "note": "2 steps on random pixels"},
+    ])  # fmt: skip
     doc = tmp_path / "results.md"
     doc.write_text("# R\n\n<!-- results:start -->\n<!-- results:end -->\n", encoding="utf-8")
     out_dir = tmp_path / "results"
     argv = ["--rows-file", str(rows), "--results-dir", str(out_dir), "--doc", str(doc), "--n", "32"]
-    assert _script().main(argv) == 0
+    assert _script().main(argv) == 1  # broken fails (its data is too small), tiny still runs
+    err = capsys.readouterr().err
+    assert (
+        "1 failed (rerun to retry them):\n  broken-s0: training broken-s0 failed with exit code 2"
+        in err
+    )
+    assert not (out_dir / "broken-s0.json").exists()
 
     rec = json.loads((out_dir / "tiny-s0.json").read_text(encoding="utf-8"))
     run_dir = out_dir / "runs" / "tiny-s0"
@@ -259,8 +284,9 @@ def test_the_runner_trains_evaluates_records_and_renders(tmp_path, idx_dir, monk
     line = _line(doc.read_text(encoding="utf-8"), "tiny")
     assert "2 steps on random pixels" in line and "**non-standard**: N = 32" in line
     assert f"| {fd['value']:,.2f} |" in line
+    assert "| not run yet |" in _line(doc.read_text(encoding="utf-8"), "broken")
 
     before = (out_dir / "tiny-s0.json").read_text(encoding="utf-8")
-    assert _script().main(argv) == 0  # done: skipped, the record stays as it is
+    assert _script().main([*argv, "--rows", "tiny"]) == 0  # done: skipped, the record stays
     assert "tiny-s0: skip (recorded with the same commands)" in capsys.readouterr().out
     assert (out_dir / "tiny-s0.json").read_text(encoding="utf-8") == before
