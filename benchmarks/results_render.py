@@ -23,6 +23,7 @@ from results_rows import (
     RowsFile,
     command,
     evaluate_argv,
+    is_conditional,
     train_argv,
     write_text,
 )
@@ -207,16 +208,8 @@ def replace_between(text: str, block: str, where: str = "the page") -> str:
     return f"{head}{START}\n{block}{END}{tail}"
 
 
-def registry_conditional(row: Row) -> bool:
-    """Whether the row's preset is conditional (False when it is not installed)."""
-    from gan_zoo import plugins
-
-    registry = plugins.registry("models")
-    return row.preset in registry and registry.get(row.preset).supports.conditional
-
-
 def render_doc(rows_file: RowsFile, results_dir: Path = RESULTS_DIR, doc: Path = DOC,
-               conditional: Callable[[Row], bool] = registry_conditional) -> bool:  # fmt: skip
+               conditional: Callable[[Row], bool] = is_conditional) -> bool:  # fmt: skip
     """Rewrite the table of ``doc`` from the records; True when the page changed."""
     text = doc.read_text(encoding="utf-8")
     block = render(rows_file, load_records(results_dir), results_dir, conditional)

@@ -159,6 +159,13 @@ def _rows_file(data: Any) -> RowsFile:
     return RowsFile(rows, metrics, conditional, dict(excluded))
 
 
+def is_conditional(row: Row) -> bool:
+    """Whether the row's preset is conditional (False when it is not installed)."""
+    import gan_zoo
+
+    return row.preset in gan_zoo.list_models(conditional=True)
+
+
 def display_path(path: Path) -> str:
     """``path`` relative to the repository when inside it (commands are run from there)."""
     try:

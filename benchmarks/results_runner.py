@@ -32,6 +32,7 @@ from results_rows import (
     command,
     display_path,
     evaluate_argv,
+    is_conditional,
     train_argv,
     write_text,
 )
@@ -92,19 +93,20 @@ def record_key(row: str, seed: int) -> str:
 
 
 # Plan.
-def preset_entry(row: Row) -> Any | None:
-    """The registry entry of the row's preset; None when its plugin is not installed."""
-    from gan_zoo import plugins
+def preset_installed(row: Row) -> bool:
+    """Whether the row's preset is registered; False when its plugin is not installed, a
+    one-line error (did-you-mean) when it is simply unknown."""
+    import gan_zoo
 
-    registry = plugins.registry("models")
-    if row.preset in registry:
-        return registry.get(row.preset)
+    if row.preset in gan_zoo.list_models():
+        return True
     if row.plugin:
-        return None
+        return False
     try:
-        registry.get(row.preset)
+        gan_zoo.get_preset(row.preset)
     except GanZooError as e:
         raise RowsError(f"row '{row.name}': {e}") from None
+    return True
 
 
 def resolve_config(row: Row, argv: Sequence[str]) -> Any:
@@ -112,11 +114,15 @@ def resolve_config(row: Row, argv: Sequence[str]) -> Any:
     parsed by the real command and checked by the real resolver, without training."""
     import click
 
-    from gan_zoo.cli.train import train_cmd
+    from gan_zoo.cli import build_cli
     from gan_zoo.training import resolve
 
     try:
-        ctx = train_cmd.make_context("gan-zoo train", list(argv[2:]))
+        # Through the real group: the command inherits its settings (click caches the help
+        # option of a command on first use, with the names of that first context).
+        cli = build_cli()
+        parent = click.Context(cli, info_name="gan-zoo", **cli.context_settings)
+        ctx = cli.get_command(parent, "train").make_context("train", list(argv[2:]), parent=parent)
         params = dict(ctx.params)
         model, dataset, sets = params.pop("model"), params.pop("dataset"), params.pop("overrides")
         options = {
@@ -149,12 +155,11 @@ def plan(
     out because its plugin is not installed."""
     jobs, notes = [], []
     for row in rows:
-        entry = preset_entry(row)
-        if entry is None:
+        if not preset_installed(row):
             notes.append(f"skip {row.name}: preset '{row.preset}' needs the {row.plugin} plugin, "
                          f"which is not installed (pip install plugins/{row.plugin})")  # fmt: skip
             continue
-        metrics = tuple(rows_file.metrics_for(entry.supports.conditional))
+        metrics = tuple(rows_file.metrics_for(is_conditional(row)))
         for seed in row.seeds:
             run_dir = settings.runs_dir / record_key(row.name, seed)
             argv = train_argv(row, seed, run_dir)

@@ -120,6 +120,9 @@ def test_duplicate_rows_and_bad_overrides_are_caught(tmp_path):
     rows = [{"name": "a", "preset": "dcgan"}, {"name": "a", "preset": "gan"}]
     with pytest.raises(RowsError, match="row 'a' is listed twice"):
         load_rows(write_rows(tmp_path / "rows.json", rows))
+    rows_file = load_rows(write_rows(tmp_path / "rows.json", [{"name": "b", "preset": "dcgn"}]))
+    with pytest.raises(RowsError, match="^row 'b': unknown model 'dcgn'; did you mean 'dcgan'"):
+        results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))
     rows = [{"name": "best", "preset": "dcgan", "args": ["--set", "generator.widht=32"]}]
     rows_file = load_rows(write_rows(tmp_path / "rows.json", rows))
     with pytest.raises(RowsError, match="^row 'best': ") as info:
