@@ -34,8 +34,13 @@ from results_rows import RESULTS_DIR, ROWS_FILE, STANDARD_N, RowsFile, load_rows
 from gan_zoo.errors import GanZooError  # noqa: E402
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like gan-zoo's own commands
+        self.exit(2, f"Error: {message} (see '{self.prog} --help')\n")
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python benchmarks/results.py", description=__doc__.splitlines()[0],
         epilog="Example: python benchmarks/results.py --rows dcgan --dry-run",
     )  # fmt: skip

@@ -136,6 +136,18 @@ def test_an_unknown_row_is_one_line_with_did_you_mean(capsys):
     assert err == "Error: unknown row 'dcgn'; did you mean 'dcgan', 'cgan' or 'dcgan-128'?\n"
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [(["--n", "1"], "--n must be at least 2, not 1"), (["--steps-scale", "2"], "must be in (0, 1]"),
+     (["--rowz", "dcgan"], "unrecognized arguments: --rowz")],
+)  # fmt: skip
+def test_bad_options_are_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        _script().main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err and err.count("\n") == 1
+
+
 def test_dry_run_prints_every_command_and_runs_nothing(tmp_path, capsys):
     code = _script().main(["--rows", "dcgan", "--dry-run", "--results-dir", str(tmp_path)])
     out = capsys.readouterr().out
