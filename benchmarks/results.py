@@ -59,9 +59,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="Train each row for F times its schedule (labelled in the table).",
     )
     parser.add_argument("--force", action="store_true", help="Run rows that have a record again.")
-    parser.add_argument("--rows-file", type=Path, default=ROWS_FILE, help=argparse.SUPPRESS)
-    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help=argparse.SUPPRESS)
-    parser.add_argument("--doc", type=Path, default=results_render.DOC, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--rows-file",
+        type=Path,
+        default=ROWS_FILE,
+        help="The rows (default: benchmarks/results/rows.json).",
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=RESULTS_DIR,
+        help="Where the records and runs/ go (default: benchmarks/results).",
+    )
+    parser.add_argument("--doc", type=Path, default=results_render.DOC,
+                        help="The page with the table's markers (default: docs/results.md).")  # fmt: skip
     args = parser.parse_args(argv)
     if args.n < 2:
         parser.error(f"--n must be at least 2, not {args.n}")

@@ -60,6 +60,7 @@ def load_records(results_dir: Path = RESULTS_DIR) -> dict[str, dict[str, Any]]:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise RenderError(f"cannot read record {path}: {e}") from None
         if not (isinstance(record, dict) and isinstance(record.get("metrics"), dict)
+                and isinstance(record.get("commands"), dict)
                 and record.get("row") == match["row"] and record.get("seed") == int(match["seed"])):  # fmt: skip
             raise RenderError(
                 f"{path} is not a record of row '{match['row']}' seed {match['seed']}"
@@ -184,12 +185,12 @@ def render(rows_file: RowsFile, records: dict[str, dict], results_dir: Path,
             s: records[f"{row.name}-s{s}"] for s in row.seeds if f"{row.name}-s{s}" in records
         }
         plans = {s: planned(row, s, rows_file, results_dir, conditional(row)) for s in row.seeds}
-        stale = any(r.get("commands", {}).get("train") != plans[s]["train"]
+        stale = any(r["commands"].get("train") != plans[s]["train"]
                     and r.get("steps_scale") is None for s, r in recorded.items())  # fmt: skip
         lines.append(table_row(row, list(recorded.values()), stale))
         commands += [f"**{row.name}**", "", "```bash"]
         for seed in row.seeds:
-            shown = recorded[seed].get("commands", plans[seed]) if seed in recorded else plans[seed]
+            shown = recorded[seed]["commands"] if seed in recorded else plans[seed]
             commands.append(f"# seed {seed}" + ("" if seed in recorded else f": {NOT_RUN}"))
             commands += [shown.get("train", ""), shown.get("evaluate", "")]
         commands += ["```", ""]
