@@ -1,9 +1,11 @@
-"""What every benchmark reports next to its own numbers: the machine's fp32 matmul peak and
-the process's peak resident memory."""
+"""What every benchmark reports next to its own numbers: the machine's fp32 matmul peak, the
+process's peak resident memory and the CPU it ran on."""
 
 from __future__ import annotations
 
+import os
 import resource
+import subprocess
 import time
 
 import torch
@@ -12,6 +14,36 @@ import torch
 def peak_rss_mb() -> float:
     """Peak resident set size of this process in MiB (ru_maxrss is KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+#: The CPU flags that decide the speed of fp32 and bf16 convolutions.
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def hardware() -> dict:
+    """The CPU as ``lscpu`` names it: ``{"cpu", "flags", "cpus"}``, ``flags`` the subset of
+    :data:`SPEED_FLAGS` it has and ``cpus`` its logical CPUs (``/proc/cpuinfo`` without lscpu)."""
+    fields: dict[str, str] = {}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True,
+                             env={**os.environ, "LC_ALL": "C"}).stdout  # fmt: skip
+        fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
+    except (OSError, subprocess.CalledProcessError):
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8") as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    key = {"model name": "Model name", "flags": "Flags"}.get(key.strip())
+                    if key:
+                        fields.setdefault(key, value.strip())
+        except OSError:
+            pass
+    flags = set(fields.get("Flags", "").split())
+    return {
+        "cpu": fields.get("Model name", "unknown"),
+        "flags": [f for f in SPEED_FLAGS if f in flags],
+        "cpus": int(fields.get("CPU(s)", "0") or 0) or os.cpu_count(),
+    }
 
 
 def _best_seconds(run, repeats: int) -> float:

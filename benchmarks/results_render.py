@@ -1,0 +1,221 @@
+"""Render the results table of ``docs/results.md`` from the records in ``benchmarks/results/``.
+
+The table lives between ``<!-- results:start -->`` and ``<!-- results:end -->``; everything else
+in the page is left alone. Rendering depends on the rows file and the records only, so rendering
+twice gives the same page. Rows without a record say "not run yet"; rows with several seeds show
+the mean, the standard deviation over the seeds and the range.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from results_rows import (
+    REPO,
+    RESULTS_DIR,
+    STANDARD_N,
+    Row,
+    RowsFile,
+    command,
+    evaluate_argv,
+    is_conditional,
+    train_argv,
+    write_text,
+)
+
+from gan_zoo.errors import GanZooError
+
+DOC = REPO / "docs" / "results.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+NOT_RUN = "not run yet"
+#: (metric, column title, decimals)
+METRIC_COLUMNS = (
+    ("fid", "FID", 2), ("kid", "KID (± std)", 4), ("precision", "precision", 3),
+    ("recall", "recall", 3), ("classifier-fd", "classifier-FD", 2),
+    ("class-coverage", "class coverage", 3), ("class-accuracy", "class accuracy", 3),
+)  # fmt: skip
+COLUMNS = ("row", "recipe / notes", *(title for _, title, _ in METRIC_COLUMNS),
+           "img/s", "train time", "eval time", "hardware", "protocol")  # fmt: skip
+_RECORD_NAME = re.compile(r"^(?P<row>[a-z0-9][a-z0-9._-]*)-s(?P<seed>\d+)\.json$")
+
+
+class RenderError(GanZooError):
+    """A record or a page that cannot be rendered."""
+
+
+def load_records(results_dir: Path = RESULTS_DIR) -> dict[str, dict[str, Any]]:
+    """``{"<row>-s<seed>": record}`` of every record file in ``results_dir``."""
+    records = {}
+    for path in sorted(Path(results_dir).glob("*.json")):
+        match = _RECORD_NAME.match(path.name)
+        if not match:
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise RenderError(f"cannot read record {path}: {e}") from None
+        if not (isinstance(record, dict) and isinstance(record.get("metrics"), dict)
+                and isinstance(record.get("commands"), dict)
+                and record.get("row") == match["row"] and record.get("seed") == int(match["seed"])):  # fmt: skip
+            raise RenderError(
+                f"{path} is not a record of row '{match['row']}' seed {match['seed']}"
+            )
+        records[path.name[:-5]] = record
+    return records
+
+
+def _number(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.000"
+
+
+def spread(values: Sequence[float], decimals: int, std: float | None = None) -> str:
+    """One value (``± std`` when given), or the mean ± std over several with their range."""
+    if not values:
+        return "-"
+    if len(values) == 1:
+        extra = f" ± {_number(std, decimals)}" if std is not None else ""
+        return _number(values[0], decimals) + extra
+    mean, sd = statistics.fmean(values), statistics.stdev(values)
+    return (f"{_number(mean, decimals)} ± {_number(sd, decimals)} "
+            f"[{_number(min(values), decimals)}, {_number(max(values), decimals)}]")  # fmt: skip
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _metric_cell(records: Sequence[dict], metric: str, decimals: int) -> str:
+    items = [r["metrics"][metric] for r in records if isinstance(r["metrics"].get(metric), dict)]
+    values = [float(item["value"]) for item in items if isinstance(item.get("value"), (int, float))]
+    std = items[0].get("kid_std") if metric == "kid" and len(values) == 1 else None
+    return spread(values, decimals, std if isinstance(std, (int, float)) else None)
+
+
+def _mean(records: Sequence[dict], section: str, key: str) -> float | None:
+    values = [r.get(section, {}).get(key) for r in records]
+    values = [v for v in values if isinstance(v, (int, float))]
+    return statistics.fmean(values) if values else None
+
+
+def hardware_text(record: dict) -> str:
+    hw = record.get("hardware", {})
+    flags = ", ".join(hw.get("flags", [])) or "no AVX2"
+    return f"{hw.get('cpu', 'unknown')}, {hw.get('cpus', '?')} CPUs ({flags})"
+
+
+def protocol_text(records: Sequence[dict]) -> str:
+    sizes = sorted({r.get("num_samples") for r in records}, key=str)
+    if len(sizes) > 1:
+        return (
+            "**mixed**: " + ", ".join(f"N = {n}" for n in sizes) + " (rerun the row with --force)"
+        )
+    if all(r.get("standard") is True for r in records) and sizes == [STANDARD_N]:
+        return "standard: 10,000 generated vs 10,000 test"
+    n = sizes[0]
+    return f"**non-standard**: N = {n:,}" if isinstance(n, int) else "**non-standard**"
+
+
+def planned(
+    row: Row, seed: int, rows_file: RowsFile, results_dir: Path, conditional: bool
+) -> dict[str, str]:
+    """The commands of one seed of ``row`` at the standard protocol."""
+    run_dir = results_dir / "runs" / f"{row.name}-s{seed}"
+    metrics = rows_file.metrics_for(conditional)
+    return {"train": command(train_argv(row, seed, run_dir)),
+            "evaluate": command(evaluate_argv(run_dir, metrics, STANDARD_N))}  # fmt: skip
+
+
+def _notes(row: Row, records: Sequence[dict], stale: bool) -> str:
+    parts = [row.note] if row.note else []
+    if row.plugin:
+        parts.append(f"plugin {row.plugin}")
+    if len(row.seeds) > 1:
+        parts.append(f"seeds {', '.join(map(str, row.seeds))}: mean ± std [min, max]")
+    if records and len(records) < len(row.seeds):
+        parts.append(f"only {len(records)} of {len(row.seeds)} seeds run")
+    scales = sorted({r["steps_scale"] for r in records if r.get("steps_scale") is not None})
+    if scales:
+        parts.append("**schedule × " + ", ".join(f"{s:g}" for s in scales) + "**")
+    if stale:
+        parts.append("**recorded with other commands than the row's** (see below)")
+    return "; ".join(parts).replace("|", "\\|")
+
+
+def _name(row: Row) -> str:
+    return f"`{row.name}`" if row.name == row.preset else f"`{row.name}` (preset `{row.preset}`)"
+
+
+def table_row(row: Row, records: Sequence[dict], stale: bool) -> str:
+    if not records:
+        cells = [_name(row), _notes(row, records, stale), NOT_RUN] + ["-"] * (len(COLUMNS) - 3)
+        return "| " + " | ".join(cells) + " |"
+    img_s = _mean(records, "training", "img_s")
+    cells = [
+        _name(row), _notes(row, records, stale),
+        *(_metric_cell(records, metric, d) for metric, _, d in METRIC_COLUMNS),
+        f"{img_s:,.0f}" if img_s is not None else "-",
+        duration(_mean(records, "training", "seconds")),
+        duration(_mean(records, "evaluation", "seconds")),
+        "; ".join(dict.fromkeys(hardware_text(r) for r in records)),
+        protocol_text(records),
+    ]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+def render(rows_file: RowsFile, records: dict[str, dict], results_dir: Path,
+           conditional: Callable[[Row], bool]) -> str:  # fmt: skip
+    """The Markdown between the markers: the table, then every row's commands."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    commands = ["### Commands", "",
+                "Run from the repository root; `python benchmarks/results.py --rows ROW` runs a "
+                "row's commands and writes its records (`benchmarks/results/ROW-sSEED.json`).", ""]  # fmt: skip
+    for row in rows_file.rows:
+        recorded = {
+            s: records[f"{row.name}-s{s}"] for s in row.seeds if f"{row.name}-s{s}" in records
+        }
+        plans = {s: planned(row, s, rows_file, results_dir, conditional(row)) for s in row.seeds}
+        stale = any(r["commands"].get("train") != plans[s]["train"]
+                    and r.get("steps_scale") is None for s, r in recorded.items())  # fmt: skip
+        lines.append(table_row(row, list(recorded.values()), stale))
+        commands += [f"**{row.name}**", "", "```bash"]
+        for seed in row.seeds:
+            shown = recorded[seed]["commands"] if seed in recorded else plans[seed]
+            commands.append(f"# seed {seed}" + ("" if seed in recorded else f": {NOT_RUN}"))
+            commands += [shown.get("train", ""), shown.get("evaluate", "")]
+        commands += ["```", ""]
+    legend = ("Columns: KID ± the standard deviation of its 100 subsets (one seed); rows with "
+              "several seeds show mean ± standard deviation over the seeds [min, max]. img/s is "
+              "the mean of the rates the training logged; times are wall-clock.")  # fmt: skip
+    return "\n".join([*lines, "", legend, "", *commands]).rstrip() + "\n"
+
+
+def replace_between(text: str, block: str, where: str = "the page") -> str:
+    """``text`` with everything between the markers replaced by ``block``."""
+    if text.count(START) != 1 or text.count(END) != 1 or text.index(START) > text.index(END):
+        raise RenderError(f"{where} needs one '{START}' line and, after it, one '{END}' line")
+    head, rest = text.split(START)
+    _, tail = rest.split(END)
+    return f"{head}{START}\n{block}{END}{tail}"
+
+
+def render_doc(rows_file: RowsFile, results_dir: Path = RESULTS_DIR, doc: Path = DOC,
+               conditional: Callable[[Row], bool] = is_conditional) -> bool:  # fmt: skip
+    """Rewrite the table of ``doc`` from the records; True when the page changed."""
+    text = doc.read_text(encoding="utf-8")
+    block = render(rows_file, load_records(results_dir), results_dir, conditional)
+    new = replace_between(text, block, str(doc))
+    if new == text:
+        return False
+    write_text(doc, new)
+    return True

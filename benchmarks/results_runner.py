@@ -1,0 +1,322 @@
+"""Run one seed of one row of the results table and record it.
+
+Training is a ``gan-zoo train`` subprocess (the console script of this Python's environment),
+so the command in the record is the one that ran; evaluation is ``gan_zoo.evaluate`` in this
+process, the function ``gan-zoo evaluate`` is a thin layer over (same arguments, same result
+with each metric's protocol). The record, ``benchmarks/results/<row>-s<seed>.json``, is written
+atomically; a record whose commands are those of the row as it stands now means "done".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from results_rows import (
+    REPO,
+    RESULTS_DIR,
+    STANDARD_N,
+    Row,
+    RowsError,
+    RowsFile,
+    command,
+    display_path,
+    evaluate_argv,
+    is_conditional,
+    train_argv,
+    write_text,
+)
+
+from gan_zoo.errors import GanZooError
+
+#: Version of the record layout.
+SCHEMA = 1
+
+
+class RunnerError(GanZooError):
+    """A row that could not be trained or evaluated."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the command line decides for every row."""
+
+    results_dir: Path = RESULTS_DIR
+    n: int = STANDARD_N
+    steps_scale: float | None = None
+    force: bool = False
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.results_dir / "runs"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One seed of one row: the two commands, where the run and the record go."""
+
+    row: Row
+    seed: int
+    metrics: tuple[str, ...]
+    train: tuple[str, ...]
+    evaluate: tuple[str, ...]
+    n: int
+    steps_scale: float | None
+    run_dir: Path
+    record_path: Path
+
+    @property
+    def key(self) -> str:
+        return record_key(self.row.name, self.seed)
+
+    def commands(self) -> dict[str, str]:
+        return {"train": command(self.train), "evaluate": command(self.evaluate)}
+
+    @property
+    def full(self) -> bool:
+        """The standard protocol and the row's whole schedule."""
+        return self.n == STANDARD_N and self.steps_scale is None
+
+
+def record_key(row: str, seed: int) -> str:
+    return f"{row}-s{seed}"
+
+
+# Plan.
+def preset_installed(row: Row) -> bool:
+    """Whether the row's preset is registered; False when its plugin is not installed, a
+    one-line error (did-you-mean) when it is simply unknown."""
+    import gan_zoo
+
+    if row.preset in gan_zoo.list_models():
+        return True
+    if row.plugin:
+        return False
+    try:
+        gan_zoo.get_preset(row.preset)
+    except GanZooError as e:
+        raise RowsError(f"row '{row.name}': {e}") from None
+    return True
+
+
+def resolve_config(row: Row, argv: Sequence[str]) -> Any:
+    """The :class:`~gan_zoo.config.TrainConfig` ``argv`` (``gan-zoo train ...``) would train,
+    parsed by the real command and checked by the real resolver, without training."""
+    import click
+
+    from gan_zoo.cli import build_cli
+    from gan_zoo.training import resolve
+
+    try:
+        # Through the real group: the command inherits its settings (click caches the help
+        # option of a command on first use, with the names of that first context).
+        cli = build_cli()
+        parent = click.Context(cli, info_name="gan-zoo", **cli.context_settings)
+        ctx = cli.get_command(parent, "train").make_context("train", list(argv[2:]), parent=parent)
+        params = dict(ctx.params)
+        model, dataset, sets = params.pop("model"), params.pop("dataset"), params.pop("overrides")
+        options = {
+            k: v
+            for k, v in params.items()
+            if v is not None and k not in ("resume", "quiet", "plain")
+        }
+        return resolve.build_config(model, dataset, options, sets)
+    except click.ClickException as e:
+        raise RowsError(f"row '{row.name}': {e.format_message()}") from None
+    except GanZooError as e:
+        raise RowsError(f"row '{row.name}': {e}") from None
+
+
+def scaled_steps(config: Any, scale: float) -> int:
+    """``scale`` times the number of steps ``config`` trains for (at least 1)."""
+    import gan_zoo
+
+    total = config.steps
+    if total is None:
+        data = gan_zoo.open_split(config.dataset, "train", data_dir=config.data_dir)
+        total = config.epochs * (len(data) // config.batch_size // config.n_critic)
+    return max(1, round(total * scale))
+
+
+def plan(
+    rows_file: RowsFile, rows: Sequence[Row], settings: Settings
+) -> tuple[list[Job], list[str]]:
+    """The jobs of ``rows``, each command checked by the real parser, and one note per row left
+    out because its plugin is not installed."""
+    jobs, notes = [], []
+    for row in rows:
+        if not preset_installed(row):
+            notes.append(f"skip {row.name}: preset '{row.preset}' needs the {row.plugin} plugin, "
+                         f"which is not installed (pip install plugins/{row.plugin})")  # fmt: skip
+            continue
+        metrics = tuple(rows_file.metrics_for(is_conditional(row)))
+        for seed in row.seeds:
+            run_dir = settings.runs_dir / record_key(row.name, seed)
+            argv = train_argv(row, seed, run_dir)
+            config = resolve_config(row, argv)
+            if settings.steps_scale is not None:
+                extra = ("--steps", str(scaled_steps(config, settings.steps_scale)))
+                argv = train_argv(row, seed, run_dir, extra)
+            jobs.append(Job(row, seed, metrics, tuple(argv),
+                            tuple(evaluate_argv(run_dir, metrics, settings.n)), settings.n,
+                            settings.steps_scale, run_dir,
+                            settings.results_dir / f"{record_key(row.name, seed)}.json"))  # fmt: skip
+    return jobs, notes
+
+
+def check_metrics(jobs: Sequence[Job]) -> None:
+    """A one-line error (with the pip command) for a metric that is not installed."""
+    from gan_zoo.factory import check_metric
+
+    for name in dict.fromkeys(m for job in jobs for m in job.metrics):
+        check_metric(name)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RunnerError(f"cannot read {path}: {e}") from None
+
+
+def status(job: Job, force: bool) -> tuple[str, str]:
+    """``("run" | "done" | "keep", why)``: what the runner does with ``job``."""
+    if not job.record_path.exists():
+        return "run", "no record yet"
+    record = read_json(job.record_path)
+    if not isinstance(record, dict):
+        raise RunnerError(f"{job.record_path} is not a record (a JSON object)")
+    if force:
+        return "run", "--force"
+    if record.get("commands") == job.commands():
+        return "done", "recorded with the same commands"
+    full = record.get("standard") is True and record.get("steps_scale") is None
+    if full and not job.full:
+        return "keep", "its record is a full standard run; pass --force to replace it with this one"
+    return "run", "the commands changed since the record"
+
+
+# Run.
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON atomically."""
+    write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def training_log(run_dir: Path) -> dict[str, Any]:
+    """Mean of the img/s values the run logged, and its last step, from ``metrics.jsonl``."""
+    rates, step = [], 0
+    with open(run_dir / "metrics.jsonl", encoding="utf-8") as f:
+        for line in f:
+            item = json.loads(line)
+            if isinstance(item.get("img/s"), (int, float)) and math.isfinite(item["img/s"]):
+                rates.append(float(item["img/s"]))
+            step = max(step, int(item.get("step", 0)))
+    return {"img_s": sum(rates) / len(rates) if rates else None, "steps": step}
+
+
+def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
+    """Train ``job`` unless (with ``reuse``) its run already finished with the same command;
+    return its ``{"command", "seconds", "img_s", "steps"}``."""
+    done_file = job.run_dir.with_name(job.run_dir.name + ".train.json")
+    cmd = command(job.train)
+    if reuse and done_file.exists() and job.run_dir.is_dir():
+        done = read_json(done_file)
+        if isinstance(done, dict) and done.get("command") == cmd:
+            print(f"{job.key}: reusing the finished training in {job.run_dir}", flush=True)
+            return done
+    done_file.unlink(missing_ok=True)
+    if job.run_dir.exists():
+        if job.run_dir.parent.resolve() != runs_dir.resolve():
+            raise RunnerError(f"{job.run_dir} is not inside {runs_dir}; refusing to delete it")
+        print(f"{job.key}: removing the earlier run in {job.run_dir}; training again", flush=True)
+        shutil.rmtree(job.run_dir)
+    script = Path(sys.executable).parent / "gan-zoo"
+    if not script.exists():
+        raise RunnerError(
+            f"no gan-zoo console script next to {sys.executable}; run with the Python gan-zoo is installed in"
+        )
+    print(f"{job.key}: {cmd}", flush=True)
+    start = time.monotonic()
+    rc = subprocess.run([str(script), *job.train[1:]], cwd=REPO).returncode
+    seconds = time.monotonic() - start
+    if rc in (130, -2):
+        raise KeyboardInterrupt
+    if rc != 0:
+        raise RunnerError(
+            f"training {job.key} failed with exit code {rc} (its output is above): {cmd}"
+        )
+    done = {"command": cmd, "seconds": round(seconds, 1), **training_log(job.run_dir)}
+    write_json(done_file, done)
+    return done
+
+
+def evaluate(job: Job) -> tuple[dict[str, Any], float]:
+    """``gan_zoo.evaluate`` with the arguments of ``job.evaluate``; the results and seconds."""
+    import gan_zoo
+
+    print(f"{job.key}: {command(job.evaluate)}", flush=True)
+    start = time.monotonic()
+    results = gan_zoo.evaluate(job.run_dir, list(job.metrics), num_samples=job.n)
+    return results, time.monotonic() - start
+
+
+def git_commit() -> str:
+    """HEAD, with ``-dirty`` when tracked files outside the results differ from it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True,
+                              text=True, check=True).stdout.strip()  # fmt: skip
+
+    try:
+        head = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                    ":!benchmarks/results", ":!docs/results.md")  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if dirty else "")
+
+
+def environment() -> dict[str, Any]:
+    """Hardware and software of this process, for the record."""
+    import torch
+    from common import hardware
+
+    import gan_zoo
+
+    return {
+        "hardware": {**hardware(), "torch_threads": torch.get_num_threads()},
+        "software": {"torch": torch.__version__, "gan_zoo": gan_zoo.__version__,
+                     "git_commit": git_commit(), "python": platform.python_version()},
+    }  # fmt: skip
+
+
+def run_job(job: Job, settings: Settings) -> dict[str, Any]:
+    """Train, evaluate and write the record of ``job``; return the record."""
+    trained = train(job, settings.runs_dir, reuse=not settings.force)
+    results, eval_seconds = evaluate(job)
+    record = {
+        "schema": SCHEMA, "row": job.row.name, "seed": job.seed, "preset": job.row.preset,
+        "dataset": job.row.dataset, "note": job.row.note, "commands": job.commands(),
+        "num_samples": job.n, "steps_scale": job.steps_scale,
+        "standard": all(r.get("protocol", {}).get("standard") is True for r in results.values()),
+        "metrics": results,
+        "training": {k: trained.get(k) for k in ("img_s", "steps", "seconds")},
+        "evaluation": {"seconds": round(eval_seconds, 1),
+                       "python": f"gan_zoo.evaluate({display_path(job.run_dir)!r}, {list(job.metrics)!r}, "
+                                 f"num_samples={job.n})"},
+        **environment(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }  # fmt: skip
+    write_json(job.record_path, record)
+    print(f"{job.key}: wrote {job.record_path}", flush=True)
+    return record

@@ -1,0 +1,307 @@
+"""benchmarks/results.py: the rows file, the renderer, the skip logic and one real tiny run."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+BENCH = REPO / "benchmarks"
+sys.path.insert(0, str(BENCH))  # the script's helpers import each other as top-level modules
+
+import results_render  # noqa: E402
+import results_rows  # noqa: E402
+import results_runner  # noqa: E402
+from results_rows import Row, RowsError, load_rows  # noqa: E402
+
+import gan_zoo  # noqa: E402
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("results_script", BENCH / "results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_rows(path: Path, rows: list, **top) -> Path:
+    data = {"dataset": "fashion-mnist", "metrics": ["classifier-fd"], "rows": rows, **top}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def record(row: str, seed: int, fid: float, *, n: int = 10000, kid_std: float = 0.001, **extra):
+    standard = n == 10000
+    protocol = {"name": "gan-zoo/inception-10k-test" if standard else f"non-standard (inception, {n} generated)",
+                "standard": standard, "num_samples": n}  # fmt: skip
+    return {
+        "schema": 1, "row": row, "seed": seed, "preset": row, "num_samples": n, "standard": standard,
+        "steps_scale": None,
+        "commands": {"train": f"gan-zoo train {row} fashion-mnist --seed {seed} --out x", "evaluate": "e"},
+        "metrics": {"fid": {"value": fid, "protocol": protocol},
+                    "kid": {"value": 0.01, "kid_std": kid_std, "protocol": protocol}},
+        "training": {"img_s": 500.0, "seconds": 3000.0, "steps": 11700},
+        "evaluation": {"seconds": 1500.0},
+        "hardware": {"cpu": "AMD EPYC", "flags": ["avx2"], "cpus": 2},
+        **extra,
+    }  # fmt: skip
+
+
+# The rows file.
+def test_every_registered_preset_has_a_row_or_a_reason():
+    rows_file = load_rows()
+    presets = {row.preset for row in rows_file.rows}
+    missing = set(gan_zoo.list_models()) - presets - set(rows_file.excluded)
+    assert not missing, f"presets without a row in benchmarks/results/rows.json: {sorted(missing)}"
+    assert {"stylegan2", "stylegan2-64"} <= presets  # the plugin's presets, skipped when absent
+    dcgan = rows_file.select(["dcgan"])[0]
+    assert dcgan.seeds == (0, 1, 2) and dcgan.args == ()
+
+
+def test_every_row_command_is_accepted_by_gan_zoo_train(tmp_path):
+    """Each row's train command goes through the real parser and resolver (nothing trains)."""
+    rows_file = load_rows()
+    settings = results_runner.Settings(results_dir=tmp_path)
+    jobs, notes = results_runner.plan(rows_file, rows_file.rows, settings)
+    planned = {job.row.name for job in jobs}
+    for row in rows_file.rows:
+        assert row.name in planned or (row.plugin and any(row.name in n for n in notes))
+    shortened = [row for row in rows_file.rows if row.args]
+    assert shortened and all(row.note.startswith("shortened:") for row in shortened)
+    cgan = next(job for job in jobs if job.row.name == "cgan")
+    assert "class-accuracy" in cgan.metrics and "class-accuracy" not in jobs[0].metrics
+
+
+@pytest.mark.slow
+def test_the_stylegan2_rows_resolve_when_the_plugin_is_installed(
+    use_distribution, monkeypatch, tmp_path
+):
+    use_distribution(REPO / "plugins" / "gan-zoo-stylegan2")
+    monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "gan-zoo-stylegan2")
+    rows_file = load_rows()
+    assert {"stylegan2", "stylegan2-64"} <= set(gan_zoo.list_models())
+    assert (
+        set(gan_zoo.list_models())
+        - {row.preset for row in rows_file.rows}
+        - set(rows_file.excluded)
+        == set()
+    )
+    rows = rows_file.select(["stylegan2", "stylegan2-64"])
+    jobs, notes = results_runner.plan(rows_file, rows, results_runner.Settings(tmp_path))
+    assert notes == [] and [job.key for job in jobs] == ["stylegan2-s0", "stylegan2-64-s0"]
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        (
+            {"name": "a", "preset": "dcgan", "seed": [0]},
+            "unknown key 'seed'; did you mean 'seeds'?",
+        ),
+        ({"name": "a", "preset": "dcgan", "args": ["--out", "x"]}, "the runner sets --out itself"),
+        ({"name": "a", "preset": "dcgan", "args": ["--seed=3"]}, "the runner sets --seed itself"),
+        ({"name": "a", "preset": "dcgan", "seeds": [0, 0]}, "distinct integers"),
+        ({"name": "A b", "preset": "dcgan"}, "'name' must be"),
+        ({"name": "a"}, "'preset' must name a preset"),
+    ],
+)
+def test_a_bad_row_is_a_one_line_error(tmp_path, row, message):
+    path = write_rows(tmp_path / "rows.json", [row])
+    with pytest.raises(RowsError, match=None) as info:
+        load_rows(path)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_duplicate_rows_and_bad_overrides_are_caught(tmp_path):
+    rows = [{"name": "a", "preset": "dcgan"}, {"name": "a", "preset": "gan"}]
+    with pytest.raises(RowsError, match="row 'a' is listed twice"):
+        load_rows(write_rows(tmp_path / "rows.json", rows))
+    rows_file = load_rows(write_rows(tmp_path / "rows.json", [{"name": "b", "preset": "dcgn"}]))
+    with pytest.raises(RowsError, match="^row 'b': unknown model 'dcgn'; did you mean 'dcgan'"):
+        results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))
+    rows = [{"name": "best", "preset": "dcgan", "args": ["--set", "generator.widht=32"]}]
+    rows_file = load_rows(write_rows(tmp_path / "rows.json", rows))
+    with pytest.raises(RowsError, match="^row 'best': ") as info:
+        results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))
+    assert "\n" not in str(info.value)
+
+
+def test_an_unknown_row_is_one_line_with_did_you_mean(capsys):
+    assert _script().main(["--rows", "dcgn", "--list"]) == 2
+    err = capsys.readouterr().err
+    assert err == "Error: unknown row 'dcgn'; did you mean 'dcgan', 'cgan' or 'dcgan-128'?\n"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [(["--n", "1"], "--n must be at least 2, not 1"), (["--steps-scale", "2"], "must be in (0, 1]"),
+     (["--rowz", "dcgan"], "unrecognized arguments: --rowz")],
+)  # fmt: skip
+def test_bad_options_are_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        _script().main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err and err.count("\n") == 1
+
+
+def test_dry_run_prints_every_command_and_runs_nothing(tmp_path, capsys):
+    code = _script().main(["--rows", "dcgan", "--dry-run", "--results-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0 and not (tmp_path / "runs").exists()
+    for seed in (0, 1, 2):
+        assert f"gan-zoo train dcgan fashion-mnist --seed {seed} --out " in out
+    assert out.count("--metric fid --metric kid") == 3 and "--n 10000 --json" in out
+
+
+# The renderer.
+ROWS = results_rows.RowsFile(
+    rows=(Row("dcgan", "dcgan", "fashion-mnist", seeds=(0, 1, 2), note="the default recipe"),
+          Row("gan", "gan", "fashion-mnist", note="50 epochs"),
+          Row("wgan-gp", "wgan-gp", "fashion-mnist")),
+    metrics=("fid", "kid"), conditional_metrics=(), excluded={},
+)  # fmt: skip
+
+
+def _line(block: str, name: str) -> str:
+    return next(line for line in block.splitlines() if line.startswith(f"| `{name}`"))
+
+
+def test_the_table_shows_seed_spread_not_run_rows_and_non_standard_n(tmp_path):
+    records = {
+        f"dcgan-s{s}": record("dcgan", s, fid) for s, fid in ((0, 10.0), (1, 12.0), (2, 14.0))
+    }
+    records["gan-s0"] = record("gan", 0, 50.0, n=2000, kid_std=0.0012)
+    block = results_render.render(ROWS, records, tmp_path, lambda row: False)
+    dcgan, gan, wgan = _line(block, "dcgan"), _line(block, "gan"), _line(block, "wgan-gp")
+    assert "| 12.00 ± 2.00 [10.00, 14.00] |" in dcgan
+    assert "standard: 10,000 generated vs 10,000 test" in dcgan and "50 min" in dcgan
+    assert "seeds 0, 1, 2: mean ± std [min, max]" in dcgan
+    assert "| 50.00 | 0.0100 ± 0.0012 |" in gan and "**non-standard**: N = 2,000" in gan
+    assert "| not run yet |" in wgan
+    assert (
+        "# seed 0: not run yet" in block and "gan-zoo train wgan-gp fashion-mnist --seed 0" in block
+    )
+
+
+def test_partial_seeds_and_stale_records_are_said(tmp_path):
+    records = {f"dcgan-s{s}": record("dcgan", s, 10.0 + s) for s in (0, 1)}
+    block = results_render.render(ROWS, records, tmp_path, lambda row: False)
+    line = _line(block, "dcgan")
+    assert "only 2 of 3 seeds run" in line
+    assert "recorded with other commands" in line  # the hand-written commands are not the row's
+
+
+def test_rendering_between_the_markers_is_idempotent(tmp_path):
+    doc = tmp_path / "results.md"
+    prose = "# Results\n\nintro\n\n<!-- results:start -->\nold table\n<!-- results:end -->\n\n## Older runs\n\nkept\n"
+    doc.write_text(prose, encoding="utf-8")
+    (tmp_path / "gan-s0.json").write_text(json.dumps(record("gan", 0, 50.0)), encoding="utf-8")
+    assert results_render.render_doc(ROWS, tmp_path, doc, lambda row: False) is True
+    first = doc.read_text(encoding="utf-8")
+    assert results_render.render_doc(ROWS, tmp_path, doc, lambda row: False) is False
+    assert doc.read_text(encoding="utf-8") == first
+    assert first.startswith("# Results\n\nintro\n\n<!-- results:start -->\n| row |")
+    assert (
+        first.endswith("<!-- results:end -->\n\n## Older runs\n\nkept\n")
+        and "old table" not in first
+    )
+
+
+def test_a_page_without_markers_or_a_bad_record_is_one_line(tmp_path):
+    doc = tmp_path / "results.md"
+    doc.write_text("# Results\n", encoding="utf-8")
+    with pytest.raises(results_render.RenderError, match="needs one '<!-- results:start -->' line"):
+        results_render.render_doc(ROWS, tmp_path, doc, lambda row: False)
+    (tmp_path / "gan-s0.json").write_text(json.dumps(record("dcgan", 0, 1.0)), encoding="utf-8")
+    with pytest.raises(results_render.RenderError, match="is not a record of row 'gan' seed 0"):
+        results_render.load_records(tmp_path)
+
+
+# Skip when done.
+def test_a_seed_with_the_same_commands_is_skipped(tmp_path):
+    rows_file = load_rows(write_rows(tmp_path / "rows.json", [{"name": "a", "preset": "gan"}]))
+    (job,) = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))[0]
+    assert results_runner.status(job, force=False) == ("run", "no record yet")
+    results_runner.write_json(job.record_path, {"commands": job.commands(), "standard": True})
+    assert results_runner.status(job, force=False)[0] == "done"
+    assert results_runner.status(job, force=True) == ("run", "--force")
+    (quick,) = results_runner.plan(
+        rows_file, rows_file.rows, results_runner.Settings(tmp_path, n=500)
+    )[0]
+    action, why = results_runner.status(quick, force=False)
+    assert action == "keep" and "--force" in why  # a quick run never replaces a full one unasked
+    results_runner.write_json(job.record_path, {"commands": {"train": "old"}, "standard": True})
+    assert results_runner.status(job, force=False) == (
+        "run",
+        "the commands changed since the record",
+    )
+    assert json.loads(job.record_path.read_text())["commands"] == {"train": "old"}
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_finished_training_is_reused_unless_forced(tmp_path, monkeypatch):
+    rows_file = load_rows(write_rows(tmp_path / "rows.json", [{"name": "a", "preset": "gan"}]))
+    (job,) = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))[0]
+    job.run_dir.mkdir(parents=True)
+    done = {"command": results_rows.command(job.train), "seconds": 60.0, "img_s": 900.0, "steps": 3}
+    results_runner.write_json(job.run_dir.with_name("a-s0.train.json"), done)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(results_runner.subprocess, "run", no_training)
+    assert results_runner.train(job, tmp_path / "runs") == done
+    with pytest.raises(AssertionError, match="trained again"):
+        results_runner.train(job, tmp_path / "runs", reuse=False)
+    assert not job.run_dir.exists()  # the earlier run is removed before training again
+
+
+# One real run.
+@pytest.mark.slow
+def test_the_runner_trains_evaluates_records_and_renders(tmp_path, idx_dir, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
+    rows = write_rows(tmp_path / "rows.json", [
+        {"name": "broken", "preset": "dcgan", "args": ["--steps", "2", "--batch-size", "4096"]},
+        {"name": "tiny", "preset": "dcgan", "args": ["--steps", "2"], "note": "2 steps on random pixels"},
+    ])  # fmt: skip
+    doc = tmp_path / "results.md"
+    doc.write_text("# R\n\n<!-- results:start -->\n<!-- results:end -->\n", encoding="utf-8")
+    out_dir = tmp_path / "results"
+    argv = ["--rows-file", str(rows), "--results-dir", str(out_dir), "--doc", str(doc), "--n", "32"]
+    assert _script().main(argv) == 1  # broken fails (its data is too small), tiny still runs
+    err = capsys.readouterr().err
+    assert (
+        "1 failed (rerun to retry them):\n  broken-s0: training broken-s0 failed with exit code 2"
+        in err
+    )
+    assert not (out_dir / "broken-s0.json").exists()
+
+    rec = json.loads((out_dir / "tiny-s0.json").read_text(encoding="utf-8"))
+    run_dir = out_dir / "runs" / "tiny-s0"
+    assert (
+        rec["commands"]["train"]
+        == f"gan-zoo train dcgan fashion-mnist --steps 2 --seed 0 --out {run_dir}"
+    )
+    assert (
+        rec["commands"]["evaluate"]
+        == f"gan-zoo evaluate {run_dir} --metric classifier-fd --n 32 --json"
+    )
+    fd = rec["metrics"]["classifier-fd"]
+    assert fd["value"] > 0 and fd["protocol"]["num_samples"] == 32 and rec["standard"] is False
+    assert rec["training"]["steps"] == 2 and rec["training"]["img_s"] > 0
+    assert rec["training"]["seconds"] > 0 and rec["evaluation"]["seconds"] > 0
+    assert rec["hardware"]["cpu"] and rec["software"]["torch"] and rec["software"]["git_commit"]
+    assert rec["software"]["gan_zoo"] == gan_zoo.__version__ and rec["date"].endswith("+00:00")
+    line = _line(doc.read_text(encoding="utf-8"), "tiny")
+    assert "2 steps on random pixels" in line and "**non-standard**: N = 32" in line
+    assert f"| {fd['value']:,.2f} |" in line
+    assert "| not run yet |" in _line(doc.read_text(encoding="utf-8"), "broken")
+
+    before = (out_dir / "tiny-s0.json").read_text(encoding="utf-8")
+    assert _script().main([*argv, "--rows", "tiny"]) == 0  # done: skipped, the record stays
+    assert "tiny-s0: skip (recorded with the same commands)" in capsys.readouterr().out
+    assert (out_dir / "tiny-s0.json").read_text(encoding="utf-8") == before
