@@ -66,7 +66,9 @@ def find_source(spec: str | os.PathLike, *, training: bool = False) -> Source:
     tags = plugins.registry("pretrained")
     if spec in tags:
         return Source(spec, tags.get(spec).load(), "pretrained")
-    if _NAME_LIKE.match(spec) and not spec.endswith(".safetensors"):
+    owners = {entry.plugin.distribution for entry in tags.list()}
+    qualified = "/" not in spec or spec.split("/", 1)[0] in owners
+    if _NAME_LIKE.match(spec) and qualified and not spec.endswith(".safetensors"):
         raise CheckpointError(
             f"'{spec}' is neither a file or folder nor a pretrained tag"
             f"{did_you_mean(spec, tags.names())}; {_USAGE}"

@@ -86,7 +86,9 @@ def _fits(expected: dict[str, Any], header: dict[str, Any], file: Path, mismatch
     try:
         check_fits(expected, header, shown(file), f"the run's {part}")
     except CheckpointError as exc:
-        raise ConfigError(f"{mismatch}: {exc}") from None
+        raise ConfigError(
+            f"{mismatch}: {exc}; start from weights of the same architecture and options"
+        ) from None
 
 
 def _mismatch(config: TrainConfig, spec: str, ckpt: Path, header: dict[str, Any]) -> str:
@@ -103,8 +105,7 @@ def _mismatch(config: TrainConfig, spec: str, ckpt: Path, header: dict[str, Any]
     ours = network_kwargs(config, "generator")
     return (
         f"--init {spec} holds generator '{str(name)[:40]}' ({_kwargs(theirs)}) but this run builds "
-        f"generator '{config.generator.name}' ({_kwargs(ours)}); start from weights of the same "
-        "architecture and options"
+        f"generator '{config.generator.name}' ({_kwargs(ours)})"
     )
 
 
