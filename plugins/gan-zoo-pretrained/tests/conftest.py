@@ -12,6 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,33 @@ sys._called_from_test = True  # gan_zoo.plugins: load only what GAN_ZOO_LOAD_PLU
 
 DISTRIBUTION_DIR = Path(__file__).resolve().parent.parent
 DISTRIBUTION = "gan-zoo-pretrained"
+
+
+_temporary_site: str | None = None
+
+
+def _installed() -> bool:
+    return any(ep.dist is not None and ep.dist.name == DISTRIBUTION
+               for ep in metadata.entry_points(group="gan_zoo"))  # fmt: skip
+
+
+def pytest_configure(config):
+    """The checkout's distribution (with whatever tags it holds) installed for the conformance
+    tests, before they are collected: an installed copy is used as it is, else this folder is
+    pip-installed once into a temporary target put on sys.path."""
+    global _temporary_site
+    if _installed():
+        return
+    _temporary_site = tempfile.mkdtemp(prefix="gan-zoo-pretrained-site-")
+    pip_install(DISTRIBUTION_DIR, Path(_temporary_site))
+    sys.path.insert(0, _temporary_site)
+    if not _installed():
+        raise pytest.UsageError(f"pip installed {DISTRIBUTION_DIR} but its entry point is not visible")
+
+
+def pytest_unconfigure(config):
+    if _temporary_site is not None:
+        shutil.rmtree(_temporary_site, ignore_errors=True)
 
 
 def pip_install(project: Path, target: Path) -> Path:
