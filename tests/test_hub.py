@@ -171,7 +171,7 @@ def test_push_dry_run_lists_files_and_uploads_nothing(run, monkeypatch):
     result = CliRunner().invoke(build_cli(), ["push", str(run), REPO, "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "generator.safetensors" in result.output and "training-state" not in result.output
-    assert f"Would upload 5 files" in result.output and "nothing was uploaded" in result.output
+    assert "Would upload 5 files" in result.output and "nothing was uploaded" in result.output
 
 
 def test_push_creates_the_repo_and_uploads_the_staged_folder(run, monkeypatch):

@@ -12,7 +12,14 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ..safe_io import MissingFile, atomic_write_json, atomic_write_text, inside_run, read_json, shown
+from ..safe_io import (
+    MissingFile,
+    atomic_write_json,
+    atomic_write_text,
+    inside_run,
+    read_json,
+    shown,
+)
 from .card import card_metrics, render_card
 from .layout import (
     BEST,
