@@ -134,6 +134,18 @@ def test_a_cache_link_out_of_its_repo_is_refused(run, offline_cache, tmp_path):
         gan_zoo.load(f"hf-hub:{REPO}")
 
 
+def test_a_snapshot_folder_linked_out_of_its_repo_is_refused(run, offline_cache, tmp_path):
+    snapshot = fill_cache(offline_cache, REPO, {})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name, data in checkpoint_files(run).items():
+        (elsewhere / name).write_bytes(data)
+    snapshot.rmdir()
+    snapshot.symlink_to(elsewhere)
+    with pytest.raises(CheckpointError, match="outside its repository cache"):
+        gan_zoo.load(f"hf-hub:{REPO}")
+
+
 def test_without_huggingface_hub_the_extra_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # import fails as if not installed
     result = CliRunner().invoke(build_cli(), ["generate", f"hf-hub:{REPO}"])

@@ -128,7 +128,8 @@ def materialise(snapshot: Path, repo_id: str, names: tuple[str, ...]) -> Path:
 def _place(entry: Path, dest: Path, repo_cache: str) -> None:
     real = os.path.realpath(entry)
     blobs = os.path.join(repo_cache, "blobs") + os.sep
-    if os.path.islink(entry) and not real.startswith(blobs):
+    inside = real.startswith(blobs) or (not os.path.islink(entry) and real.startswith(repo_cache + os.sep))
+    if not inside:
         raise CheckpointError(
             f"{shown(entry)} links to {shown(real)}, outside its repository cache; the cache is "
             "corrupt or tampered with: delete it and download again"
