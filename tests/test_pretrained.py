@@ -106,8 +106,10 @@ def test_an_existing_path_wins_over_a_tag(tagged, source_run, tmp_path, monkeypa
 
 
 def test_an_unknown_tag_is_one_line_with_did_you_mean(tagged):
-    with pytest.raises(CheckpointError, match=r"'dcgan\.fashion-mnst' is neither .* did you mean 'dcgan\.fashion-mnist'\?"):
+    with pytest.raises(CheckpointError, match=r"^unknown pretrained tag 'dcgan\.fashion-mnst' \(and no such file or folder\); did you mean 'dcgan\.fashion-mnist'\?$"):
         gan_zoo.load("dcgan.fashion-mnst")
+    with pytest.raises(CheckpointError, match=r"^'zebra' is neither a file or folder nor a pretrained tag; pass a run"):
+        gan_zoo.load("zebra")
     result = run_cli("generate", "dcgan.fashion-mnst", code=2)
     assert result.output.count("\n") == 1 and "did you mean 'dcgan.fashion-mnist'" in result.output
     with pytest.raises(CheckpointError, match="runs/nothing-here does not exist"):

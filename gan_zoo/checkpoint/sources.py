@@ -69,10 +69,10 @@ def find_source(spec: str | os.PathLike, *, training: bool = False) -> Source:
     owners = {entry.plugin.distribution for entry in tags.list()}
     qualified = "/" not in spec or spec.split("/", 1)[0] in owners
     if _NAME_LIKE.match(spec) and qualified and not spec.endswith(".safetensors"):
-        raise CheckpointError(
-            f"'{spec}' is neither a file or folder nor a pretrained tag"
-            f"{did_you_mean(spec, tags.names())}; {_USAGE}"
-        )
+        suggestion = did_you_mean(spec, tags.names())
+        if suggestion:
+            raise CheckpointError(f"unknown pretrained tag '{spec}' (and no such file or folder){suggestion}")
+        raise CheckpointError(f"'{spec}' is neither a file or folder nor a pretrained tag; {_USAGE}")
     raise CheckpointError(f"{shown(path)} does not exist; {_USAGE}")
 
 

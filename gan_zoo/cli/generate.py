@@ -225,6 +225,8 @@ def info_cmd(path, as_json):
 
     kwargs = info["generator_kwargs"]
     parts = f"G {info['generator']}, D {info['discriminator']}, loss {info['loss']}"
+    if info.get("source") != "path":
+        row("source", f"{info['path']} ({'pretrained tag' if info['source'] == 'pretrained' else 'Hugging Face Hub'})")
     row("model", f"{info['model']} ({parts})")
     row("dataset", info["dataset"])
     if kwargs:
