@@ -113,6 +113,10 @@ class TrainConfig(Preset):
     #: Licence of the trained weights for the model card (a Hub identifier such as "mit" or
     #: "cc-by-4.0"); None = gan-zoo's own, bsd-3-clause. Check your training data's terms.
     license: str | None = None
+    #: The weights the run started from (``--init``): ``{"source": a path, pretrained tag or
+    #: hf-hub id, "generator_sha256": the digest of the generator weights loaded, "loaded": which
+    #: networks}``; None = random initialisation. Completed before step 0; a resume keeps it.
+    init: dict[str, str] | None = None
 
     @classmethod
     def from_preset(cls, model: str, dataset: str, preset: Preset, **run: Any) -> TrainConfig:

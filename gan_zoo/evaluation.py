@@ -59,7 +59,12 @@ def evaluate(
     ``metrics.json`` and model card (``model-index``). ``ref_stats`` is an ``.npz`` with ``mu``
     and ``sigma`` (the pytorch-fid / clean-fid layout, e.g. from :func:`write_reference_stats`)
     to compare with instead of the run's dataset; Fréchet-distance metrics accept it.
+
+    ``path`` may also be a pretrained tag or ``hf-hub:owner/name``: those are not the user's
+    runs (an installed package, a download cache), so nothing is recorded; the results are
+    only returned.
     """
+    from .checkpoint.sources import find_source
     from .sampling import load, resolve_device
 
     if num_samples < 2:
@@ -70,7 +75,8 @@ def evaluate(
         create_metric(m, num_samples=num_samples, batch_size=batch_size, device=dev, **stats)
         for m in metrics
     ]
-    generator = load(path, device=dev)
+    source = find_source(path)
+    generator = load(source.path, device=dev)
     config = generator.config
     missing = missing_part(config, ("dataset",))
     if missing is not None:
@@ -87,7 +93,7 @@ def evaluate(
         value = float(metric.compute(generator, dataset, seed=seed))
         extra = {k: float(v) for k, v in (getattr(metric, "extra", None) or {}).items()}
         results[name] = {"value": value, **extra, "protocol": metric.protocol(dataset)}
-    if record and generator.source.is_dir():
+    if record and source.writable and generator.source.is_dir():
         from .checkpoint import record_metrics
 
         record_metrics(generator.source, results)

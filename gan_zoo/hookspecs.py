@@ -47,5 +47,10 @@ def register_metrics(register):
 
 
 @hookspec
+def register_pretrained(register):
+    """Register pretrained tags (``dcgan.fashion-mnist``): checkpoint folders shipped in a package."""
+
+
+@hookspec
 def register_commands(cli):
     """Add commands to the ``gan-zoo`` click group ``cli``."""

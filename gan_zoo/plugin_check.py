@@ -243,7 +243,23 @@ def _metric(entry: Entry, target: Any) -> list[str]:
     return []
 
 
+def _pretrained(entry: Entry, folder: Any) -> list[str]:
+    """A tag's folder holds a generator that loads (weights checked against its config), and
+    no optimizer state: a pretrained package ships sampling weights only."""
+    from .checkpoint import STATE_TENSORS_FILE, load_generator
+    from .errors import GanZooError
+
+    try:
+        load_generator(folder)
+    except GanZooError as exc:
+        return [f"its folder does not load: {exc}"]
+    if (folder / STATE_TENSORS_FILE).exists():
+        return [f"its folder holds {STATE_TENSORS_FILE}; ship the generator weights only"]
+    return []
+
+
 _CHECKS = {
+    "pretrained": _pretrained,
     "generators": _network,
     "discriminators": _network,
     "losses": _loss,

@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import importlib.resources
 import inspect
 import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from .errors import DuplicateNameError, GanZooError, did_you_mean, unknown
 
 #: The kinds of entries, in the order the CLI lists them.
-KINDS = ("models", "generators", "discriminators", "losses", "datasets", "metrics")
+KINDS = ("models", "generators", "discriminators", "losses", "datasets", "metrics", "pretrained")
 
 #: "losses" -> "loss", for messages.
 SINGULAR = {
@@ -40,6 +42,7 @@ SINGULAR = {
     "losses": "loss",
     "datasets": "dataset",
     "metrics": "metric",
+    "pretrained": "pretrained tag",
 }
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)?$")
@@ -129,8 +132,12 @@ class Entry:
         }
 
     def load(self) -> Any:
-        """The object behind the name, importing it on first use."""
+        """The object behind the name, importing it on first use (for ``pretrained``: the
+        checkpoint folder, a :class:`~pathlib.Path`)."""
         target = self.target
+        if self.kind == "pretrained" and not isinstance(target, Path):
+            target = self._folder()
+            object.__setattr__(self, "target", target)
         if isinstance(target, str):
             module_name, _, attr = target.partition(":")
             try:
@@ -147,6 +154,32 @@ class Entry:
             object.__setattr__(self, "target", obj)
             target = obj
         return target
+
+    def _folder(self) -> Path:
+        """A pretrained entry's folder: ``"package:relative/path"`` is package data found with
+        :mod:`importlib.resources`; a callable returns the path itself."""
+        target = self.target
+        try:
+            if isinstance(target, str):
+                package, _, relative = target.partition(":")
+                found = importlib.resources.files(package).joinpath(*relative.split("/"))
+                folder = Path(str(found))
+            elif callable(target):
+                folder = Path(target())
+            else:
+                raise TypeError(f"target {type(target).__name__} is not 'package:folder' or a callable")
+        except Exception as exc:
+            line = " ".join(str(exc).split())[:200]
+            raise GanZooError(
+                f"pretrained tag '{self.key}' of plugin {self.plugin.distribution} "
+                f"{self.plugin.version} cannot be found ({type(exc).__name__}: {line}); reinstall it"
+            ) from None
+        if not folder.is_dir():
+            raise GanZooError(
+                f"pretrained tag '{self.key}' of plugin {self.plugin.distribution} "
+                f"{self.plugin.version} points to {folder}, which is not a folder; reinstall it"
+            )
+        return folder
 
     def options(self) -> dict[str, Any]:
         """Keyword options of the factory and their defaults (``inspect.Parameter.empty`` if required)."""

@@ -234,11 +234,13 @@ def _norm(name: str) -> str:
 
 
 def load(path: str | Path, device: str | torch.device | None = "cpu") -> LoadedGenerator:
-    """The generator of a run, a checkpoint dir or a ``generator.safetensors``, ready to sample.
+    """The generator of a run, a checkpoint dir, a ``generator.safetensors``, a pretrained tag
+    (``gan-zoo list pretrained``) or ``hf-hub:owner/name[@revision]``, ready to sample.
 
     Example::
 
         g = gan_zoo.load("runs/dcgan-fashion-mnist-20250101-120000", device="cpu")
+        g = gan_zoo.load("dcgan.fashion-mnist")  # pip install gan-zoo-pretrained
         images = g.sample(16, seed=0)  # (16, 1, 28, 28) in [-1, 1]
     """
     stored = load_generator(path)

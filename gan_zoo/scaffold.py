@@ -18,7 +18,7 @@ from pathlib import Path
 from . import plugins
 from ._version import __version__
 from .errors import GanZooError
-from .registry import KINDS
+from .registry import KINDS, SINGULAR
 
 __all__ = ["compatible_range", "new_plugin", "plugin_names"]
 
@@ -58,7 +58,7 @@ def plugin_names(name: str) -> dict[str, str]:
         registry = plugins.registry(kind)
         if name in registry:
             owner = registry.get(name).plugin.distribution
-            raise GanZooError(f"'{name}' is already a {kind[:-1] if kind != 'losses' else 'loss'} "
+            raise GanZooError(f"'{name}' is already a {SINGULAR[kind]} "
                               f"of {owner}; this plugin's entries would be shadowed by it; did you "
                               f"mean 'my-{name}'?")  # fmt: skip
     return {

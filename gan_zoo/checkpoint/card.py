@@ -200,7 +200,16 @@ def _usage_section(record: dict[str, Any]) -> list[str]:
 
 
 def _training_section(record: dict[str, Any], state: dict[str, Any]) -> list[str]:
-    out = ["## Training", "", "| setting | value |", "|---|---|"]
+    out = ["## Training", ""]
+    init = record.get("init")
+    if isinstance(init, dict) and init.get("source"):
+        source = _cell(init["source"]).replace("`", "")
+        digest = _cell(init.get("generator_sha256", "")).replace("`", "")
+        out += [f"This run started from the weights of `{source}`"
+                + (f" (generator weights sha256 `{digest}`)" if digest else "")
+                + ", not from a random initialisation; its optimizers and step count started afresh.",
+                ""]  # fmt: skip
+    out += ["| setting | value |", "|---|---|"]
     rows: list[tuple[str, str]] = []
     _flatten("", {k: v for k, v in record.items() if k not in RECORD_EXTRAS}, rows)
     out += [f"| `{k}` | `{_cell(v)}` |" for k, v in rows]

@@ -12,7 +12,14 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ..safe_io import MissingFile, atomic_write_json, atomic_write_text, inside_run, read_json, shown
+from ..safe_io import (
+    MissingFile,
+    atomic_write_json,
+    atomic_write_text,
+    inside_run,
+    read_json,
+    shown,
+)
 from .card import card_metrics, render_card
 from .layout import (
     BEST,
@@ -29,6 +36,7 @@ from .layout import (
 from .load import resolve_checkpoint, with_retry
 from .record import missing_part, part_descriptions, part_name, plugin_shown
 from .schema import check_metrics, check_record, check_state, meta_json
+from .sources import find_source
 from .weights import read_metadata
 
 
@@ -47,10 +55,12 @@ def _files(ckpt: Path) -> dict[str, int]:
 
 
 def describe(path: str | os.PathLike) -> dict[str, Any]:
-    """What a run, checkpoint dir or lone ``generator.safetensors`` holds, from its JSON and
-    headers (every file schema-checked; a checkpoint pruned meanwhile is looked up again)."""
-    given = Path(path).expanduser()
-    return {"path": shown(given), **with_retry(given, _describe)}
+    """What a run, checkpoint dir or lone ``generator.safetensors`` (or a pretrained tag, or
+    ``hf-hub:owner/name``) holds, from its JSON and headers (every file schema-checked; a
+    checkpoint pruned meanwhile is looked up again)."""
+    source = find_source(path)
+    given = shown(source.path) if source.kind == "path" else source.spec
+    return {"path": given, "source": source.kind, **with_retry(source.path, _describe)}
 
 
 def _describe(ckpt: Path) -> dict[str, Any]:

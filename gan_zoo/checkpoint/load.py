@@ -32,6 +32,7 @@ from .layout import (
 )
 from .record import missing_part, record_to_config
 from .schema import check_record, check_state, meta_json, short
+from .sources import open_source
 from .state import join_state, load_optimizer, load_scaler, unwrap
 from .weights import check_fits, load_weights, read_header, read_safetensors
 
@@ -248,14 +249,15 @@ class StoredGenerator(NamedTuple):
 
 
 def load_generator(path: str | os.PathLike) -> StoredGenerator:
-    """Rebuild the generator of a run, a checkpoint dir or a ``generator.safetensors``.
+    """Rebuild the generator of a run, a checkpoint dir or a ``generator.safetensors`` (or of a
+    pretrained tag or ``hf-hub:owner/name``, found by :func:`~.sources.open_source`).
 
     The config and metadata are schema-checked, the generator is first built on the meta device
     and every tensor name, shape and dtype compared with the file's header, so a config or file
     that does not fit is a one-line error before anything is allocated; a registry name this
     installation lacks is a one-line error with the ``pip install`` of the plugin that has it.
     """
-    return with_retry(path, _load_generator)
+    return with_retry(open_source(path), _load_generator)
 
 
 def _load_generator(ckpt: Path) -> StoredGenerator:

@@ -125,6 +125,10 @@ def check_record(record: Any, where: str) -> dict[str, Any]:
         and all(isinstance(v, str) and len(v) <= MAX_TEXT for v in plugins.values())
     ):
         raise _fail(where, "plugins", 'an object {part: "distribution version"}', plugins)
+    init = record.get("init")
+    if init is not None and not (isinstance(init, dict) and len(init) <= 8 and all(
+            isinstance(v, str) and len(v) <= MAX_TEXT for v in init.values())):  # fmt: skip
+        raise _fail(where, "init", 'an object {"source": ..., "generator_sha256": ...}', init)
     version = record.get("gan_zoo_version")
     if version is not None and not (isinstance(version, str) and len(version) <= 64):
         raise _fail(where, "gan_zoo_version", "a version string", version)

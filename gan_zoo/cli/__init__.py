@@ -22,7 +22,7 @@ from ..blame import DEBUG_ENV, blame, debug_enabled
 from ..errors import GanZooError
 
 #: Modules under ``gan_zoo.cli`` whose ``COMMANDS`` list is added to the group, in order.
-COMMAND_MODULES = ("catalog", "datasets", "train", "generate", "evaluate", "plugin")
+COMMAND_MODULES = ("catalog", "datasets", "train", "generate", "evaluate", "hub", "plugin")
 
 
 class GanZooGroup(click.Group):

@@ -30,22 +30,25 @@ def _kind(name: str) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
-    """List registered entries: models, generators, discriminators, losses, datasets, metrics.
+    """List registered entries: models, generators, discriminators, losses, datasets, metrics,
+    pretrained.
 
-    PATTERN is a shell wildcard on names.
+    PATTERN is a shell wildcard on names. Pretrained tags are listed with the preset, dataset and
+    metrics their folder's config.json and metrics.json hold, and their size.
 
     \b
     Examples:
       gan-zoo list
       gan-zoo list models
       gan-zoo list generators '*gan' --image-size 28
+      gan-zoo list pretrained
     """
     kinds = [_kind(kind)] if kind else list(KINDS)
     warn_about_plugins()
     filters = {"image_size": image_size, "channels": channels, "conditional": conditional}
     found = {k: plugins.registry(k).list(pattern, **filters) for k in kinds}
     if as_json:
-        data = {k: [e.as_dict() for e in entries] for k, entries in found.items()}
+        data = {k: [_as_dict(e) for e in entries] for k, entries in found.items()}
         click.echo(json.dumps(data if not kind else data[kinds[0]], indent=2))
         return
     from rich.console import Console
@@ -53,6 +56,9 @@ def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
 
     console = Console()
     for k, entries in found.items():
+        if k == "pretrained":
+            console.print(_pretrained_table(entries))
+            continue
         table = Table(title=k.capitalize(), title_justify="left", expand=False)
         table.add_column("name", style="bold cyan", no_wrap=True)
         table.add_column("plugin", style="dim")
@@ -63,6 +69,40 @@ def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
         if not entries:
             table.add_row("-", "", "(none)", "")
         console.print(table)
+
+
+def _as_dict(entry) -> dict:
+    if entry.kind != "pretrained":
+        return entry.as_dict()
+    from ..checkpoint.sources import pretrained_summary
+
+    return pretrained_summary(entry)
+
+
+def _pretrained_table(entries):
+    """Tags with what their folders say: preset, dataset, metrics, size."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..checkpoint.sources import pretrained_summary
+    from ..formatting import human_bytes
+
+    table = Table(title="Pretrained", title_justify="left", expand=False)
+    for column, style in (("tag", "bold cyan"), ("preset", None), ("dataset", None),
+                          ("metrics", "green"), ("size", None), ("plugin", "dim")):  # fmt: skip
+        table.add_column(column, style=style, no_wrap=column == "tag")
+    for entry in entries:
+        s = pretrained_summary(entry)
+        metrics = ", ".join(f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}"
+                            for k, v in s["metrics"].items())  # fmt: skip
+        if s["error"]:
+            metrics = f"unreadable: {s['error']}"
+        size = human_bytes(s["size"]) if s["size"] is not None else "-"
+        table.add_row(s["name"], Text(str(s["preset"] or "-")), Text(str(s["dataset"] or "-")),
+                      Text(metrics or "-"), size, f"{s['distribution']} {s['version']}")  # fmt: skip
+    if not entries:
+        table.add_row("-", "", "(none; pip install gan-zoo-pretrained)", "", "", "")
+    return table
 
 
 @click.command("plugins")

@@ -37,6 +37,9 @@ _STATS = {name: p.default for name, p in inspect.signature(write_reference_stats
 def evaluate_cmd(path, metrics, num_samples, split, batch_size, device, seed, data_dir, ref_stats, no_record, as_json):
     """Score the generator of a run or checkpoint and record it in the model card.
 
+    PATH may also be a pretrained tag or hf-hub:owner/name: those are not your runs, so the
+    results are printed (or --json) and nothing is written.
+
     \b
     Examples:
       pip install gan-zoo-fid
@@ -44,11 +47,16 @@ def evaluate_cmd(path, metrics, num_samples, split, batch_size, device, seed, da
       gan-zoo evaluate runs/my-run/checkpoints/step-0004690 --n 2000 --no-record
       gan-zoo evaluate runs/my-run --metric fid --ref-stats fashion-mnist-test.npz
       gan-zoo evaluate runs/my-run --metric classifier-fd --metric class-coverage
+      gan-zoo evaluate dcgan.fashion-mnist --metric classifier-fd --n 2000
     """
+    import os
+
     results = evaluate(
         path, list(metrics), num_samples=num_samples, split=split, batch_size=batch_size,
         device=device, seed=seed, data_dir=data_dir, ref_stats=ref_stats, record=not no_record,
     )  # fmt: skip
+    if not no_record and not os.path.lexists(path):  # a tag or a Hub download: not the user's
+        click.echo(f"Note: {path} is not a run of yours; the results are not recorded anywhere", err=True)
     if as_json:
         click.echo(json.dumps(results, indent=2))
         return

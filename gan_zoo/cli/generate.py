@@ -19,7 +19,7 @@ DEFAULT_GRID, DEFAULT_NPZ, DEFAULT_WALK = "grid.png", "samples.npz", "walk.gif"
 
 
 @click.command("generate")
-@click.argument("path", metavar="RUN_OR_CHECKPOINT", type=_PATH)
+@click.argument("path", metavar="SOURCE", type=_PATH)
 @click.option(
     "-n",
     "--n",
@@ -73,15 +73,18 @@ DEFAULT_GRID, DEFAULT_NPZ, DEFAULT_WALK = "grid.png", "samples.npz", "walk.gif"
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 or mps.")
 def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, batch_size, device):
-    """Sample images from a run, a checkpoint directory or a generator.safetensors.
+    """Sample images from a run, a checkpoint, a pretrained tag or a Hub repository.
 
-    RUN_OR_CHECKPOINT is a run directory (its latest checkpoint is used), a checkpoint
-    directory, or a lone generator.safetensors. The .npz holds `images` uint8 (N, H, W, C) and
-    `labels` int64 (N,) (-1 for unconditional models).
+    SOURCE is a run directory (its latest checkpoint is used), a checkpoint directory, a lone
+    generator.safetensors, a pretrained tag (see 'gan-zoo list pretrained') or
+    hf-hub:owner/name[@revision]. The .npz holds `images` uint8 (N, H, W, C) and `labels` int64
+    (N,) (-1 for unconditional models).
 
     \b
     Examples:
       gan-zoo generate runs/dcgan-fashion-mnist-20250101-120000 --out grid.png
+      gan-zoo generate dcgan.fashion-mnist --n 64 --out grid.png
+      gan-zoo generate hf-hub:me/dcgan-fashion-mnist --n 16
       gan-zoo generate runs/cgan-run --class sneaker --n 16 --seed 1
       gan-zoo generate checkpoints/step-0004690 --n 10000 --out-dir fakes/
       gan-zoo generate generator.safetensors --n 1000 --out fakes.npz
@@ -108,7 +111,7 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
 
 
 @click.command("interpolate")
-@click.argument("path", metavar="RUN_OR_CHECKPOINT", type=_PATH)
+@click.argument("path", metavar="SOURCE", type=_PATH)
 @click.option(
     "--steps", default=sample_files.STEPS, show_default=True, type=click.IntRange(min=2), help="Frames per walk."
 )
@@ -152,7 +155,9 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
 def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, fps, scale, device):
     """Walk between two latents with spherical interpolation (slerp) and save the frames.
 
-    A .gif gets one frame per step (the walks side by side); a .png gets one row per walk.
+    SOURCE is a run, a checkpoint, a generator.safetensors, a pretrained tag or
+    hf-hub:owner/name. A .gif gets one frame per step (the walks side by side); a .png gets one
+    row per walk.
 
     \b
     Examples:
@@ -177,17 +182,20 @@ def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, fps, scal
 
 
 @click.command("info")
-@click.argument("path", metavar="RUN_OR_CHECKPOINT", type=_PATH)
+@click.argument("path", metavar="SOURCE", type=_PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a panel.")
 def info_cmd(path, as_json):
     """Show what a run or checkpoint holds: model, dataset, steps, metrics, files.
 
-    Reads only JSON and safetensors headers, so it is instant even for large checkpoints.
+    SOURCE is a run, a checkpoint, a generator.safetensors, a pretrained tag or
+    hf-hub:owner/name. Reads only JSON and safetensors headers, so it is instant even for large
+    checkpoints.
 
     \b
     Examples:
       gan-zoo info runs/dcgan-fashion-mnist-20250101-120000
       gan-zoo info checkpoints/step-0004690 --json
+      gan-zoo info dcgan.fashion-mnist
     """
     import json
 
@@ -217,6 +225,8 @@ def info_cmd(path, as_json):
 
     kwargs = info["generator_kwargs"]
     parts = f"G {info['generator']}, D {info['discriminator']}, loss {info['loss']}"
+    if info.get("source") != "path":
+        row("source", f"{info['path']} ({'pretrained tag' if info['source'] == 'pretrained' else 'Hugging Face Hub'})")
     row("model", f"{info['model']} ({parts})")
     row("dataset", info["dataset"])
     if kwargs:

@@ -78,6 +78,11 @@ def _betas(
 @click.option(
     "--resume", type=click.Path(exists=True), help="Continue the run (or checkpoint) RUN exactly."
 )
+@click.option(
+    "--init", metavar="SOURCE",
+    help="Start from these weights (a run, checkpoint, pretrained tag or hf-hub:owner/name); "
+    "fresh optimizers, step 0.",
+)  # fmt: skip
 @click.option("--sample-every", type=int, help="Write samples every N steps (0 = every epoch).")
 @click.option("--log-every", type=int, help="Log statistics every N steps." + _default("log_every"))
 @click.option("--checkpoint-every", type=int, help="Checkpoint every N steps (0 = every epoch).")
@@ -110,6 +115,7 @@ def train_cmd(model, dataset, resume, overrides, quiet, plain, **options):
       gan-zoo train dcgan fashion-mnist
       gan-zoo train dcgan fashion-mnist --steps 2000 --ema 0.999 --augment translation,cutout
       gan-zoo train dcgan fashion-mnist --set generator.width=32 --out runs/small
+      gan-zoo train dcgan fashion-mnist --init dcgan.fashion-mnist --steps 500
       gan-zoo train --resume runs/small
       torchrun --nproc-per-node 2 -m gan_zoo train dcgan fashion-mnist
     """

@@ -21,6 +21,7 @@ resumed run ends bit-identical to an uninterrupted one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ from . import distributed as ddp
 from . import plots
 from .ema import EMA
 from .evaluate import Evaluator
+from .init import start_from
 from .reporter import Progress, Reporter, Sink, make_reporter, truncate_jsonl
 from .resolve import holds_run, new_run_dir
 from .setup import Parts, Plan, Run, StopRequest, TrainingDiverged, build, hardware_name, lr_at
@@ -98,6 +100,9 @@ def set_up(
     # Set up the data and networks; from here on the config is complete and only read.
     config, parts = build(config, info)
     ema = EMA(parts.G, config.ema, config.ema_warmup) if config.ema > 0 else None
+    if config.init is not None and resume is None:  # --init: weights in, before step 0
+        init = start_from(config, parts.G, parts.D, ema.module if ema else None)
+        config = dataclasses.replace(config, init=init)
 
     # Set up the step (optimizers, precision, DiffAugment, DDP, torch.compile) and its noise.
     streams = Streams(config, info, parts.device)

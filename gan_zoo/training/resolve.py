@@ -53,6 +53,8 @@ def apply_options(
             config.d_optim.lr = float(value)
         elif key == "betas":
             config.g_optim.betas = config.d_optim.betas = tuple(float(b) for b in value)
+        elif key == "init":  # the source; the trainer adds the digest of what it loaded
+            config.init = {"source": os.fspath(value)} if isinstance(value, (str, os.PathLike)) else dict(value)
         elif key in ("generator", "discriminator", "loss", "regularizer") and isinstance(
             value, str
         ):

@@ -29,7 +29,9 @@ def train(
     ``options`` are :class:`~gan_zoo.config.TrainConfig` fields (``steps=500``,
     ``batch_size=64``, ``ema=0.999``, ``device="cpu"``, ...) plus the shorthands ``lr``,
     ``lr_g``, ``lr_d`` and ``betas``; ``overrides`` are ``"key=value"`` strings as for
-    ``--set`` (``"generator.width=32"``). ``resume`` continues a run directory or checkpoint.
+    ``--set`` (``"generator.width=32"``). ``resume`` continues a run directory or checkpoint;
+    ``init="dcgan.fashion-mnist"`` (a run, checkpoint, pretrained tag or ``hf-hub:owner/name``)
+    starts a new run from those weights (fresh optimizers, step 0).
     ``progress`` is ``"auto"``, ``"rich"``, ``"plain"`` or ``"quiet"``.
 
     Example::
@@ -40,6 +42,11 @@ def train(
     from .loop import train as train_loop
 
     overrides = list(overrides)
+    if resume is not None and options.get("init") is not None:
+        raise GanZooError(
+            "--init starts a new run from weights and --resume continues a run with its own; "
+            "give one of them"
+        )
     if resume is not None:
         config, _, checkpoint = resolve.resume_config(resume, options, overrides)
         for given, have, what in ((model, config.model, "model"), (dataset, config.dataset, "dataset")):
