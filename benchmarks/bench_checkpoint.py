@@ -38,9 +38,10 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 2 if args.quick else 5
 
+    from gan_zoo.card import describe
+
     import gan_zoo
     from gan_zoo import checkpoint
-    from gan_zoo.card import describe
     from gan_zoo.config import TrainConfig
 
     peak = matmul_peak_gflops(1024)

@@ -60,6 +60,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--force", action="store_true", help="Run rows that have a record again.")
     parser.add_argument(
+        "--adopt",
+        type=Path,
+        metavar="RUN",
+        help="Use this finished run (trained with the one --rows row's recipe, any --out or "
+        "logging cadence) as that row's training for the seed in its config.json; checked "
+        "field by field, then moved into benchmarks/results/runs/.",
+    )
+    parser.add_argument(
         "--rows-file",
         type=Path,
         default=ROWS_FILE,
@@ -76,6 +84,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.n < 2:
         parser.error(f"--n must be at least 2, not {args.n}")
+    if args.adopt is not None and (not args.rows or len(args.rows) != 1):
+        parser.error("--adopt needs exactly one row: --rows ROW --adopt RUN")
     if args.steps_scale is not None and not 0 < args.steps_scale <= 1:
         parser.error(f"--steps-scale must be in (0, 1], not {args.steps_scale}")
     return args
@@ -125,6 +135,17 @@ def run(rows_file: RowsFile, jobs: Sequence[results_runner.Job], args: argparse.
     return failed
 
 
+def adopt(jobs: Sequence[results_runner.Job], run_dir: Path) -> results_runner.Job:
+    """The job of the row's seed ``run_dir`` was trained with, its training adopted."""
+    seed = results_runner.read_json(run_dir / "config.json").get("seed")
+    matching = [job for job in jobs if job.seed == seed]
+    if not matching:
+        seeds = ", ".join(str(job.seed) for job in jobs)
+        raise results_runner.RunnerError(f"{run_dir} was trained with seed {seed}; the row has {seeds}")
+    results_runner.adopt(matching[0], run_dir)
+    return matching[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     failed: list[str] = []
@@ -142,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.dry_run:
                 dry_run(jobs, args.force)
                 return 0
+            if args.adopt is not None:
+                jobs = [adopt(jobs, args.adopt)]
             try:
                 failed = run(rows_file, jobs, args, settings)
             except KeyboardInterrupt:

@@ -310,7 +310,8 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
         "num_samples": job.n, "steps_scale": job.steps_scale,
         "standard": all(r.get("protocol", {}).get("standard") is True for r in results.values()),
         "metrics": results,
-        "training": {k: trained.get(k) for k in ("img_s", "steps", "seconds")},
+        "training": {**{k: trained.get(k) for k in ("img_s", "steps", "seconds")},
+                     **{k: trained[k] for k in ("adopted_from", "adopted_config") if k in trained}},
         "evaluation": {"seconds": round(eval_seconds, 1),
                        "python": f"gan_zoo.evaluate({display_path(job.run_dir)!r}, {list(job.metrics)!r}, "
                                  f"num_samples={job.n})"},
@@ -320,3 +321,51 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     write_json(job.record_path, record)
     print(f"{job.key}: wrote {job.record_path}", flush=True)
     return record
+
+
+# Adopting a run trained outside the script.
+#: Config fields that decide the weights a run ends with (with the seed, bit for bit on one
+#: machine); the others only say where it writes, how often it logs or checkpoints, or what it
+#: scores, which the trainer keeps from touching the weights (tested in tests/test_train_eval.py).
+RECIPE_FIELDS = (
+    "model", "dataset", "dataset_options", "generator", "discriminator", "loss", "regularizer",
+    "z_dim", "batch_size", "steps", "epochs", "n_critic", "g_optim", "d_optim", "lr_decay",
+    "lr_decay_every", "lr_decay_gamma", "ema", "ema_warmup", "augment", "seed",
+)  # fmt: skip
+
+
+def adopt(job: Job, run_dir: Path) -> dict[str, Any]:
+    """Move a finished run trained with the recipe of ``job`` (but another ``--out`` or logging
+    cadence) into ``job.run_dir`` as its training, after checking that every field that decides
+    the weights equals what the row's command gives; one-line errors otherwise."""
+    import dataclasses
+
+    config = read_json(run_dir / "config.json")
+    wanted = json.loads(json.dumps(dataclasses.asdict(resolve_config(job.row, job.train))))
+    if wanted.get("steps") is not None:
+        wanted.pop("epochs"), config.pop("epochs", None)
+    differ = [k for k in RECIPE_FIELDS if k in wanted and config.get(k) != wanted[k]]
+    if differ:
+        shown = ", ".join(f"{k}: run {config.get(k)!r} vs row {wanted[k]!r}" for k in differ)
+        raise RunnerError(f"{run_dir} was not trained with row '{job.row.name}''s recipe ({shown})")
+    wanted_precision = wanted.get("precision", "auto")
+    if wanted_precision not in ("auto", config.get("precision")):
+        raise RunnerError(f"{run_dir} ran in {config.get('precision')}, the row asks {wanted_precision}")
+    log = training_log(run_dir)
+    if config.get("steps") is not None and log["steps"] < config["steps"]:
+        raise RunnerError(f"{run_dir} stopped at step {log['steps']} of {config['steps']}; finish it first")
+    if job.run_dir.exists():
+        raise RunnerError(f"{job.run_dir} exists; remove it to adopt {run_dir}")
+    # Wall time: config.json is written as training starts, the last log line as it ends.
+    with open(run_dir / "metrics.jsonl", encoding="utf-8") as f:
+        times = [t for t in (json.loads(line).get("time") for line in f) if isinstance(t, (int, float))]
+    start = (run_dir / "config.json").stat().st_mtime
+    job.run_dir.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(run_dir), str(job.run_dir))
+    done = {"command": command(job.train), "adopted_from": str(run_dir),
+            "adopted_config": {k: config.get(k) for k in ("out", "log_every", "sample_every",
+                                                          "checkpoint_every", "keep", "eval_metric")},
+            "seconds": round(times[-1] - start, 1) if times else None, **log}  # fmt: skip
+    write_json(job.run_dir.with_name(job.run_dir.name + ".train.json"), done)
+    print(f"{job.key}: adopted {run_dir} as its training ({job.run_dir})", flush=True)
+    return done

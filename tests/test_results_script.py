@@ -305,3 +305,33 @@ def test_the_runner_trains_evaluates_records_and_renders(tmp_path, idx_dir, monk
     assert _script().main([*argv, "--rows", "tiny"]) == 0  # done: skipped, the record stays
     assert "tiny-s0: skip (recorded with the same commands)" in capsys.readouterr().out
     assert (out_dir / "tiny-s0.json").read_text(encoding="utf-8") == before
+
+
+@pytest.mark.slow
+def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(tmp_path, idx_dir, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
+    rows = write_rows(tmp_path / "rows.json", [
+        {"name": "tiny", "preset": "dcgan", "args": ["--steps", "2", "--loss", "hinge"]},
+    ])  # fmt: skip
+    doc = tmp_path / "results.md"
+    doc.write_text("# R\n\n<!-- results:start -->\n<!-- results:end -->\n", encoding="utf-8")
+    out_dir = tmp_path / "results"
+    argv = ["--rows-file", str(rows), "--results-dir", str(out_dir), "--doc", str(doc), "--n", "32",
+            "--rows", "tiny"]  # fmt: skip
+    # Another recipe (the default loss) is refused, naming the field, and nothing moves.
+    other = gan_zoo.train("dcgan", "fashion-mnist", steps=2, out=str(tmp_path / "other"),
+                          progress="quiet", log_every=1)  # fmt: skip
+    assert _script().main([*argv, "--adopt", str(other.dir)]) == 2
+    assert "loss: run {'name': 'bce'" in capsys.readouterr().err
+    assert other.dir.is_dir() and not (out_dir / "runs").exists()
+    # The row's recipe with another --out and logging cadence is adopted, then evaluated.
+    mine = gan_zoo.train("dcgan", "fashion-mnist", steps=2, loss="hinge", out=str(tmp_path / "mine"),
+                         progress="quiet", log_every=1, checkpoint_every=1)  # fmt: skip
+    assert _script().main([*argv, "--adopt", str(mine.dir)]) == 0
+    assert "tiny-s0: adopted" in capsys.readouterr().out and not mine.dir.exists()
+    done = json.loads((out_dir / "runs" / "tiny-s0.train.json").read_text(encoding="utf-8"))
+    assert done["adopted_from"] == str(mine.dir) and done["adopted_config"]["checkpoint_every"] == 1
+    assert done["steps"] == 2 and done["seconds"] > 0
+    rec = json.loads((out_dir / "tiny-s0.json").read_text(encoding="utf-8"))
+    assert rec["metrics"]["classifier-fd"]["value"] > 0
+    assert rec["training"]["adopted_from"] == str(mine.dir)
