@@ -16,7 +16,6 @@ from .checkpoint import missing_part
 from .errors import GanZooError
 from .factory import create_metric, open_split
 
-
 _RESOURCE = re.compile(r"dir|path|file|root|worker|thread|memory|download|cache", re.IGNORECASE)
 
 

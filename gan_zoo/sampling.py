@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from .checkpoint import load_generator
-from .errors import ConfigError, unknown
 from .contracts import check_generator_output
+from .errors import ConfigError, unknown
 from .images import pil_image, to_uint8
 from .sample_files import BATCH_SIZE
 

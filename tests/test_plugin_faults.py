@@ -74,7 +74,7 @@ def test_errors_of_gan_zoo_itself_keep_their_one_line_under_no_debug(gan_zoo):
     ("option", "expected"),
     [
         (["--generator", "wrong-size"],
-         f"Error: generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: it "
+         "Error: generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: it "
          "returned images of shape (2, 1, 32, 32) for 2 latents, but it declares 28 px and 1 "
          "channel(s): expected (2, 1, 28, 28) (see docs/plugins.md#the-contract)"),
         (["--loss", "vector-loss"],

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+import gan_zoo
 from gan_zoo.config import TrainConfig
 from gan_zoo.errors import ConfigError, GanZooError
 from gan_zoo.training import augment, resolve
@@ -239,3 +240,29 @@ def test_step_stats_window_means_and_health_warnings():
     assert stats.collapsed(torch.randn(8, 1, 4, 4), step=5) is None
     assert "nearly identical" in stats.collapsed(same, step=5)
     assert stats.collapsed(same, step=6) is None
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_emulated_cpu_precisions_are_warned_about(monkeypatch, native):
+    from gan_zoo.training import precision
+
+    monkeypatch.setattr(precision, "native_cpu_support", lambda name: native)
+    cpu = resolve_device("cpu")
+    assert precision.cpu_precision_warning("fp32", cpu) is None
+    for name in ("bf16", "fp16"):
+        warning = precision.cpu_precision_warning(name, cpu)
+        if native:
+            assert warning is None
+        else:
+            assert warning.startswith(f"{name} on this CPU (") and warning.endswith("use --precision fp32")
+    assert precision.cpu_precision_warning("bf16", torch.device("meta")) is None  # not a CPU
+
+
+def test_a_cpu_run_in_emulated_bf16_says_so(idx_dir, tmp_path, monkeypatch):
+    from gan_zoo.training import precision
+
+    monkeypatch.setattr(precision, "native_cpu_support", lambda name: False)
+    run = gan_zoo.train("dcgan", "fashion-mnist", data_dir=str(idx_dir), steps=1, batch_size=8,
+                        precision="bf16", out=str(tmp_path / "r"), progress="quiet",
+                        overrides=["generator.width=8", "discriminator.width=8"])  # fmt: skip
+    assert any(w.startswith("bf16 on this CPU") for w in run.warnings)

@@ -43,6 +43,7 @@ from . import plots
 from .ema import EMA
 from .evaluate import Evaluator
 from .init import start_from
+from .precision import cpu_precision_warning
 from .reporter import Progress, Reporter, Sink, make_reporter, truncate_jsonl
 from .resolve import holds_run, new_run_dir
 from .setup import Parts, Plan, Run, StopRequest, TrainingDiverged, build, hardware_name, lr_at
@@ -138,6 +139,9 @@ def set_up(
         reporter.sinks.extend(sinks)
     if lock is not None and lock.stale:
         reporter.warn(describe_stale(lock.stale))
+    slow_precision = cpu_precision_warning(config.precision, parts.device)
+    if slow_precision and info.is_main:
+        reporter.warn(slow_precision)
     stats = StepStats(
         parts.device, info, images_per_step=parts.plan.images_per_step,
         log_every=config.log_every,
