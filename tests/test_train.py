@@ -28,7 +28,8 @@ from gan_zoo.training.reporter import Sink
 
 TINY = ["generator.width=8", "discriminator.width=8"]
 #: The fields the trainer decides before the loop (setup.build).
-RESOLVED = ("device", "precision", "image_size", "channels", "conditional", "num_classes", "channels_last")
+RESOLVED = ("device", "precision", "image_size", "channels", "conditional", "num_classes", "channels_last",
+            "eval_metric")
 
 
 def tiny(idx_dir, tmp_path, name="run", **options):
