@@ -26,13 +26,15 @@ from typing import Any
 
 def recorded_metrics(tag: str) -> dict[str, dict[str, Any]]:
     """``{metric: {"value", "protocol", ...}}`` from the tag folder's metrics.json."""
+    from gan_zoo.checkpoint import METRICS_FILE
+    from gan_zoo.checkpoint.schema import check_metrics
     from gan_zoo.checkpoint.sources import open_source
+    from gan_zoo.safe_io import read_json, shown
 
-    folder = open_source(tag)
-    path = folder / "metrics.json"
+    path = open_source(tag) / METRICS_FILE
     if not path.is_file():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = check_metrics(read_json(path), shown(path))
     return {k: v for k, v in data.items() if isinstance(v, dict) and "value" in v}
 
 

@@ -131,10 +131,6 @@ def match_layouts(opt: Any) -> None:
     """
     import torch
 
-    params = [p for group in opt.param_groups for p in group["params"]]
-    kinds = {frozenset(opt.state[p]) for p in params if p in opt.state}
-    if len(kinds) > 1 or (kinds and sum(p in opt.state for p in params) != len(params)):
-        return "its parameters have different kinds of state (some missing)"
     for param, state in opt.state.items():
         for key, value in state.items():
             if (

@@ -22,8 +22,10 @@ from ..factory import create_metric, open_training_split
 AUTO_METRIC = "classifier-fd"
 
 
-def resolve_eval_metric(config: TrainConfig, device: torch.device) -> str | None:
-    """The metric a run evaluates with: the one named, None for "none", and for "auto"
+def resolve_eval_metric(config: TrainConfig, device: torch.device) -> tuple[str | None, Any]:
+    """The metric a run evaluates with, and the reference split when deciding opened it (else
+    None; the Evaluator opens it at the first evaluation): the one named, None for "none", and
+    for "auto"
     ``classifier-fd`` when training on the CPU with data the shipped classifier was trained for
     (its registry entry supports the run's size and channels, the metric accepts the reference
     split, and that split holds at least ``eval_samples`` images); otherwise None.
@@ -33,32 +35,36 @@ def resolve_eval_metric(config: TrainConfig, device: torch.device) -> str | None
     """
     name = config.eval_metric
     if name in (None, "none"):
-        return None
+        return None, None
     if name != "auto":
-        return name
+        return name, None
     if device.type != "cpu":
-        return None
+        return None, None
     from .. import plugins
 
     registry = plugins.registry("metrics")
     if AUTO_METRIC not in registry:
-        return None
+        return None, None
     assert config.image_size is not None and config.channels is not None
     if not registry.get(AUTO_METRIC).supports.matches(config.image_size, config.channels):
-        return None
+        return None, None
     try:
         reference = open_training_split(config, split=config.eval_split)
         metric = create_metric(AUTO_METRIC, num_samples=config.eval_samples, device="cpu")
         metric.check_dataset(reference)
     except GanZooError:  # no such split, another dataset, ...: auto means off, not an error
-        return None
-    return AUTO_METRIC if len(reference) >= config.eval_samples else None
+        return None, None
+    if len(reference) < config.eval_samples:
+        return None, None
+    return AUTO_METRIC, reference
 
 
 class Evaluator:
     """One registered metric, its reference split (loaded at the first evaluation) and settings."""
 
-    def __init__(self, config: TrainConfig, device: torch.device, batch_size: int = 50):
+    def __init__(
+        self, config: TrainConfig, device: torch.device, batch_size: int = 50, reference: Any = None
+    ):
         assert config.eval_metric is not None
         self.config = config
         self.name = config.eval_metric
@@ -67,7 +73,7 @@ class Evaluator:
             self.name, num_samples=config.eval_samples, batch_size=batch_size, device=str(device)
         )
         self.higher_is_better = bool(getattr(self.metric, "higher_is_better", False))
-        self._reference: Any = None
+        self._reference: Any = reference  # the split "auto" already opened, if it did
 
     def reference(self) -> Any:
         if self._reference is None:

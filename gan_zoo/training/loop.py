@@ -147,7 +147,9 @@ def set_up(
         log_every=config.log_every,
         probabilities=bool(getattr(parts.loss, "logits_are_log_odds", False)),
     )  # fmt: skip
-    evaluator = Evaluator(config, parts.device) if config.eval_metric and info.is_main else None
+    evaluator = None
+    if config.eval_metric and info.is_main:
+        evaluator = Evaluator(config, parts.device, reference=parts.eval_reference)
     training = Training(
         config, info, parts.device, parts.dataset, parts.plan, parts.G, parts.D, ema, step_fn,
         streams, run_dir, reporter, stats, evaluator, hardware_name(parts.device, info),

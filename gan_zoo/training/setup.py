@@ -117,6 +117,7 @@ class Parts:
     D: nn.Module
     loss: Any
     regularizer: Any  # None when the recipe has none
+    eval_reference: Any = None  # the evaluation split, when resolving eval_metric opened it
 
 
 def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
@@ -138,7 +139,8 @@ def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
     # Load the data onto the device; fit the recipe to it.
     dataset = load_dataset(config, info)
     config = fit_to_data(config, dataset.image_size, dataset.channels, dataset.num_classes)
-    config = dataclasses.replace(config, eval_metric=resolve_eval_metric(config, device))
+    eval_metric, eval_reference = resolve_eval_metric(config, device)
+    config = dataclasses.replace(config, eval_metric=eval_metric)
     if info.enabled:
         shard(dataset, config, info)
     dataset.to(device)
@@ -146,7 +148,7 @@ def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
 
     # Set up networks.
     config, G, D, loss, regularizer = build_networks(config, device, info)
-    return config, Parts(device, dataset, plan, G, D, loss, regularizer)
+    return config, Parts(device, dataset, plan, G, D, loss, regularizer, eval_reference)
 
 
 def fit_to_data(
