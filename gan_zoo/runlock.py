@@ -50,7 +50,7 @@ class RunLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                holder = _read_holder(fd)
+                holder = _holder_when_written(fd)
                 os.close(fd)
                 raise RunLockedError(_refusal(self.run_dir, holder)) from None
             try:
@@ -148,6 +148,17 @@ def _read_holder(fd: int) -> dict[str, Any]:
         "host": str(data.get("host", ""))[:255] or None,
         "started": str(data.get("started", ""))[:64] or None,
     }
+
+
+def _holder_when_written(fd: int, wait: float = 0.25) -> dict[str, Any]:
+    """The holder's record; a holder that has just taken the lock writes it microseconds later,
+    so an empty file is read again for up to ``wait`` seconds before giving up on naming it."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while not (info := _read_holder(fd)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return info
 
 
 def _write_holder(fd: int) -> None:

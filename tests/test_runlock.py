@@ -115,7 +115,7 @@ def test_two_trainings_started_together_into_one_run_never_both_run(idx_dir, tmp
         assert codes == [0, 2], results
         refused = next(err for code, err in results if code == 2)
         assert refused.count("\n") == 1 and (
-            "is being trained by process" in refused or "already holds a run" in refused
+            "is being trained by" in refused or "already holds a run" in refused
         ), refused
         records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
         assert [r["step"] for r in records] == sorted({r["step"] for r in records})  # one writer
