@@ -226,7 +226,11 @@ def training_log(run_dir: Path) -> dict[str, Any]:
 
 def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
     """Train ``job`` unless (with ``reuse``) its run already finished with the same command;
-    return its ``{"command", "seconds", "img_s", "steps"}``."""
+    return its ``{"command", "seconds", "img_s", "steps"}``.
+
+    With ``reuse``, a run of the row's recipe that was interrupted (Ctrl-C, a reboot, the end of
+    a session) is continued from its latest checkpoint with ``gan-zoo train --resume``, which
+    ends with the same weights as one uninterrupted run; ``resumed_from_step`` says so."""
     done_file = job.run_dir.with_name(job.run_dir.name + ".train.json")
     cmd = command(job.train)
     if reuse and done_file.exists() and job.run_dir.is_dir():
@@ -235,7 +239,8 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
             print(f"{job.key}: reusing the finished training in {job.run_dir}", flush=True)
             return done
     done_file.unlink(missing_ok=True)
-    if job.run_dir.exists():
+    resume_step = resumable_step(job) if reuse else None
+    if job.run_dir.exists() and resume_step is None:
         if job.run_dir.parent.resolve() != runs_dir.resolve():
             raise RunnerError(f"{job.run_dir} is not inside {runs_dir}; refusing to delete it")
         print(f"{job.key}: removing the earlier run in {job.run_dir}; training again", flush=True)
@@ -245,19 +250,74 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
         raise RunnerError(
             f"no gan-zoo console script next to {sys.executable}; run with the Python gan-zoo is installed in"
         )
-    print(f"{job.key}: {cmd}", flush=True)
+    if resume_step is None:
+        argv = job.train[1:]
+        print(f"{job.key}: {cmd}", flush=True)
+    else:
+        argv = ["train", "--resume", str(job.run_dir)]
+        print(f"{job.key}: continuing the interrupted run at step {resume_step}: "
+              f"{command(['gan-zoo', *argv])}", flush=True)  # fmt: skip
     start = time.monotonic()
-    rc = subprocess.run([str(script), *job.train[1:]], cwd=REPO).returncode
+    rc = subprocess.run([str(script), *argv], cwd=REPO).returncode
     seconds = time.monotonic() - start
     if rc in (130, -2):
         raise KeyboardInterrupt
     if rc != 0:
         raise RunnerError(
-            f"training {job.key} failed with exit code {rc} (its output is above): {cmd}"
+            f"training {job.key} failed with exit code {rc} (its output is above): {command(['gan-zoo', *argv])}"
         )
-    done = {"command": cmd, "seconds": round(seconds, 1), **training_log(job.run_dir)}
+    done = {"command": cmd, "seconds": trained_seconds(job.run_dir) or round(seconds, 1),
+            **training_log(job.run_dir)}  # fmt: skip
+    if resume_step is not None:
+        done["resumed_from_step"] = resume_step
     write_json(done_file, done)
     return done
+
+
+def recipe_differences(job: Job, config: dict[str, Any]) -> str | None:
+    """What in a run's ``config.json`` differs from the recipe of ``job``'s row (the fields that
+    decide the weights, and the precision when the row fixes one), or None."""
+    import dataclasses
+
+    wanted = json.loads(json.dumps(dataclasses.asdict(resolve_config(job.row, job.train))))
+    config = dict(config)
+    if wanted.get("steps") is not None:
+        wanted.pop("epochs"), config.pop("epochs", None)
+    differ = [k for k in RECIPE_FIELDS if k in wanted and config.get(k) != wanted[k]]
+    shown = [f"{k}: run {config.get(k)!r} vs row {wanted[k]!r}" for k in differ]
+    wanted_precision = wanted.get("precision", "auto")
+    if wanted_precision not in ("auto", config.get("precision")):
+        shown.append(f"precision: run {config.get('precision')!r} vs row {wanted_precision!r}")
+    return ", ".join(shown) or None
+
+
+def resumable_step(job: Job) -> int | None:
+    """The step of the latest checkpoint of an unfinished run of ``job``'s recipe in its run
+    directory, or None (no run, no checkpoint, another recipe, or unreadable)."""
+    from gan_zoo.checkpoint import describe
+
+    if not (job.run_dir / "config.json").is_file():
+        return None
+    try:
+        config = read_json(job.run_dir / "config.json")
+        step = describe(job.run_dir)["step"]
+    except (GanZooError, OSError, ValueError):
+        return None
+    if not isinstance(config, dict) or recipe_differences(job, config) is not None:
+        return None
+    return step if isinstance(step, int) and step > 0 else None
+
+
+def trained_seconds(run_dir: Path) -> float | None:
+    """Seconds of training of a run, over all its resumes: the ``elapsed_seconds`` its latest
+    checkpoint recorded (None when it has none)."""
+    from gan_zoo.checkpoint import describe
+
+    try:
+        elapsed = describe(run_dir)["elapsed_seconds"]
+    except (GanZooError, OSError):
+        return None
+    return round(float(elapsed), 1) if isinstance(elapsed, (int, float)) and elapsed > 0 else None
 
 
 def evaluate(job: Job) -> tuple[dict[str, Any], float]:
@@ -338,19 +398,10 @@ def adopt(job: Job, run_dir: Path) -> dict[str, Any]:
     """Move a finished run trained with the recipe of ``job`` (but another ``--out`` or logging
     cadence) into ``job.run_dir`` as its training, after checking that every field that decides
     the weights equals what the row's command gives; one-line errors otherwise."""
-    import dataclasses
-
     config = read_json(run_dir / "config.json")
-    wanted = json.loads(json.dumps(dataclasses.asdict(resolve_config(job.row, job.train))))
-    if wanted.get("steps") is not None:
-        wanted.pop("epochs"), config.pop("epochs", None)
-    differ = [k for k in RECIPE_FIELDS if k in wanted and config.get(k) != wanted[k]]
+    differ = recipe_differences(job, config) if isinstance(config, dict) else "config.json is not an object"
     if differ:
-        shown = ", ".join(f"{k}: run {config.get(k)!r} vs row {wanted[k]!r}" for k in differ)
-        raise RunnerError(f"{run_dir} was not trained with row '{job.row.name}''s recipe ({shown})")
-    wanted_precision = wanted.get("precision", "auto")
-    if wanted_precision not in ("auto", config.get("precision")):
-        raise RunnerError(f"{run_dir} ran in {config.get('precision')}, the row asks {wanted_precision}")
+        raise RunnerError(f"{run_dir} was not trained with row '{job.row.name}''s recipe ({differ})")
     log = training_log(run_dir)
     if config.get("steps") is not None and log["steps"] < config["steps"]:
         raise RunnerError(f"{run_dir} stopped at step {log['steps']} of {config['steps']}; finish it first")
@@ -365,7 +416,8 @@ def adopt(job: Job, run_dir: Path) -> dict[str, Any]:
     done = {"command": command(job.train), "adopted_from": str(run_dir),
             "adopted_config": {k: config.get(k) for k in ("out", "log_every", "sample_every",
                                                           "checkpoint_every", "keep", "eval_metric")},
-            "seconds": round(times[-1] - start, 1) if times else None, **log}  # fmt: skip
+            "seconds": trained_seconds(job.run_dir) or (round(times[-1] - start, 1) if times else None),
+            **log}  # fmt: skip
     write_json(job.run_dir.with_name(job.run_dir.name + ".train.json"), done)
     print(f"{job.key}: adopted {run_dir} as its training ({job.run_dir})", flush=True)
     return done

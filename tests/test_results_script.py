@@ -335,3 +335,40 @@ def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(tmp_path, idx_d
     rec = json.loads((out_dir / "tiny-s0.json").read_text(encoding="utf-8"))
     assert rec["metrics"]["classifier-fd"]["value"] > 0
     assert rec["training"]["adopted_from"] == str(mine.dir)
+
+
+@pytest.mark.slow
+def test_an_interrupted_row_training_continues_from_its_checkpoint(tmp_path, idx_dir, monkeypatch, capsys):
+    import signal
+    import subprocess
+    import time
+
+    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
+    args = ["--steps", "400", "--batch-size", "8", "--set", "generator.width=4",
+            "--set", "discriminator.width=4", "--log-every", "1", "--eval-metric", "none"]  # fmt: skip
+    rows_file = load_rows(write_rows(tmp_path / "rows.json", [{"name": "t", "preset": "dcgan", "args": args}]))
+    (job,) = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))[0]
+    # The row's own command, stopped by SIGTERM part-way (the loop saves a checkpoint and exits).
+    script = Path(sys.executable).parent / "gan-zoo"
+    proc = subprocess.Popen([str(script), *job.train[1:], "--quiet"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    log = job.run_dir / "metrics.jsonl"
+    deadline = time.monotonic() + 120
+    while not (log.exists() and log.read_text(encoding="utf-8").count("\n") >= 3):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 130, proc.communicate()[1]  # interrupted, saved
+    stopped = results_runner.resumable_step(job)
+    assert stopped is not None and 3 <= stopped < 400
+
+    done = results_runner.train(job, tmp_path / "runs")
+    assert f"t-s0: continuing the interrupted run at step {stopped}" in capsys.readouterr().out
+    assert done["resumed_from_step"] == stopped and done["steps"] == 400
+    assert done["command"] == results_rows.command(job.train) and done["seconds"] > 0
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [r["step"] for r in records] == list(range(1, 401))  # one run, no step twice
+    # A run of another recipe in the row's folder is not continued: it is removed, trained again.
+    config = json.loads((job.run_dir / "config.json").read_text(encoding="utf-8"))
+    (job.run_dir / "config.json").write_text(json.dumps({**config, "z_dim": 64}), encoding="utf-8")
+    assert results_runner.resumable_step(job) is None
