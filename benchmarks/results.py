@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 failed = run(rows_file, jobs, args, settings)
             except KeyboardInterrupt:
                 print("Interrupted; run the same command again to continue "
-                      "(recorded seeds are skipped, an unfinished training starts again).",
+                      "(recorded seeds are skipped, an unfinished training continues from its checkpoint).",
                       file=sys.stderr)  # fmt: skip
                 results_render.render_doc(rows_file, args.results_dir, args.doc)
                 return 130

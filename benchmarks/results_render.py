@@ -111,7 +111,9 @@ def _mean(records: Sequence[dict], section: str, key: str) -> float | None:
 def hardware_text(record: dict) -> str:
     hw = record.get("hardware", {})
     flags = ", ".join(hw.get("flags", [])) or "no AVX2"
-    return f"{hw.get('cpu', 'unknown')}, {hw.get('cpus', '?')} CPUs ({flags})"
+    precision = record.get("training", {}).get("precision")
+    trained = f", trained in {precision}" if precision else ""
+    return f"{hw.get('cpu', 'unknown')}, {hw.get('cpus', '?')} CPUs ({flags}){trained}"
 
 
 def protocol_text(records: Sequence[dict]) -> str:

@@ -221,7 +221,12 @@ def training_log(run_dir: Path) -> dict[str, Any]:
             if isinstance(item.get("img/s"), (int, float)) and math.isfinite(item["img/s"]):
                 rates.append(float(item["img/s"]))
             step = max(step, int(item.get("step", 0)))
-    return {"img_s": sum(rates) / len(rates) if rates else None, "steps": step}
+    try:  # what --precision auto became for this run (bf16 on CPUs with native bf16)
+        precision = json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get("precision")
+    except (OSError, ValueError, AttributeError):
+        precision = None
+    return {"img_s": sum(rates) / len(rates) if rates else None, "steps": step,
+            "precision": precision if isinstance(precision, str) else None}  # fmt: skip
 
 
 def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
@@ -370,7 +375,7 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
         "num_samples": job.n, "steps_scale": job.steps_scale,
         "standard": all(r.get("protocol", {}).get("standard") is True for r in results.values()),
         "metrics": results,
-        "training": {**{k: trained.get(k) for k in ("img_s", "steps", "seconds")},
+        "training": {**{k: trained.get(k) for k in ("img_s", "steps", "seconds", "precision")},
                      **{k: trained[k] for k in ("adopted_from", "adopted_config") if k in trained}},
         "evaluation": {"seconds": round(eval_seconds, 1),
                        "python": f"gan_zoo.evaluate({display_path(job.run_dir)!r}, {list(job.metrics)!r}, "

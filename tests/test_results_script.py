@@ -293,6 +293,7 @@ def test_the_runner_trains_evaluates_records_and_renders(tmp_path, idx_dir, monk
     fd = rec["metrics"]["classifier-fd"]
     assert fd["value"] > 0 and fd["protocol"]["num_samples"] == 32 and rec["standard"] is False
     assert rec["training"]["steps"] == 2 and rec["training"]["img_s"] > 0
+    assert rec["training"]["precision"] in ("fp32", "bf16")
     assert rec["training"]["seconds"] > 0 and rec["evaluation"]["seconds"] > 0
     assert rec["hardware"]["cpu"] and rec["software"]["torch"] and rec["software"]["git_commit"]
     assert rec["software"]["gan_zoo"] == gan_zoo.__version__ and rec["date"].endswith("+00:00")
