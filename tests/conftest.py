@@ -80,6 +80,13 @@ def use_distribution(pip_install, monkeypatch):
 
 
 REPO = Path(__file__).parent.parent
+
+
+def auto_cpu_precision() -> str:
+    """What ``--precision auto`` is on this CPU: bf16 with native bf16 instructions, else fp32."""
+    from gan_zoo.training.precision import native_cpu_support
+
+    return "bf16" if native_cpu_support("bf16") else "fp32"
 REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion_mnist = pytest.mark.skipif(
     not (REAL_FASHION_MNIST / "train-images-idx3-ubyte.gz").exists(),

@@ -15,6 +15,7 @@ import signal
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import auto_cpu_precision
 from safetensors.torch import load_file
 
 import gan_zoo
@@ -57,7 +58,7 @@ def test_train_writes_the_run_directory(idx_dir, tmp_path):
     assert run.images_seen == 20 * 16
     assert run.dir == tmp_path / "run"
     record = json.loads((run.dir / "config.json").read_text())
-    assert record["steps"] == 20 and record["precision"] == "fp32" and record["device"] == "cpu"
+    assert record["steps"] == 20 and record["precision"] == auto_cpu_precision() and record["device"] == "cpu"
     assert record["image_size"] == 28 and record["channels"] == 1 and record["gan_zoo_version"]
     assert record["plugins"]["generator"].startswith("gan-zoo ")
     lines = [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]
@@ -723,7 +724,7 @@ def test_the_config_is_resolved_once_and_the_loop_never_writes_to_it(idx_dir, tm
     assert config == before and config.precision == "auto" and config.channels_last is None
     resolved = run.config
     assert isinstance(resolved, SealedConfig)
-    assert (resolved.device, resolved.precision, resolved.image_size, resolved.channels) == ("cpu", "fp32", 28, 1)
+    assert (resolved.device, resolved.precision, resolved.image_size, resolved.channels) == ("cpu", auto_cpu_precision(), 28, 1)
     assert (resolved.conditional, resolved.num_classes, resolved.channels_last) == (False, 0, True)
     record = json.loads((run.dir / "config.json").read_text())
     assert {k: v for k, v in record.items() if k in to_dict(resolved)} == to_dict(resolved)

@@ -17,6 +17,7 @@ from gan_zoo.training import augment, resolve
 from gan_zoo.training.ema import EMA
 from gan_zoo.training.precision import (
     Precision,
+    native_cpu_support,
     resolve_channels_last,
     resolve_device,
     resolve_precision,
@@ -146,7 +147,7 @@ def test_unknown_model_and_dataset_suggest():
 def test_precision_resolution_on_cpu():
     cpu = resolve_device("cpu")
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
-    assert resolve_precision("auto", cpu) == "fp32"
+    assert resolve_precision("auto", cpu) == ("bf16" if native_cpu_support("bf16") else "fp32")
     assert resolve_precision("bf16", cpu) == "bf16"
     assert Precision("fp16", cpu).scaler.is_enabled()
     assert not Precision("bf16", cpu).scaler.is_enabled()
@@ -240,6 +241,15 @@ def test_step_stats_window_means_and_health_warnings():
     assert stats.collapsed(torch.randn(8, 1, 4, 4), step=5) is None
     assert "nearly identical" in stats.collapsed(same, step=5)
     assert stats.collapsed(same, step=6) is None
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_on_a_cpu_is_bf16_only_with_native_bf16(monkeypatch, native):
+    from gan_zoo.training import precision
+
+    monkeypatch.setattr(precision, "native_cpu_support", lambda name: native and name == "bf16")
+    assert precision.resolve_precision("auto", resolve_device("cpu")) == ("bf16" if native else "fp32")
+    assert precision.resolve_precision("fp32", resolve_device("cpu")) == "fp32"  # asked for: kept
 
 
 @pytest.mark.parametrize("native", [True, False])

@@ -32,7 +32,8 @@ RESUME_CHANGEABLE = frozenset(
 LR_DECAYS = ("none", "linear", "step")
 #: ``eval_metric`` values that name no metric: off, or decided by :func:`setup.auto_eval_metric`.
 EVAL_OFF_OR_AUTO = (None, "none", "auto")
-#: Numeric precisions of a run ("auto": bf16 or fp16 on CUDA, fp32 elsewhere).
+#: Numeric precisions of a run ("auto": bf16 or fp16 on CUDA, bf16 on CPUs with native bf16,
+#: fp32 elsewhere).
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 #: ``torch.compile`` modes; "reduce-overhead" and "max-autotune" capture CUDA graphs on CUDA.
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
