@@ -62,6 +62,7 @@ def build(run: Path, tag: str, *, checkpoint: str | None = None, description: st
     record = json.loads((ckpt / "config.json").read_text(encoding="utf-8"))
     (package / "weights").mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{tag}.", dir=package / "weights"))
+    staging.chmod(0o755)  # mkdtemp's 0700 would follow the folder into the package
     try:
         for name in SHIPPED:
             if (ckpt / name).is_file():
