@@ -256,12 +256,12 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
             f"no gan-zoo console script next to {sys.executable}; run with the Python gan-zoo is installed in"
         )
     if resume_step is None:
-        argv = job.train[1:]
-        print(f"{job.key}: {cmd}", flush=True)
+        argv, ran = job.train[1:], cmd
+        print(f"{job.key}: {ran}", flush=True)
     else:
         argv = ["train", "--resume", str(job.run_dir)]
-        print(f"{job.key}: continuing the interrupted run at step {resume_step}: "
-              f"{command(['gan-zoo', *argv])}", flush=True)  # fmt: skip
+        ran = command(["gan-zoo", *argv])
+        print(f"{job.key}: continuing the interrupted run at step {resume_step}: {ran}", flush=True)
     start = time.monotonic()
     rc = subprocess.run([str(script), *argv], cwd=REPO).returncode
     seconds = time.monotonic() - start
@@ -269,7 +269,7 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
         raise KeyboardInterrupt
     if rc != 0:
         raise RunnerError(
-            f"training {job.key} failed with exit code {rc} (its output is above): {command(['gan-zoo', *argv])}"
+            f"training {job.key} failed with exit code {rc} (its output is above): {ran}"
         )
     done = {"command": cmd, "seconds": trained_seconds(job.run_dir) or round(seconds, 1),
             **training_log(job.run_dir)}  # fmt: skip

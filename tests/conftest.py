@@ -80,6 +80,11 @@ def use_distribution(pip_install, monkeypatch):
 
 
 REPO = Path(__file__).parent.parent
+REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+needs_fashion_mnist = pytest.mark.skipif(
+    not (REAL_FASHION_MNIST / "train-images-idx3-ubyte.gz").exists(),
+    reason="the real Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)",
+)
 
 
 def auto_cpu_precision() -> str:
@@ -87,8 +92,3 @@ def auto_cpu_precision() -> str:
     from gan_zoo.training.precision import native_cpu_support
 
     return "bf16" if native_cpu_support("bf16") else "fp32"
-REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-needs_fashion_mnist = pytest.mark.skipif(
-    not (REAL_FASHION_MNIST / "train-images-idx3-ubyte.gz").exists(),
-    reason="the real Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)",
-)

@@ -8,6 +8,7 @@ import json
 
 import pytest
 import torch
+from conftest import auto_cpu_precision
 from torch import nn
 
 import gan_zoo
@@ -17,7 +18,6 @@ from gan_zoo.training import augment, resolve
 from gan_zoo.training.ema import EMA
 from gan_zoo.training.precision import (
     Precision,
-    native_cpu_support,
     resolve_channels_last,
     resolve_device,
     resolve_precision,
@@ -147,7 +147,7 @@ def test_unknown_model_and_dataset_suggest():
 def test_precision_resolution_on_cpu():
     cpu = resolve_device("cpu")
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
-    assert resolve_precision("auto", cpu) == ("bf16" if native_cpu_support("bf16") else "fp32")
+    assert resolve_precision("auto", cpu) == auto_cpu_precision()
     assert resolve_precision("bf16", cpu) == "bf16"
     assert Precision("fp16", cpu).scaler.is_enabled()
     assert not Precision("bf16", cpu).scaler.is_enabled()
