@@ -158,18 +158,39 @@ def _name(row: Row) -> str:
     return f"`{row.name}`" if row.name == row.preset else f"`{row.name}` (preset `{row.preset}`)"
 
 
+def _img_s(value: float | None) -> str:
+    return f"{value:,.0f}" if value is not None else "-"
+
+
+def _speed_cells(records: Sequence[dict]) -> list[str]:
+    """img/s, train time, eval time and hardware: one mean when every seed ran on the same
+    hardware in the same precision; otherwise (a mean of fp32 and bf16 speeds means nothing)
+    each seed's own value, ``s<seed>: ...``, in all four cells."""
+    hardware = [hardware_text(r) for r in records]
+    if len(set(hardware)) == 1:
+        return [_img_s(_mean(records, "training", "img_s")),
+                duration(_mean(records, "training", "seconds")),
+                duration(_mean(records, "evaluation", "seconds")), hardware[0]]  # fmt: skip
+
+    def each(show: Callable[[dict], str]) -> str:
+        return "; ".join(f"s{r.get('seed')}: {show(r)}" for r in records)
+
+    return [
+        each(lambda r: _img_s(_mean([r], "training", "img_s"))),
+        each(lambda r: duration(_mean([r], "training", "seconds"))),
+        each(lambda r: duration(_mean([r], "evaluation", "seconds"))),
+        each(hardware_text),
+    ]
+
+
 def table_row(row: Row, records: Sequence[dict], stale: bool) -> str:
     if not records:
         cells = [_name(row), _notes(row, records, stale), NOT_RUN] + ["-"] * (len(COLUMNS) - 3)
         return "| " + " | ".join(cells) + " |"
-    img_s = _mean(records, "training", "img_s")
     cells = [
         _name(row), _notes(row, records, stale),
         *(_metric_cell(records, metric, d) for metric, _, d in METRIC_COLUMNS),
-        f"{img_s:,.0f}" if img_s is not None else "-",
-        duration(_mean(records, "training", "seconds")),
-        duration(_mean(records, "evaluation", "seconds")),
-        "; ".join(dict.fromkeys(hardware_text(r) for r in records)),
+        *_speed_cells(records),
         protocol_text(records),
     ]  # fmt: skip
     return "| " + " | ".join(cells) + " |"
@@ -198,7 +219,9 @@ def render(rows_file: RowsFile, records: dict[str, dict], results_dir: Path,
         commands += ["```", ""]
     legend = ("Columns: KID ± the standard deviation of its 100 subsets (one seed); rows with "
               "several seeds show mean ± standard deviation over the seeds [min, max]. img/s is "
-              "the mean of the rates the training logged; times are wall-clock.")  # fmt: skip
+              "the mean of the rates the training logged; times are wall-clock; speeds and "
+              "times are means over the seeds when all ran on the same hardware in the same "
+              "precision, otherwise each seed's own (s0: ...).")  # fmt: skip
     return "\n".join([*lines, "", legend, "", *commands]).rstrip() + "\n"
 
 

@@ -188,6 +188,23 @@ def test_the_table_shows_seed_spread_not_run_rows_and_non_standard_n(tmp_path):
     )
 
 
+def test_seeds_trained_in_different_precisions_show_their_own_speed_not_a_mean(tmp_path):
+    records = {f"dcgan-s{s}": record("dcgan", s, 20.0 + s) for s in (0, 1, 2)}
+    records["dcgan-s0"]["training"].update(precision="fp32", img_s=288.0, seconds=5227.0)
+    for s in (1, 2):
+        records[f"dcgan-s{s}"]["training"].update(precision="bf16", img_s=595.0, seconds=2583.0)
+    line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
+    assert "| 21.00 ± 1.00 [20.00, 22.00] |" in line  # the quality metrics still pool the seeds
+    assert "| s0: 288; s1: 595; s2: 595 |" in line and "493" not in line  # not their mean
+    assert "| s0: 1 h 27 min; s1: 43 min; s2: 43 min |" in line
+    assert "s0: AMD EPYC, 2 CPUs (avx2), trained in fp32; s1: AMD EPYC" in line
+    # one precision and one machine: one mean, one hardware text
+    for s in (0, 1, 2):
+        records[f"dcgan-s{s}"]["training"].update(precision="bf16")
+    line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
+    assert "| 493 | 58 min | 25 min | AMD EPYC, 2 CPUs (avx2), trained in bf16 |" in line
+
+
 def test_partial_seeds_and_stale_records_are_said(tmp_path):
     records = {f"dcgan-s{s}": record("dcgan", s, 10.0 + s) for s in (0, 1)}
     block = results_render.render(ROWS, records, tmp_path, lambda row: False)
