@@ -53,6 +53,78 @@ def test_ema_warmup_ramps_the_decay_from_copy_to_target():
     assert torch.equal(ema.module.weight, net.weight)
 
 
+def _pre_norm_statistics(module: nn.Module, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The per-channel mean and variance of the input to ``module``'s first BatchNorm, in train
+    mode on the batch ``z`` (what BatchNorm normalizes with while training)."""
+    seen = {}
+    norm = next(m for m in module.modules() if isinstance(m, nn.BatchNorm2d))
+    hook = norm.register_forward_pre_hook(lambda _, args: seen.setdefault("x", args[0].detach()))
+    was = module.training
+    module.train()
+    with torch.no_grad():
+        module(z)
+    module.train(was)
+    hook.remove()
+    x = seen["x"]  # (B, C, H, W)
+    return x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3))
+
+
+def test_ema_batchnorm_statistics_are_re_estimated_for_the_averaged_weights():
+    """The live generator's statistics describe the live weights, not the average: averaged()
+    re-estimates them for the average's own activations (standing statistics)."""
+    from gan_zoo.models.dcgan import DCGANGenerator
+
+    torch.manual_seed(0)
+    live = DCGANGenerator(z_dim=16, width=8)
+    ema = EMA(live, decay=0.5, calibration_batches=16, batch_size=64, seed=3)
+    with torch.no_grad():
+        for p in live.parameters():
+            p.mul_(3.0).add_(0.05)  # the live weights move far from the average
+        live.train()
+        for _ in range(20):  # the live statistics follow the live weights
+            live(torch.randn(64, 16))
+    ema.update(live, images_seen=640)
+    norm = next(m for m in ema.module.modules() if isinstance(m, nn.BatchNorm2d))
+    copied = norm.running_var.clone()
+    mean, var = _pre_norm_statistics(ema.module, torch.randn(4096, 16))
+    assert not torch.allclose(copied, var, rtol=0.2)  # the copy is wrong for the average
+
+    rng = torch.get_rng_state()
+    sampler = ema.averaged()
+    assert sampler is ema.module and not sampler.training and ema.calibrated
+    assert torch.equal(torch.get_rng_state(), rng)  # the training's random stream is untouched
+    torch.testing.assert_close(norm.running_var, var, rtol=0.1, atol=1e-3)
+    torch.testing.assert_close(norm.running_mean, mean, rtol=0.1, atol=0.02)
+    assert norm.momentum == 0.1  # the layer's own momentum is back
+
+    calls = []
+    ema.module.register_forward_hook(lambda *_: calls.append(1))
+    ema.averaged()
+    assert not calls  # once per update, not once per use
+    ema.update(live, images_seen=1280)
+    assert torch.equal(norm.running_var, live.net[1].running_var)  # training copies them again
+    ema.averaged()
+    assert len(calls) == 16
+
+
+def test_ema_calibration_is_deterministic_conditional_and_skipped_without_batchnorm():
+    from gan_zoo.models.conditional import CDCGANGenerator
+
+    def calibrated(seed: int) -> torch.Tensor:
+        torch.manual_seed(0)
+        g = CDCGANGenerator(z_dim=8, num_classes=3, width=8)
+        ema = EMA(g, decay=0.9, calibration_batches=4, batch_size=16, seed=seed)
+        ema.update(g, images_seen=16)
+        return torch.cat([b.flatten().float() for b in ema.averaged().buffers()])
+
+    assert torch.equal(calibrated(1), calibrated(1))
+    assert not torch.equal(calibrated(1), calibrated(2))
+    mlp = nn.Sequential(nn.Linear(2, 2))
+    ema = EMA(mlp, decay=0.9)
+    ema.update(mlp, images_seen=8)
+    assert ema.averaged() is ema.module  # nothing to re-estimate, nothing run
+
+
 @pytest.mark.parametrize("policy", ["color", "translation", "cutout", "translation,cutout,color"])
 def test_diffaugment_keeps_shape_is_seeded_and_differentiable(policy):
     x = (torch.rand(4, 3, 16, 16) * 2 - 1).requires_grad_()

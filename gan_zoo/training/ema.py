@@ -6,11 +6,22 @@ on it is the generator written to ``generator.safetensors`` and used for samples
 evaluation. A warm-up ramps the decay from 0 (a plain copy) to its target over the first
 ``warmup`` images, so the average does not drag the random initial weights along (the same
 idea as stylegan2-ada's ``ema_rampup``).
+
+BatchNorm: the averaged weights are not the weights whose activations the live generator's
+running statistics describe, and the mismatch is large (DCGAN on Fashion-MNIST, 6 epochs,
+EMA 0.999: classifier-FD 87.6 with the live statistics, 65.2 re-estimated). So before the
+average samples, is evaluated or is saved, :meth:`EMA.averaged` re-estimates its BatchNorm
+statistics for its own weights ("standing statistics", Brock et al. 2019, BigGAN,
+arXiv:1809.11096): ``calibration_batches`` batches of fresh latents (private random stream,
+seeded by the seed and the images seen) through the average in train mode, fp32, without
+gradients. The next :meth:`EMA.update` copies the live statistics over them again, so training
+and exact resume are untouched; generators without BatchNorm skip it.
 """
 
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
@@ -19,12 +30,32 @@ from torch import nn
 class EMA:
     """Holds ``module``, a frozen copy of a generator, and updates it in place."""
 
-    def __init__(self, generator: nn.Module, decay: float, warmup: int = 0):
+    def __init__(
+        self,
+        generator: nn.Module,
+        decay: float,
+        warmup: int = 0,
+        *,
+        calibration_batches: int = 32,
+        batch_size: int = 128,
+        seed: int = 0,
+    ):
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"EMA decay must be in [0, 1), got {decay}")
         self.decay = decay
         self.warmup = warmup
         self.module = copy.deepcopy(generator).eval().requires_grad_(False)
+        self.calibration_batches, self.batch_size, self.seed = calibration_batches, batch_size, seed
+        self.images_seen = 0
+        #: False after an update until :meth:`averaged` re-estimates the BatchNorm statistics.
+        self.calibrated = True
+
+    @classmethod
+    def for_run(cls, generator: nn.Module, config: Any, batch_size: int) -> EMA:
+        """The EMA of a training run: ``config``'s decay, warm-up and seed; calibration
+        batches of the run's per-process ``batch_size``."""
+        return cls(generator, config.ema, config.ema_warmup, batch_size=batch_size,
+                   seed=config.seed)  # fmt: skip
 
     def beta(self, images_seen: int) -> float:
         """The decay used after ``images_seen`` training images."""
@@ -42,3 +73,59 @@ class EMA:
             torch._foreach_lerp_(ema_params, params, 1.0 - beta)
         for ema_buf, buf in zip(self.module.buffers(), generator.buffers(), strict=True):
             ema_buf.copy_(buf)
+        self.images_seen, self.calibrated = images_seen, False
+
+    def averaged(self) -> nn.Module:
+        """The averaged generator, its BatchNorm statistics estimated for its own weights."""
+        if not self.calibrated:
+            calibrate_batchnorm(
+                self.module, self.calibration_batches, self.batch_size,
+                seed=self.seed * 1_000_003 + self.images_seen,
+            )  # fmt: skip
+            self.calibrated = True
+        return self.module
+
+
+def _tracking_norms(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    return [
+        m for m in module.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
+    ]  # fmt: skip
+
+
+@torch.no_grad()
+def calibrate_batchnorm(module: nn.Module, batches: int, batch_size: int, seed: int) -> bool:
+    """Re-estimate the running statistics of ``module``'s BatchNorm layers from ``batches``
+    batches of standard-normal latents (and uniform labels for a conditional generator) as the
+    exact average over those batches. Returns False (nothing run) without such layers.
+
+    Runs in fp32 without autocast, like sampling; the global random state is left as it was
+    (a plugin's dropout would draw from it), so a checked run trains bit-identically."""
+    norms = _tracking_norms(module)
+    if not norms or batches <= 0:
+        return False
+    param = next(module.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    z_dim, classes = int(module.z_dim), int(getattr(module, "num_classes", 0) or 0)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    momenta = [m.momentum for m in norms]
+    was_training = module.training
+    forked = [device] if device.type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=forked), torch.autocast(device.type, enabled=False):
+            for m in norms:
+                m.reset_running_stats()
+                m.momentum = None  # a cumulative average over the calibration batches
+            module.train()
+            for _ in range(batches):
+                z = torch.randn(batch_size, z_dim, generator=gen, device=device)  # (B, z)
+                labels = (
+                    torch.randint(0, classes, (batch_size,), generator=gen, device=device)
+                    if classes else None
+                )  # fmt: skip
+                module(z, labels)
+    finally:
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        module.train(was_training)
+    return True

@@ -80,8 +80,8 @@ class Training:
 
     @property
     def sampler(self) -> nn.Module:
-        """The generator that samples and is evaluated: the EMA one when EMA is on."""
-        return self.ema.module if self.ema is not None else self.G
+        """The generator that samples, is evaluated and saved: EMA's (``EMA.averaged``) if on."""
+        return self.ema.averaged() if self.ema is not None else self.G
 
     def epoch(self, step: int) -> int:
         """The 1-based epoch that ``step`` (a finished step) belongs to."""
@@ -100,7 +100,7 @@ def set_up(
     """Everything the loop reads, and the step it starts from (0, or the checkpoint's)."""
     # Set up the data and networks; from here on the config is complete and only read.
     config, parts = build(config, info)
-    ema = EMA(parts.G, config.ema, config.ema_warmup) if config.ema > 0 else None
+    ema = EMA.for_run(parts.G, config, parts.plan.batch) if config.ema > 0 else None
     if config.init is not None and resume is None:  # --init: weights in, before step 0
         init = start_from(config, parts.G, parts.D, ema.module if ema else None)
         config = dataclasses.replace(config, init=init)
@@ -394,7 +394,7 @@ def save(
     return ckpt_io.save_checkpoint(
         t.run_dir, config=t.record, generator=t.G,
         discriminator=t.D, g_optimizer=t.train_step.g_opt, d_optimizer=t.train_step.d_opt,
-        ema_generator=t.ema.module if t.ema else None,
+        ema_generator=t.sampler if t.ema else None,
         scaler=scaler if scaler.is_enabled() else None, state=state,
         rng=t.streams.state(at_epoch_start=within == 0), samples=grid, keep=config.keep, metric=metric,
     )  # fmt: skip
