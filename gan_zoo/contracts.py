@@ -93,6 +93,11 @@ class Loss(Protocol):
     finite, with gradients. ``g_loss`` receives ``real_logits`` (D's logits of the real batch,
     computed in the generator step) only when ``uses_real_logits_in_g`` is true, as relativistic
     losses (RaGAN, RaLSGAN) need; other losses are called with the fake logits alone.
+
+    Optional: a loss that keeps state between steps (lazy R1 counts D steps) defines
+    ``training_state() -> dict`` (JSON: numbers, strings, lists) and
+    ``load_training_state(state)``; the trainer saves the state with every checkpoint and hands
+    it back on ``--resume``, so a resumed run trains exactly as an uninterrupted one.
     """
 
     #: D's logit is the log-odds of "real" (BCE-style losses): ``d/real``, ``d/fake`` are then

@@ -196,6 +196,70 @@ def test_interrupted_and_resumed_run_is_bit_identical(idx_dir, tmp_path, signum,
     assert steps == [2, 4, 6, 8, 10, 12]  # the log continues, without duplicates
 
 
+class LazyPenaltyBCE(BCELoss):
+    """BCE with an R1 penalty on every 3rd D step, counted in the loss (lazy R1's pattern)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def regularizer(self, discriminator, real, fake, labels=None):
+        from gan_zoo.losses.base import input_gradients
+
+        due, self.calls = self.calls % 3 == 0, self.calls + 1
+        if not due:
+            return None
+        return 3.0 * input_gradients(discriminator, real, labels).square().sum() / real.shape[0]
+
+    def training_state(self):
+        return {"calls": self.calls}
+
+    def load_training_state(self, state):
+        self.calls = state["calls"]
+
+
+class BadStateBCE(BCELoss):
+    def training_state(self):
+        return {"calls": torch.tensor(1)}  # not JSON
+
+
+class StatefulLossPlugin:
+    @hookimpl
+    def register_losses(self, register):
+        register("lazy-bce", LazyPenaltyBCE, description="BCE + R1 every 3rd D step.")
+        register("bad-state-bce", BadStateBCE, description="BCE with a tensor state.")
+
+
+def test_a_loss_state_is_saved_and_given_back_so_resume_stays_exact(idx_dir, tmp_path, register_plugin):
+    """Without its count a resumed lazy penalty fires on other steps; with it the weights match."""
+    register_plugin(StatefulLossPlugin(), "stateful", "stateful-losses", "1.0")
+    options = dict(loss="lazy-bce", steps=7, precision="fp32")
+    full = gan_zoo.train("dcgan", "fashion-mnist", overrides=TINY, progress="quiet",
+                         **tiny(idx_dir, tmp_path, "full", **options))  # fmt: skip
+    doc = json.loads((full.checkpoint / "training-state.json").read_text())
+    assert doc["state"]["loss_state"] == {"loss": {"calls": 7}}
+
+    config = resolve.build_config("dcgan", "fashion-mnist", tiny(idx_dir, tmp_path, "cut", **options), TINY)
+    cut = loop.train(config, run_dir=tmp_path / "cut", progress="quiet", sinks=[SignalAt(4, signal.SIGTERM)])
+    assert cut.step == 4  # calls 0..3 done: the next penalty is due at call 6, not at 0
+    resumed = gan_zoo.train(resume=str(tmp_path / "cut"), progress="quiet")
+    for name in ("generator.safetensors", "discriminator.safetensors"):
+        w_full, w_res = weights(full.checkpoint / name), weights(resumed.checkpoint / name)
+        assert all(torch.equal(w_full[k], w_res[k]) for k in w_full), name
+
+    # A state that is not JSON is one line naming the loss and its plugin.
+    with pytest.raises(GanZooError, match=r"loss 'bad-state-bce' \(stateful-losses 1.0\) breaks the plugin contract: training_state\(\) must return a JSON object"):
+        gan_zoo.train("dcgan", "fashion-mnist", loss="bad-state-bce", overrides=TINY,
+                      progress="quiet", **tiny(idx_dir, tmp_path, "bad", steps=2))  # fmt: skip
+
+    # A checkpoint whose loss state was tampered with is refused before anything is read.
+    state_file = resumed.checkpoint / "training-state.json"
+    doc = json.loads(state_file.read_text())
+    doc["state"]["loss_state"] = {"loss": [1, 2]}
+    state_file.write_text(json.dumps(doc))
+    with pytest.raises(GanZooError, match="state.loss_state"):
+        gan_zoo.train(resume=str(resumed.checkpoint), steps=9, progress="quiet")
+
+
 def test_resume_extends_a_finished_run_and_refuses_trajectory_changes(idx_dir, tmp_path):
     gan_zoo.train(
         "dcgan",

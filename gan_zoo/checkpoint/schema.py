@@ -161,6 +161,10 @@ def check_state(doc: Any, where: str) -> dict[str, Any]:
             _text_list(state[key], where, f"state.{key}")
     if "metrics" in state:
         check_metrics(state["metrics"], where, "state.metrics")
+    parts = state.get("loss_state", {})
+    if not (isinstance(parts, dict) and set(parts) <= {"loss", "regularizer"}
+            and all(isinstance(v, dict) and is_plain(v) for v in parts.values())):  # fmt: skip
+        raise _fail(where, "state.loss_state", '{"loss": {...}, "regularizer": {...}}', parts)
     metric = doc.get("metric")
     if metric is not None and not (
         isinstance(metric, dict) and isinstance(metric.get("name"), str)

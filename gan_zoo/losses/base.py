@@ -11,7 +11,11 @@ A loss turns discriminator logits into the two players' objectives (stylegan2-ad
 * ``regularizer(discriminator, real, fake, labels)``: an optional extra term for the
   discriminator step (a gradient penalty, say), or ``None``;
 * ``after_d_step(discriminator)``: an optional hook run after each optimizer step of D (WGAN's
-  weight clipping); a no-op by default.
+  weight clipping); a no-op by default;
+* ``training_state()`` / ``load_training_state(state)``: optional, for a loss that keeps state
+  between steps (lazy R1 counts D steps): a JSON object of numbers, strings and lists, saved in
+  each checkpoint's ``training-state.json`` and handed back on ``--resume``, so a resumed run
+  trains exactly as an uninterrupted one. Stateless losses keep the defaults (``{}``, no-op).
 
 Logits arrive in whatever precision autocast produced; losses are computed in fp32. Penalties
 that differentiate D with respect to its input use :func:`input_gradients`, which runs D in
@@ -52,6 +56,13 @@ class GANLoss:
 
     def after_d_step(self, discriminator: torch.nn.Module) -> None:
         """Called after every optimizer step of D (e.g. to clip its weights); no-op by default."""
+
+    def training_state(self) -> dict:
+        """State kept between steps, as a JSON object (saved with each checkpoint); none here."""
+        return {}
+
+    def load_training_state(self, state: dict) -> None:
+        """Take back what :meth:`training_state` returned, on resume; nothing to do here."""
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())

@@ -120,7 +120,7 @@ def check_preset_recipe(entry: Entry) -> None:
 def check_loss_properties(entry: Entry, options: dict[str, Any]) -> None:
     """The Loss protocol; fp32 scalars with finite gradients from bf16 logits (relativistic
     losses get real logits in ``g_loss``); a regularizer that is None or an fp32 scalar
-    training D; ``after_d_step`` runs."""
+    training D; ``after_d_step`` runs; an optional training state round-trips through JSON."""
     import torch
 
     from .. import plugins
@@ -153,3 +153,23 @@ def check_loss_properties(entry: Entry, options: dict[str, Any]) -> None:
             f"{who}: its regularizer gives D no finite gradient")
     with torch.no_grad():
         loss.after_d_step(D)
+    check_loss_state(loss, who)
+
+
+def check_loss_state(loss: Any, who: str) -> None:
+    """An optional ``training_state()`` is a JSON object that survives a JSON round trip and
+    ``load_training_state`` leaves it unchanged (what resume relies on)."""
+    import json
+
+    from ..checkpoint.schema import is_plain
+
+    get, put = getattr(loss, "training_state", None), getattr(loss, "load_training_state", None)
+    if get is None:
+        return
+    assert callable(get) and callable(put), (
+        f"{who}: training_state() needs load_training_state(state) beside it, to resume")
+    state = get()
+    assert isinstance(state, dict) and is_plain(state), (
+        f"{who}: training_state() must return a JSON object (numbers, strings, lists), not {state!r}")
+    put(json.loads(json.dumps(state)))
+    assert get() == state, f"{who}: load_training_state(training_state()) changed the state"

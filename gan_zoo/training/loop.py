@@ -282,6 +282,7 @@ def load_checkpoint(
             "the dataset or batch size changed since the checkpoint; cannot resume exactly"
         )
     streams.restore(rng, step)
+    step_fn.load_loss_states(state.get("loss_state", {}))  # lazy R1's count, say
     return step, float(state.get("elapsed_seconds", 0.0))
 
 
@@ -328,12 +329,9 @@ def log_stats(t: Training, step: int) -> None:
 
 def check_finite(t: Training, step: int) -> None:
     """Stop with one line when a loss became NaN or Inf in the current window."""
-    bad = t.stats.nonfinite()
-    if bad:
+    if bad := t.stats.nonfinite():
         latest = ckpt_io.list_checkpoints(t.run_dir)
-        kept = (
-            f"the last good checkpoint is {latest[-1]}" if latest else "no checkpoint was written"
-        )
+        kept = f"the last good checkpoint is {latest[-1]}" if latest else "no checkpoint was written"
         loss = describe_entry(t.train_step.loss, "loss", t.config.loss.name)
         raise TrainingDiverged(
             f"{' and '.join(bad)} of {loss} became NaN or Inf by step {step}; training stopped "
@@ -390,6 +388,7 @@ def save(
         "elapsed_seconds": round(t.elapsed_before + time.perf_counter() - t.started, 3),
         "hardware": t.hardware, "last_losses": dict(t.stats.last_losses),
         "class_names": list(t.dataset.class_names), "warnings": list(t.reporter.warnings),
+        "loss_state": t.train_step.loss_states(),
     }  # fmt: skip
     return ckpt_io.save_checkpoint(
         t.run_dir, config=t.record, generator=t.G,

@@ -32,6 +32,7 @@ from torch import nn
 
 from ..config import OptimizerConfig, TrainConfig
 from ..contracts import (
+    ContractError,
     check_discriminator_output,
     check_generator_output,
     check_loss_value,
@@ -211,6 +212,33 @@ class TrainStep:
         finally:
             self.D.requires_grad_(True)
         return g_loss
+
+    def loss_states(self) -> dict[str, Any]:
+        """``{"loss": ..., "regularizer": ...}``: what the loss and the regularizer return from
+        ``training_state()`` (lazy R1's count of D steps, say), for ``training-state.json``;
+        parts without state (no method, or an empty state) are left out."""
+        from ..checkpoint.schema import is_plain
+
+        states = {}
+        for key, source in (("loss", self.loss), ("regularizer", self.regularizer)):
+            get = getattr(source, "training_state", None)
+            state = get() if source is not None and callable(get) else None
+            if state is not None and not (isinstance(state, dict) and is_plain(state)):
+                raise ContractError(
+                    f"{describe_entry(source, key)} breaks the plugin contract: training_state() "
+                    f"must return a JSON object of numbers, strings and lists, not "
+                    f"{type(state).__name__} (see docs/plugins.md#the-contract)"
+                )
+            if state:
+                states[key] = state
+        return states
+
+    def load_loss_states(self, states: dict[str, Any]) -> None:
+        """Give the loss and the regularizer back the state a checkpoint saved for them."""
+        for key, source in (("loss", self.loss), ("regularizer", self.regularizer)):
+            load = getattr(source, "load_training_state", None)
+            if key in states and source is not None and callable(load):
+                load(dict(states[key]))
 
     @torch.no_grad()
     def check_contract(self, batch: int = 2) -> None:

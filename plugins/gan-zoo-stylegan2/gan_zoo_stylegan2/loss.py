@@ -10,9 +10,11 @@ This follows ``StyleGAN2Loss`` in NVlabs stylegan2-ada-pytorch's ``training/loss
 
 How it fits gan-zoo's loss contract: the trainer calls :meth:`regularizer` once per D step, so
 the loss object counts those calls and returns the penalty on calls 0, k, 2k, ... (the
-reference's ``batch_idx % interval == 0``) and ``None`` otherwise. Two consequences, both
-documented in the README: the count lives in this object, so a resumed run starts counting
-again from 0 (a checkpoint holds no loss state), and the penalty is added to that step's main
+reference's ``batch_idx % interval == 0``) and ``None`` otherwise. The count is the loss's
+training state (``training_state()`` / ``load_training_state()``): gan-zoo saves it with every
+checkpoint and hands it back on ``--resume``, so a resumed run applies R1 on the same D steps
+as an uninterrupted one (gan-zoo releases without that hook restart the count at 0). One
+difference from the reference, documented in the README: the penalty is added to that step's main
 D loss (one optimizer step) instead of being a separate ``Dreg`` optimizer step as in the
 reference; the Adam settings of the preset make the reference's lazy-regularization
 correction (``lr * k / (k + 1)``, ``beta ** (k / (k + 1))``) for that reason only approximately.
@@ -47,6 +49,20 @@ class StyleGAN2Loss(GANLoss):
         self.r1_interval = int(r1_interval)
         #: How many times :meth:`regularizer` has been called (one call per D step).
         self.calls = 0
+
+    def training_state(self) -> dict:
+        """The count of D steps so far, saved with each checkpoint."""
+        return {"calls": self.calls}
+
+    def load_training_state(self, state: dict) -> None:
+        """Continue counting from a checkpoint's ``{"calls": N}``."""
+        calls = state.get("calls", 0)
+        if type(calls) is not int or calls < 0:
+            raise ConfigError(
+                f"the checkpoint's stylegan2 loss state has calls={calls!r}, not a count of D "
+                "steps; resume from another checkpoint"
+            )
+        self.calls = calls
 
     def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
         # -log sigmoid(real) - log(1 - sigmoid(fake)), in the overflow-free softplus form.

@@ -108,20 +108,56 @@ class _CountingLoss:
         register("stylegan2-recording", Recording, description="test: records lazy R1")
 
 
-def test_the_trainer_calls_the_regularizer_once_per_d_step(idx_dir, tmp_path):
-    """Lazy R1 counts regularizer calls; that is a count of D steps only if the trainer makes
-    one call per D update, n_critic included."""
+@pytest.fixture
+def recording(idx_dir, tmp_path):
+    """The recording loss registered for one test, and a tiny lazy-R1 training (interval 4,
+    3 D steps per G step) into tmp_path/run: ``train(steps, **more)``."""
     probe = _CountingLoss()
     plugins.host().register(probe, "recording")
-    try:
-        tiny = [f"generator.{k}={v}" for k, v in TINY_G.items()]
-        tiny += [f"discriminator.{k}={v}" for k, v in TINY_D.items()]
-        tiny += ["loss=stylegan2-recording", "loss.r1_interval=4"]
-        gan_zoo.train(
-            "stylegan2", "fashion-mnist", data_dir=str(idx_dir), steps=3, n_critic=3,
+    tiny = [f"generator.{k}={v}" for k, v in TINY_G.items()]
+    tiny += [f"discriminator.{k}={v}" for k, v in TINY_D.items()]
+    tiny += ["loss=stylegan2-recording", "loss.r1_interval=4"]
+
+    def train(steps):
+        return gan_zoo.train(
+            "stylegan2", "fashion-mnist", data_dir=str(idx_dir), steps=steps, n_critic=3,
             batch_size=4, z_dim=16, device="cpu", out=str(tmp_path / "run"), overrides=tiny,
             progress="quiet",
         )  # fmt: skip
+
+    try:
+        yield probe, train
     finally:
         plugins.host().unregister("recording")
+
+
+def test_the_trainer_calls_the_regularizer_once_per_d_step(recording):
+    """Lazy R1 counts regularizer calls; that is a count of D steps only if the trainer makes
+    one call per D update, n_critic included."""
+    probe, train = recording
+    train(3)
     assert probe.fired == [0, 4, 8]  # 9 D steps, R1 on every 4th from the first
+
+
+def test_a_resumed_run_keeps_counting_d_steps_for_lazy_r1(recording, tmp_path):
+    """The count is the loss's training state: saved with the checkpoint, given back on resume,
+    so R1 fires on D steps 0, 4, 8 across the two processes (not on 0, 4, then 0 again)."""
+    probe, train = recording
+    run = train(2)
+    doc = json.loads((run.checkpoint / "training-state.json").read_text())
+    assert doc["state"]["loss_state"] == {"loss": {"calls": 6}}
+    gan_zoo.train(resume=str(tmp_path / "run"), steps=4, progress="quiet")
+    assert probe.fired == [0, 4, 8]
+
+
+def test_a_bad_saved_count_is_one_line():
+    from gan_zoo_stylegan2.loss import StyleGAN2Loss
+
+    from gan_zoo.errors import ConfigError
+
+    loss = StyleGAN2Loss()
+    loss.load_training_state({"calls": 35})
+    assert loss.calls == 35 and loss.training_state() == {"calls": 35}
+    for bad in (-1, 2.5, "7", True):
+        with pytest.raises(ConfigError, match="not a count of D steps"):
+            loss.load_training_state({"calls": bad})
