@@ -26,11 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import torch
-    from safetensors.torch import load_file
-    from torch import nn
+    from safetensors import safe_open
 
     import gan_zoo
     from gan_zoo.errors import GanZooError
+    from gan_zoo.training.ema import tracking_norms
 
     try:
         generator = gan_zoo.load(args.checkpoint)
@@ -38,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
         state = folder / "training-state.safetensors"
         if not generator.config.get("ema") or not state.is_file():
             raise GanZooError(f"{args.checkpoint} is not a checkpoint of a run with --ema")
-        raw = load_file(str(state))
         dataset = gan_zoo.open_split(
             generator.config["dataset"], "test",
             image_size=generator.image_size, channels=generator.channels,
@@ -47,10 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except GanZooError as e:
         print(f"Error: {e}", file=sys.stderr)
         return 2
-    norms = {
-        name: m for name, m in generator.net.named_modules()
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
-    }  # fmt: skip
+    norms = tracking_norms(generator.net)
     if not norms:
         print(f"Error: the generator of {args.checkpoint} has no BatchNorm layers", file=sys.stderr)
         return 2
@@ -63,10 +59,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"{args.checkpoint}: {len(norms)} BatchNorm layers, {args.n} samples")
     saved = score("re-estimated for the average (saved)")
-    with torch.no_grad():
+    # Only the live statistics are read from the state file, not its optimizer moments.
+    with torch.no_grad(), safe_open(str(state), framework="pt") as raw:
         for name, norm in norms.items():
             for buffer in ("running_mean", "running_var"):
-                getattr(norm, buffer).copy_(raw[f"generator_raw/{name}.{buffer}"])
+                getattr(norm, buffer).copy_(raw.get_tensor(f"generator_raw/{name}.{buffer}"))
     copied = score("copied from the live generator (before)")
     print(f"difference: {copied - saved:+.2f}")
     return 0

@@ -86,24 +86,25 @@ class EMA:
         return self.module
 
 
-def _tracking_norms(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
-    return [
-        m for m in module.modules()
+def tracking_norms(module: nn.Module) -> dict[str, nn.modules.batchnorm._BatchNorm]:
+    """``module``'s BatchNorm layers that keep running statistics, by module name."""
+    return {
+        name: m for name, m in module.named_modules()
         if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
-    ]  # fmt: skip
+    }  # fmt: skip
 
 
 @torch.no_grad()
-def calibrate_batchnorm(module: nn.Module, batches: int, batch_size: int, seed: int) -> bool:
+def calibrate_batchnorm(module: nn.Module, batches: int, batch_size: int, seed: int) -> None:
     """Re-estimate the running statistics of ``module``'s BatchNorm layers from ``batches``
     batches of standard-normal latents (and uniform labels for a conditional generator) as the
-    exact average over those batches. Returns False (nothing run) without such layers.
+    exact average over those batches; nothing runs without such layers.
 
     Runs in fp32 without autocast, like sampling; the global random state is left as it was
     (a plugin's dropout would draw from it), so a checked run trains bit-identically."""
-    norms = _tracking_norms(module)
+    norms = list(tracking_norms(module).values())
     if not norms or batches <= 0:
-        return False
+        return
     param = next(module.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
     z_dim, classes = int(module.z_dim), int(getattr(module, "num_classes", 0) or 0)
@@ -128,4 +129,3 @@ def calibrate_batchnorm(module: nn.Module, batches: int, batch_size: int, seed: 
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
         module.train(was_training)
-    return True

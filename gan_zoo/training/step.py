@@ -220,9 +220,9 @@ class TrainStep:
         from ..checkpoint.schema import is_plain
 
         states = {}
-        for key, source in (("loss", self.loss), ("regularizer", self.regularizer)):
+        for key, source in self._loss_parts():
             get = getattr(source, "training_state", None)
-            state = get() if source is not None and callable(get) else None
+            state = get() if callable(get) else None
             if state is not None and not (isinstance(state, dict) and is_plain(state)):
                 raise ContractError(
                     f"{describe_entry(source, key)} breaks the plugin contract: training_state() "
@@ -235,10 +235,14 @@ class TrainStep:
 
     def load_loss_states(self, states: dict[str, Any]) -> None:
         """Give the loss and the regularizer back the state a checkpoint saved for them."""
-        for key, source in (("loss", self.loss), ("regularizer", self.regularizer)):
+        for key, source in self._loss_parts():
             load = getattr(source, "load_training_state", None)
-            if key in states and source is not None and callable(load):
+            if key in states and callable(load):
                 load(dict(states[key]))
+
+    def _loss_parts(self) -> tuple[tuple[str, Any], ...]:
+        """The loss and the configured regularizer (None when there is none), by their key."""
+        return (("loss", self.loss), ("regularizer", self.regularizer))
 
     @torch.no_grad()
     def check_contract(self, batch: int = 2) -> None:
