@@ -40,7 +40,7 @@ METRIC_COLUMNS = (
     ("class-coverage", "class coverage", 3), ("class-accuracy", "class accuracy", 3),
 )  # fmt: skip
 COLUMNS = ("row", "recipe / notes", *(title for _, title, _ in METRIC_COLUMNS),
-           "img/s", "train time", "eval time", "hardware", "protocol")  # fmt: skip
+           "img/s", "train time", "eval time", "hardware", "software", "protocol")  # fmt: skip
 _RECORD_NAME = re.compile(r"^(?P<row>[a-z0-9][a-z0-9._-]*)-s(?P<seed>\d+)\.json$")
 
 
@@ -114,6 +114,21 @@ def hardware_text(record: dict) -> str:
     precision = record.get("training", {}).get("precision")
     trained = f", trained in {precision}" if precision else ""
     return f"{hw.get('cpu', 'unknown')}, {hw.get('cpus', '?')} CPUs ({flags}){trained}"
+
+
+def software_text(record: dict) -> str:
+    """``gan-zoo 0.1.0 (commit 0d20d98), torch 2.14.1``: the software that wrote the record."""
+    sw = record.get("software", {})
+    commit = str(sw.get("git_commit") or "unknown")
+    short = commit if commit == "unknown" else commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
+    return f"gan-zoo {sw.get('gan_zoo', '?')} (commit {short}), torch {sw.get('torch', '?')}"
+
+
+def _software_cell(records: Sequence[dict]) -> str:
+    texts = [software_text(r) for r in records]
+    if len(set(texts)) == 1:
+        return texts[0]
+    return "; ".join(f"s{r.get('seed')}: {text}" for r, text in zip(records, texts, strict=True))
 
 
 def protocol_text(records: Sequence[dict]) -> str:
@@ -191,6 +206,7 @@ def table_row(row: Row, records: Sequence[dict], stale: bool) -> str:
         _name(row), _notes(row, records, stale),
         *(_metric_cell(records, metric, d) for metric, _, d in METRIC_COLUMNS),
         *_speed_cells(records),
+        _software_cell(records),
         protocol_text(records),
     ]  # fmt: skip
     return "| " + " | ".join(cells) + " |"
@@ -221,7 +237,9 @@ def render(rows_file: RowsFile, records: dict[str, dict], results_dir: Path,
               "several seeds show mean ± standard deviation over the seeds [min, max]. img/s is "
               "the mean of the rates the training logged; times are wall-clock; speeds and "
               "times are means over the seeds when all ran on the same hardware in the same "
-              "precision, otherwise each seed's own (s0: ...).")  # fmt: skip
+              "precision, otherwise each seed's own (s0: ...). software: the gan-zoo version "
+              "and commit (`-dirty`: tracked files differed from it) and the torch version of the "
+              "script that wrote the record (it trains, or adopts, and scores the seed).")  # fmt: skip
     return "\n".join([*lines, "", legend, "", *commands]).rstrip() + "\n"
 
 

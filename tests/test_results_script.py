@@ -47,6 +47,7 @@ def record(row: str, seed: int, fid: float, *, n: int = 10000, kid_std: float = 
         "training": {"img_s": 500.0, "seconds": 3000.0, "steps": 11700},
         "evaluation": {"seconds": 1500.0},
         "hardware": {"cpu": "AMD EPYC", "flags": ["avx2"], "cpus": 2},
+        "software": {"gan_zoo": "0.1.0", "torch": "2.14.1", "git_commit": "0d20d98" + "0" * 33},
         **extra,
     }  # fmt: skip
 
@@ -203,6 +204,19 @@ def test_seeds_trained_in_different_precisions_show_their_own_speed_not_a_mean(t
         records[f"dcgan-s{s}"]["training"].update(precision="bf16")
     line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
     assert "| 493 | 58 min | 25 min | AMD EPYC, 2 CPUs (avx2), trained in bf16 |" in line
+
+
+def test_the_table_names_the_software_of_each_record(tmp_path):
+    records = {f"dcgan-s{s}": record("dcgan", s, 20.0 + s) for s in (0, 1, 2)}
+    line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
+    assert "| gan-zoo 0.1.0 (commit 0d20d98), torch 2.14.1 |" in line  # one text when all agree
+    records["dcgan-s2"]["software"] = {"gan_zoo": "0.2.0", "torch": "2.14.1",
+                                       "git_commit": "abcdef0123" + "0" * 30 + "-dirty"}  # fmt: skip
+    line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
+    assert ("s1: gan-zoo 0.1.0 (commit 0d20d98), torch 2.14.1; "
+            "s2: gan-zoo 0.2.0 (commit abcdef0-dirty), torch 2.14.1 |") in line  # fmt: skip
+    del records["dcgan-s0"]["software"]  # a record without the section still renders
+    assert "gan-zoo ? (commit unknown), torch ?" in results_render.render(ROWS, {"dcgan-s0": records["dcgan-s0"]}, tmp_path, lambda row: False)
 
 
 def test_partial_seeds_and_stale_records_are_said(tmp_path):
