@@ -116,14 +116,16 @@ def save_samples(
     nrow: int | None = None,
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
+    psi: float | None = None,
 ) -> Written:
     """Sample ``n`` images from ``generator`` (a :class:`~gan_zoo.sampling.LoadedGenerator`) into
     one file: a PNG grid (``nrow`` per row, default square) or an ``.npz`` of ``images`` uint8
     (N, H, W, C) and ``labels`` int64 (N,), -1 when unconditional.
 
     ``fmt`` is ``png`` or ``npz`` (default: from the suffix of ``out``); ``labels`` are class
-    names or numbers (see :meth:`~gan_zoo.sampling.LoadedGenerator.sample`); ``progress`` shows a
-    bar on a terminal for long runs. Returns an :class:`~gan_zoo.images.Written`.
+    names or numbers, ``truncation`` and ``psi`` truncate on z or in the generator's own latent
+    space (see :meth:`~gan_zoo.sampling.LoadedGenerator.sample`); ``progress`` shows a bar on a
+    terminal for long runs. Returns an :class:`~gan_zoo.images.Written`.
     """
     import torch
 
@@ -132,7 +134,7 @@ def save_samples(
     fmt = sample_format(out, fmt)
     check_in_memory(generator, n, "a PNG grid" if fmt == "png" else "an .npz", factor=2)
     batches, ys = [], []
-    for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress):
+    for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress, psi):
         batches.append(x)
         ys.append(y)
     batch = torch.cat(batches)  # (n, C, H, W) uint8
@@ -153,6 +155,7 @@ def save_sample_files(
     truncation: float | None = None,
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
+    psi: float | None = None,
 ) -> Written:
     """Sample ``n`` images into ``folder``, one file each (``000000.png``, ...; with
     ``fmt="npz"`` one ``.npz`` per image), written batch by batch so memory stays flat.
@@ -160,10 +163,11 @@ def save_sample_files(
     from . import images
 
     fmt = fmt or "png"
-    generator.labels_for(n, labels)  # a bad class fails before the folder is made
+    generator.labels_for(n, labels)  # a bad class or psi fails before the folder is made
+    generator.check_psi(psi)
     check_disk(generator, folder, n)
     written = 0
-    for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress):
+    for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress, psi):
         written += images.save_image_files(x, y, folder, fmt, start=written).count
     size = generator.image_size
     return images.Written(Path(folder), written, size, size)
@@ -180,6 +184,7 @@ def save_interpolation(
     truncation: float | None = None,
     fps: int = FPS,
     scale: int = SCALE,
+    psi: float | None = None,
 ) -> Written:
     """``walks`` latent walks of ``steps`` frames (slerp between two random latents each) as an
     animated ``.gif`` (``fps`` frames per second, the walks side by side) or a ``.png`` strip
@@ -190,7 +195,7 @@ def save_interpolation(
     check_walk_path(out)  # before any work
     check_in_memory(generator, steps * walks, "a latent walk", factor=4 * scale**2)
     frames = generator.interpolate(
-        steps, walks, labels, seed, truncation
+        steps, walks, labels, seed, truncation, psi
     )  # (steps, walks, C, H, W)
     frames = images.to_uint8(frames.flatten(0, 1)).view(steps, walks, *frames.shape[2:])
     return images.save_walk(frames, out, fps=fps, scale=scale)
@@ -204,6 +209,7 @@ def _batches(
     truncation: float | None,
     batch_size: int,
     progress: bool,
+    psi: float | None = None,
 ) -> Any:
     """uint8 batches ``(x (b, C, H, W), labels (b,) | None)`` on the CPU, with an optional bar."""
     from . import images
@@ -211,6 +217,6 @@ def _batches(
 
     bar = progress_bar(n, "generate") if progress else nullcontext(lambda k: None)
     with bar as advance:
-        for x, y in generator.iter_samples(n, labels, seed, truncation, batch_size):
+        for x, y in generator.iter_samples(n, labels, seed, truncation, batch_size, psi):
             yield images.to_uint8(x), (y.cpu() if y is not None else None)
             advance(len(x))

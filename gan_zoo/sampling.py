@@ -7,7 +7,10 @@ mode wrapped in a :class:`LoadedGenerator` with ``sample``, ``interpolate`` and 
 Writing samples to files (grids, ``.npz``, GIFs) is :mod:`gan_zoo.sample_files`.
 
 Design origin: the truncation trick resamples latent values beyond a threshold (Brock,
-Donahue and Simonyan 2018, "Large Scale GAN Training", BigGAN); latent walks use spherical
+Donahue and Simonyan 2018, "Large Scale GAN Training", BigGAN); generators with an intermediate
+latent space truncate there instead, ``w = w_avg + psi * (w - w_avg)`` (Karras et al. 2019,
+StyleGAN), which ``psi`` asks of any generator whose ``forward`` takes ``truncation_psi``;
+latent walks use spherical
 interpolation, which keeps Gaussian latents at a typical norm (White 2016, "Sampling
 Generative Networks", arXiv:1609.04468). Latents are drawn on the CPU from a seeded generator,
 so a seed gives the same images on every device.
@@ -15,6 +18,8 @@ so a seed gives the same images on every device.
 
 from __future__ import annotations
 
+import inspect
+import math
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -110,6 +115,37 @@ class LoadedGenerator(nn.Module):
         return self.net(z, labels)
 
     @property
+    def supports_psi(self) -> bool:
+        """True when the generator truncates in its own latent space: its ``forward`` takes
+        ``truncation_psi`` (StyleGAN's ``w = w_avg + psi * (w - w_avg)``)."""
+        try:
+            return "truncation_psi" in inspect.signature(self.net.forward).parameters
+        except (TypeError, ValueError):  # a forward without a signature (a C extension)
+            return False
+
+    def check_psi(self, psi: float | None) -> float | None:
+        """``psi`` as a float, or a one-line error for a non-finite value or a generator
+        without an intermediate latent space."""
+        if psi is None:
+            return None
+        if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not math.isfinite(psi):
+            raise ConfigError(f"psi must be a finite number (e.g. 0.7; 1 = no truncation), got {psi!r}")
+        if not self.supports_psi:
+            spec = self.config.get("generator")
+            name = spec.get("name") if isinstance(spec, dict) else spec
+            name = name or type(self.net).__name__
+            raise ConfigError(
+                f"generator '{name}' has no intermediate latent space to truncate (its forward takes "
+                "no truncation_psi); use --truncation for the truncation trick on z"
+            )
+        return float(psi)
+
+    def _run(self, z: torch.Tensor, y: torch.Tensor | None, psi: float | None) -> torch.Tensor:
+        if psi is None:
+            return self.net(z, y)
+        return self.net(z, y, truncation_psi=psi)
+
+    @property
     def device(self) -> torch.device:
         return next(self.net.parameters()).device
 
@@ -175,10 +211,12 @@ class LoadedGenerator(nn.Module):
         seed: int | None = None,
         truncation: float | None = None,
         batch_size: int = BATCH_SIZE,
+        psi: float | None = None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """Batches of ``(images (b, C, H, W) in [-1, 1], labels (b,) | None)``, ``n`` in all."""
         if n < 1:
             raise ConfigError(f"the number of samples must be at least 1, got {n}")
+        psi = self.check_psi(psi)
         y = self.labels_for(n, labels) if labels is not None else None  # (n,), a view for one class
         gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
         for first in range(0, n, LATENT_CHUNK):  # latents a chunk at a time: memory stays flat
@@ -191,7 +229,7 @@ class LoadedGenerator(nn.Module):
                     yb = torch.arange(start, stop, device=self.device) % self.num_classes
                 else:
                     yb = None
-                yield self.net(z[offset : offset + (stop - start)], yb).clamp_(-1, 1), yb
+                yield self._run(z[offset : offset + (stop - start)], yb, psi).clamp_(-1, 1), yb
 
     def sample(
         self,
@@ -200,9 +238,14 @@ class LoadedGenerator(nn.Module):
         seed: int | None = None,
         truncation: float | None = None,
         batch_size: int = BATCH_SIZE,
+        psi: float | None = None,
     ) -> torch.Tensor:
-        """``n`` images (n, C, H, W) in [-1, 1]; ``labels`` are class numbers or names."""
-        return torch.cat([x for x, _ in self.iter_samples(n, labels, seed, truncation, batch_size)])
+        """``n`` images (n, C, H, W) in [-1, 1]; ``labels`` are class numbers or names.
+
+        ``truncation`` redraws latent values beyond ``±truncation`` (any generator); ``psi``
+        pulls the intermediate latent toward its mean (generators with :attr:`supports_psi`)."""
+        batches = self.iter_samples(n, labels, seed, truncation, batch_size, psi)
+        return torch.cat([x for x, _ in batches])
 
     @torch.no_grad()
     def interpolate(
@@ -212,14 +255,16 @@ class LoadedGenerator(nn.Module):
         labels: LabelsLike = None,
         seed: int | None = None,
         truncation: float | None = None,
+        psi: float | None = None,
     ) -> torch.Tensor:
         """(steps, walks, C, H, W): ``walks`` slerp walks between two random latents each."""
         if steps < 2:
             raise ConfigError(f"an interpolation needs at least 2 steps, got {steps}")
+        psi = self.check_psi(psi)
         ends = self.latents(2 * walks, seed, truncation)  # (2 * walks, z_dim)
         y = self.labels_for(walks, labels)
         frames = [
-            self.net(slerp(ends[:walks], ends[walks:], i / (steps - 1)), y).clamp_(-1, 1)
+            self._run(slerp(ends[:walks], ends[walks:], i / (steps - 1)), y, psi).clamp_(-1, 1)
             for i in range(steps)
         ]
         return torch.stack(frames)

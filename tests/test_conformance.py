@@ -112,6 +112,7 @@ def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribut
           for check in ("contract", "forward-28px-1ch", "forward-28px-3ch", "moves")},
         *{f"generator-missing-target-forward-32px-{c}ch" for c in (1, 3)},
         "generator-missing-target-safetensors", "generator-raising-gen-safetensors",
+        "generator-ignores-psi-forward-28px-1ch", "generator-ignores-psi-forward-28px-3ch",
         *{f"loss-{loss}-{check}" for loss in ("nan-loss", "vector-loss")
           for check in ("contract", "properties", "trains-fp32", "trains-bf16")},
     }  # fmt: skip
@@ -125,6 +126,9 @@ def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribut
     assert "must be a scalar" in results["loss-vector-loss-properties"]
     assert "is nan on the first batch" in results["loss-nan-loss-trains-bf16"]
     assert "broken on purpose" in results["plugin-testplugin-broken-loads"]
+    assert "truncation_psi=0.0 must map every latent to the average image" in (
+        results["generator-ignores-psi-forward-28px-1ch"])
+    assert {"generator-ignores-psi-moves", "generator-ignores-psi-safetensors"} <= passed
 
 
 def test_the_metrics_of_gan_zoo_fid_conform(use_distribution, tmp_path):

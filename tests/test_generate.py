@@ -88,6 +88,59 @@ def test_generate_seed_and_truncation(run, tmp_path):
     assert a.read_bytes() == b.read_bytes() and a.read_bytes() != c.read_bytes()
 
 
+class _WSpaceGenerator(torch.nn.Module):
+    """A toy generator with an intermediate latent w and its running mean, as StyleGAN has."""
+
+    def __init__(self):
+        super().__init__()
+        self.z_dim, self.image_size, self.channels = 8, 4, 1
+        self.mapping = torch.nn.Linear(8, 8)
+        self.synthesis = torch.nn.Linear(8, 16)
+        self.register_buffer("w_avg", torch.linspace(-0.5, 0.5, 8))
+
+    def forward(self, z, labels=None, truncation_psi=1.0):
+        w = self.mapping(z)  # (B, 8)
+        w = self.w_avg + truncation_psi * (w - self.w_avg)
+        return torch.tanh(self.synthesis(w)).view(-1, 1, 4, 4)
+
+
+def test_psi_truncates_in_the_generators_own_latent_space(tmp_path):
+    from gan_zoo.sampling import LoadedGenerator
+
+    g = LoadedGenerator(_WSpaceGenerator().eval(), {"generator": {"name": "toy"}}, [], tmp_path)
+    assert g.supports_psi
+    plain = g.sample(6, seed=3)
+    assert torch.equal(g.sample(6, seed=3, psi=1.0), plain)  # psi 1: no truncation
+    average = g.sample(6, seed=3, psi=0.0)  # psi 0: every latent becomes w_avg
+    assert torch.allclose(average, average[:1].expand_as(average)) and not torch.equal(average, plain)
+    half = g.sample(6, seed=3, psi=0.5)
+    assert (half - average).abs().mean() < (plain - average).abs().mean()  # nearer the average
+    assert torch.equal(g.sample(6, seed=3, psi=0.5, batch_size=4), half)
+    frames = g.interpolate(3, walks=2, seed=1, psi=0.0)  # (steps, walks, C, H, W)
+    assert torch.allclose(frames, average[:1].expand(3, 2, 1, 4, 4))
+    out = tmp_path / "psi.npz"
+    sample_files.save_samples(g, out, n=6, seed=3, psi=0.5)
+    with np.load(out) as saved:
+        assert np.array_equal(saved["images"], to_uint8(half).permute(0, 2, 3, 1).numpy())
+    for bad in (float("nan"), float("inf"), "0.5", True):
+        with pytest.raises(ConfigError, match="psi must be a finite number"):
+            g.sample(2, psi=bad)
+
+
+def test_psi_on_a_generator_without_a_w_space_is_one_line_and_writes_nothing(run, tmp_path):
+    g = gan_zoo.load(run)
+    assert not g.supports_psi
+    with pytest.raises(ConfigError, match="generator 'dcgan' has no intermediate latent space"):
+        g.sample(2, psi=0.7)
+    for args in (["generate", run, "--psi", "0.7", "--out", tmp_path / "g.png"],
+                 ["generate", run, "--psi", "0.7", "--out-dir", tmp_path / "files"],
+                 ["interpolate", run, "--psi", "0.7", "--out", tmp_path / "w.gif"]):  # fmt: skip
+        result = CliRunner().invoke(build_cli(), [str(a) for a in args])
+        assert result.exit_code == 2, result.output
+        assert result.output.count("\n") == 1 and "use --truncation" in result.output
+    assert list(tmp_path.glob("g.png")) + list(tmp_path.glob("files")) + list(tmp_path.glob("w.gif")) == []
+
+
 def test_generate_conditional_by_name_and_number(tmp_path):
     run, _ = make_conditional_run(tmp_path)
     out = tmp_path / "sneakers.npz"

@@ -48,6 +48,12 @@ DEFAULT_GRID, DEFAULT_NPZ, DEFAULT_WALK = "grid.png", "samples.npz", "walk.gif"
     help="Resample latent values beyond this (e.g. 0.7).",
 )
 @click.option(
+    "--psi",
+    type=float,
+    help="Truncation in the generator's own latent space, w = w_avg + psi (w - w_avg): 1 = none, "
+    "0 = the average image (e.g. 0.7; StyleGAN-like generators only).",
+)
+@click.option(
     "--out", type=_PATH, help=f"One file: a PNG grid or an .npz of all images.  [default: {DEFAULT_GRID}]"
 )
 @click.option(
@@ -72,7 +78,7 @@ DEFAULT_GRID, DEFAULT_NPZ, DEFAULT_WALK = "grid.png", "samples.npz", "walk.gif"
     help="Images per forward pass.",
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 or mps.")
-def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, batch_size, device):
+def generate_cmd(path, n, class_, seed, truncation, psi, out, out_dir, fmt, nrow, batch_size, device):
     """Sample images from a run, a checkpoint, a pretrained tag or a Hub repository.
 
     SOURCE is a run directory (its latest checkpoint is used), a checkpoint directory, a lone
@@ -86,6 +92,7 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
       gan-zoo generate dcgan.fashion-mnist --n 64 --out grid.png
       gan-zoo generate hf-hub:me/dcgan-fashion-mnist --n 16
       gan-zoo generate runs/cgan-run --class sneaker --n 16 --seed 1
+      gan-zoo generate runs/stylegan2-run --psi 0.7 --n 16
       gan-zoo generate checkpoints/step-0004690 --n 10000 --out-dir fakes/
       gan-zoo generate generator.safetensors --n 1000 --out fakes.npz
     """
@@ -97,7 +104,7 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
         out = out or Path(DEFAULT_NPZ if fmt == "npz" else DEFAULT_GRID)
         fmt = sample_files.sample_format(out, fmt)  # a suffix that contradicts --format fails before loading
     g = sampling.load(path, device=device)
-    options = dict(n=n, fmt=fmt, labels=class_, seed=seed, truncation=truncation,
+    options = dict(n=n, fmt=fmt, labels=class_, seed=seed, truncation=truncation, psi=psi,
                    batch_size=batch_size, progress=True)  # fmt: skip
     if out_dir is not None:
         written = sample_files.save_sample_files(g, out_dir, **options)
@@ -142,6 +149,11 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
     help="Resample latent values beyond this.",
 )
 @click.option(
+    "--psi",
+    type=float,
+    help="Truncation in the generator's own latent space (StyleGAN-like generators only).",
+)
+@click.option(
     "--fps", default=sample_files.FPS, show_default=True, type=click.IntRange(min=1), help="GIF frames per second."
 )
 @click.option(
@@ -152,7 +164,7 @@ def generate_cmd(path, n, class_, seed, truncation, out, out_dir, fmt, nrow, bat
     help="Nearest-neighbour upscaling.",
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 or mps.")
-def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, fps, scale, device):
+def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, psi, fps, scale, device):
     """Walk between two latents with spherical interpolation (slerp) and save the frames.
 
     SOURCE is a run, a checkpoint, a generator.safetensors, a pretrained tag or
@@ -171,7 +183,7 @@ def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, fps, scal
     g = sampling.load(path, device=device)
     written = sample_files.save_interpolation(
         g, out, steps=steps, walks=walks, labels=class_, seed=seed, truncation=truncation,
-        fps=fps, scale=scale,
+        psi=psi, fps=fps, scale=scale,
     )  # fmt: skip
     if out.suffix.lower() == ".png":
         click.echo(f"Wrote {walks} walk(s) of {steps} frames to {out}")

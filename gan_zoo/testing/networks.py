@@ -62,6 +62,8 @@ def check_forward(entry: Entry, options: dict[str, Any], size: int, channels: in
     net.eval()
     with torch.no_grad():
         _check_output(net, entry, net(x, labels), size, channels)
+        if entry.kind == "generators":
+            _check_truncation_psi(net, who, x, labels)
     net.train()
     out = net(x, labels)
     expected = (BATCH, channels, size, size) if entry.kind == "generators" else (BATCH,)
@@ -73,6 +75,25 @@ def check_forward(entry: Entry, options: dict[str, Any], size: int, channels: in
     assert not unused, f"{who}: parameters {unused[:3]} get no gradient from a forward pass"
     bad = [n for n, p in net.named_parameters() if p.grad is not None and not p.grad.isfinite().all()]
     assert not bad, f"{who}: parameters {bad[:3]} get non-finite gradients"
+
+
+def _check_truncation_psi(net: Any, who: str, z: Any, labels: Any) -> None:
+    """For a generator whose forward takes ``truncation_psi`` (what ``gan-zoo generate --psi``
+    passes): psi 1 changes nothing, and psi 0 draws the one average image for every latent."""
+    import inspect
+
+    import torch
+
+    if "truncation_psi" not in inspect.signature(net.forward).parameters:
+        return
+    plain = net(z, labels)
+    torch.testing.assert_close(net(z, labels, truncation_psi=1.0), plain, msg=lambda m: (
+        f"{who}: truncation_psi=1.0 must change nothing in eval mode: {m}"))  # fmt: skip
+    average = net(z, labels, truncation_psi=0.0)  # (B, C, H, W)
+    if labels is None:  # a conditional generator may keep one average per class
+        torch.testing.assert_close(average, average[:1].expand_as(average), msg=lambda m: (
+            f"{who}: truncation_psi=0.0 must map every latent to the average image "
+            f"(w = w_avg + psi * (w - w_avg)) in eval mode: {m}"))  # fmt: skip
 
 
 def check_moves(entry: Entry, options: dict[str, Any]) -> None:

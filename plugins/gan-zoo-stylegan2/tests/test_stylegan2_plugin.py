@@ -8,12 +8,15 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
 from conftest import DISTRIBUTION, TINY_D, TINY_G
 
 import gan_zoo
 from gan_zoo import plugins
+from gan_zoo.cli import build_cli
 from gan_zoo.hookspecs import hookimpl
 
 ENTRIES = {
@@ -83,6 +86,15 @@ def test_the_preset_trains_two_steps_and_its_weights_load_back(idx_dir, tmp_path
     assert images.shape == (3, 1, 32, 32)
     torch.testing.assert_close(images, expected)
     assert images.min() >= -1 and images.max() <= 1
+    # gan-zoo's --psi reaches the mapping network's w_avg: psi 0 draws the average image only.
+    assert loaded.supports_psi
+    torch.testing.assert_close(loaded.sample(3, seed=1, psi=1.0), loaded.sample(3, seed=1))
+    out = tmp_path / "average.npz"
+    result = CliRunner().invoke(build_cli(), ["generate", str(run.dir), "--psi", "0", "--n", "4",
+                                              "--out", str(out), "--device", "cpu"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with np.load(out) as saved:
+        assert (saved["images"] == saved["images"][:1]).all()
 
 
 class _CountingLoss:
