@@ -147,8 +147,14 @@ def planned(
     row: Row, seed: int, rows_file: RowsFile, results_dir: Path, conditional: bool
 ) -> dict[str, str]:
     """The commands of one seed of ``row`` at the standard protocol."""
+    from results_runner import applicable_metrics, resolve_config
+
     run_dir = results_dir / "runs" / f"{row.name}-s{seed}"
     metrics = rows_file.metrics_for(conditional)
+    try:  # the metrics the runner will ask for: those declared for the row's image size
+        metrics = list(applicable_metrics(metrics, resolve_config(row, train_argv(row, seed, run_dir))))
+    except GanZooError:  # a plugin preset that is not installed here: the row's full list
+        pass
     return {"train": command(train_argv(row, seed, run_dir)),
             "evaluate": command(evaluate_argv(run_dir, metrics, STANDARD_N))}  # fmt: skip
 

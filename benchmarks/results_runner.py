@@ -159,11 +159,12 @@ def plan(
             notes.append(f"skip {row.name}: preset '{row.preset}' needs the {row.plugin} plugin, "
                          f"which is not installed (pip install plugins/{row.plugin})")  # fmt: skip
             continue
-        metrics = tuple(rows_file.metrics_for(is_conditional(row)))
+        wanted = tuple(rows_file.metrics_for(is_conditional(row)))
         for seed in row.seeds:
             run_dir = settings.runs_dir / record_key(row.name, seed)
             argv = train_argv(row, seed, run_dir)
             config = resolve_config(row, argv)
+            metrics = applicable_metrics(wanted, config)
             if settings.steps_scale is not None:
                 extra = ("--steps", str(scaled_steps(config, settings.steps_scale)))
                 argv = train_argv(row, seed, run_dir, extra)
@@ -172,6 +173,20 @@ def plan(
                             settings.steps_scale, run_dir,
                             settings.results_dir / f"{record_key(row.name, seed)}.json"))  # fmt: skip
     return jobs, notes
+
+
+def applicable_metrics(metrics: Sequence[str], config: Any) -> tuple[str, ...]:
+    """``metrics`` without those whose registry entry declares other image sizes or channels
+    than the row trains at (the Fashion-MNIST classifier metrics are 28 px only; the StyleGAN2
+    presets train at 32 and 64), so no evaluation fails after the long ones ran."""
+    from gan_zoo import plugins
+
+    registry = plugins.registry("metrics")
+    return tuple(
+        m for m in metrics
+        if m not in registry
+        or registry.get(m).supports.matches(config.image_size, config.channels)
+    )  # fmt: skip
 
 
 def check_metrics(jobs: Sequence[Job]) -> None:

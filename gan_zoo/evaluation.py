@@ -87,6 +87,10 @@ def evaluate(
         image_size=config.get("image_size"), channels=config.get("channels"),
         options=split_options(config.get("dataset_options")),
     )  # fmt: skip
+    for metric in built:  # every metric can run before any computes (FID alone takes minutes)
+        metric.check_dataset(dataset)
+        if hasattr(metric, "check_generator"):
+            metric.check_generator(generator)
     results = {}
     for name, metric in zip(metrics, built, strict=True):
         value = float(metric.compute(generator, dataset, seed=seed))

@@ -90,3 +90,22 @@ def test_ref_stats_refuse_a_metric_without_statistics(tiny_run, idx_dir, tmp_pat
     out = CliRunner().invoke(build_cli(), args)
     assert out.exit_code == 2 and out.output.count("\n") == 1
     assert out.output.startswith("Error: class-coverage") and "ref_stats" in out.output
+
+
+def test_every_metric_is_checked_before_any_computes(tiny_run, idx_dir, monkeypatch):
+    """A metric that cannot score this generator fails before the others spend their time
+    (the standard FID protocol alone takes 20 minutes on a CPU)."""
+    from gan_zoo.metrics import MetricError, classifier
+
+    def computed(*args, **kwargs):
+        raise AssertionError("classifier-fd was computed before class-accuracy was checked")
+
+    monkeypatch.setattr(classifier.ClassifierFD, "compute", computed)
+    metrics_json = tiny_run.dir / "checkpoints" / "latest"
+    with pytest.raises(MetricError, match="class-accuracy needs a conditional generator"):
+        gan_zoo.evaluate(tiny_run.dir, ["classifier-fd", "class-accuracy"], num_samples=8,
+                         data_dir=str(idx_dir), device="cpu")  # fmt: skip
+    assert metrics_json.exists()
+    result = CliRunner().invoke(build_cli(), ["evaluate", str(tiny_run.dir), "--metric", "classifier-fd",
+                                              "--metric", "class-accuracy", "--n", "8", "--data-dir", str(idx_dir)])  # fmt: skip
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output

@@ -150,6 +150,22 @@ def test_bad_options_are_one_line(capsys, argv, message):
     assert info.value.code == 2 and message in err and err.count("\n") == 1
 
 
+def test_rows_are_scored_only_with_metrics_declared_for_their_image_size(tmp_path, capsys):
+    """The classifier metrics are 28 px only: a 32 px row is planned without them (a StyleGAN2
+    row once failed on them after 20 minutes of FID), in the commands and in the table."""
+    rows_file = results_rows.RowsFile(
+        rows=(Row("d32", "dcgan", "fashion-mnist", args=("--image-size", "32")),
+              Row("d28", "dcgan", "fashion-mnist")),
+        metrics=("fid", "classifier-fd", "class-coverage"), conditional_metrics=(), excluded={},
+    )  # fmt: skip
+    jobs, _ = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(results_dir=tmp_path))
+    assert {job.row.name: job.metrics for job in jobs} == {
+        "d32": ("fid",), "d28": ("fid", "classifier-fd", "class-coverage")}
+    block = results_render.render(rows_file, {}, tmp_path, lambda row: False)
+    d32 = block.split("**d32**")[1].split("**d28**")[0]
+    assert "--metric fid --n 10000" in d32 and "classifier-fd" not in d32
+
+
 def test_dry_run_prints_every_command_and_runs_nothing(tmp_path, capsys):
     code = _script().main(["--rows", "dcgan", "--dry-run", "--results-dir", str(tmp_path)])
     out = capsys.readouterr().out
