@@ -260,6 +260,13 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
             return done
     done_file.unlink(missing_ok=True)
     resume_step = resumable_step(job) if reuse else None
+    if resume_step is not None and resume_step >= scaled_steps(resolve_config(job.row, job.train), 1.0):
+        # Finished, but its .train.json is missing (written after training: a crash or a copy
+        # of the run folder lost it): nothing is left to train, take the run as it is.
+        print(f"{job.key}: reusing the finished training in {job.run_dir} (step {resume_step})", flush=True)
+        done = {"command": cmd, "seconds": trained_seconds(job.run_dir), **training_log(job.run_dir)}
+        write_json(done_file, done)
+        return done
     if job.run_dir.exists() and resume_step is None:
         if job.run_dir.parent.resolve() != runs_dir.resolve():
             raise RunnerError(f"{job.run_dir} is not inside {runs_dir}; refusing to delete it")

@@ -417,6 +417,12 @@ def test_an_interrupted_row_training_continues_from_its_checkpoint(tmp_path, idx
     assert done["command"] == results_rows.command(job.train) and done["seconds"] > 0
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [r["step"] for r in records] == list(range(1, 401))  # one run, no step twice
+    # Finished but its .train.json lost (a crash after training, a copied run folder): reused.
+    (tmp_path / "runs" / "t-s0.train.json").unlink()
+    again = results_runner.train(job, tmp_path / "runs")
+    assert "t-s0: reusing the finished training" in capsys.readouterr().out
+    assert again["steps"] == 400 and again["command"] == done["command"] and again["seconds"] > 0
+    assert log.read_text(encoding="utf-8").count("\n") == 400  # nothing trained again
     # A run of another recipe in the row's folder is not continued: it is removed, trained again.
     config = json.loads((job.run_dir / "config.json").read_text(encoding="utf-8"))
     (job.run_dir / "config.json").write_text(json.dumps({**config, "z_dim": 64}), encoding="utf-8")
