@@ -152,6 +152,7 @@ def test_interrupted_and_resumed_run_is_bit_identical(idx_dir, tmp_path, signum,
     The auto layout on the CPU is channels_last: the Adam moments read back from safetensors
     must get their parameter's layout again, or fused Adam pairs the wrong elements.
     """
+    sigint_before = signal.getsignal(signal.SIGINT)  # SIG_IGN under nohup / a background job
     options = dict(
         channels_last=channels_last,
         steps=12,
@@ -177,7 +178,7 @@ def test_interrupted_and_resumed_run_is_bit_identical(idx_dir, tmp_path, signum,
     )
     assert cut.interrupted and cut.step == 5
     assert (tmp_path / "cut" / "checkpoints" / "latest").read_text().strip() == "step-0000005"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert signal.getsignal(signal.SIGINT) is sigint_before  # handlers restored
 
     resumed = gan_zoo.train(resume=str(tmp_path / "cut"), progress="quiet")
     assert resumed.step == 12 and not resumed.interrupted and resumed.dir == tmp_path / "cut"
