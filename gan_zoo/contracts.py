@@ -212,6 +212,17 @@ def _broken(who: str, what: str) -> ContractError:
     return ContractError(f"{who} breaks the plugin contract: {what} (see docs/plugins.md#the-contract)")
 
 
+def takes_truncation_psi(generator: Any) -> bool:
+    """True when a generator's ``forward`` takes ``truncation_psi`` (the optional w-space
+    truncation of StyleGAN-like generators, what ``--psi`` passes)."""
+    import inspect
+
+    try:
+        return "truncation_psi" in inspect.signature(generator.forward).parameters
+    except (TypeError, ValueError):  # a forward without a signature (a C extension)
+        return False
+
+
 def check_generator_output(
     generator: Any, images: Any, batch: int, image_size: int, channels: int
 ) -> None:

@@ -18,7 +18,6 @@ so a seed gives the same images on every device.
 
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 from collections.abc import Iterator, Sequence
@@ -29,7 +28,7 @@ import torch
 from torch import nn
 
 from .checkpoint import load_generator
-from .contracts import check_generator_output
+from .contracts import check_generator_output, takes_truncation_psi
 from .errors import ConfigError, unknown
 from .images import pil_image, to_uint8
 from .sample_files import BATCH_SIZE
@@ -118,10 +117,7 @@ class LoadedGenerator(nn.Module):
     def supports_psi(self) -> bool:
         """True when the generator truncates in its own latent space: its ``forward`` takes
         ``truncation_psi`` (StyleGAN's ``w = w_avg + psi * (w - w_avg)``)."""
-        try:
-            return "truncation_psi" in inspect.signature(self.net.forward).parameters
-        except (TypeError, ValueError):  # a forward without a signature (a C extension)
-            return False
+        return takes_truncation_psi(self.net)
 
     def check_psi(self, psi: float | None) -> float | None:
         """``psi`` as a float, or a one-line error for a non-finite value or a generator

@@ -10,7 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..contracts import check_discriminator_output, check_generator_output, describe_entry
+from ..contracts import (
+    check_discriminator_output,
+    check_generator_output,
+    describe_entry,
+    takes_truncation_psi,
+)
 from ..plugin_check import BATCH, CLASSES, Z_DIM, build_network, smallest
 from ..registry import Entry
 
@@ -80,11 +85,9 @@ def check_forward(entry: Entry, options: dict[str, Any], size: int, channels: in
 def _check_truncation_psi(net: Any, who: str, z: Any, labels: Any) -> None:
     """For a generator whose forward takes ``truncation_psi`` (what ``gan-zoo generate --psi``
     passes): psi 1 changes nothing, and psi 0 draws the one average image for every latent."""
-    import inspect
-
     import torch
 
-    if "truncation_psi" not in inspect.signature(net.forward).parameters:
+    if not takes_truncation_psi(net):
         return
     plain = net(z, labels)
     torch.testing.assert_close(net(z, labels, truncation_psi=1.0), plain, msg=lambda m: (
