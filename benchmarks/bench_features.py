@@ -13,7 +13,8 @@ Measures, on this machine's CPU, with real Fashion-MNIST test images:
 * the CPU model, the load average before and after, and the process's peak RSS.
 
 Run: ``PYTHONPATH=.:plugins/gan-zoo-fid .venv/bin/python benchmarks/bench_features.py``
-(``--batches 4 --batch-size 50`` by default; ``--floor 10000`` for the docs' floor numbers).
+(``--batches 4 --batch-size 50`` by default; ``--floor 10000`` for the docs' floor numbers,
+``--floor 10000 --image-size 128`` for the floor a 128 px run is read against).
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ def main() -> None:
     parser.add_argument(
         "--floor", type=int, default=0, help="also measure the real-data floor at N images"
     )
+    parser.add_argument(
+        "--image-size", type=int, default=None,
+        help="the floor's images resized to this size at load, as the reference of a run "
+        "trained at that size is (default: 28, Fashion-MNIST's own)",
+    )  # fmt: skip
     parser.add_argument("--skip-torchscript", action="store_true")
     args = parser.parse_args()
 
@@ -131,10 +137,12 @@ def main() -> None:
         from gan_zoo.metrics import stats
 
         n = args.floor
-        train = fashion_mnist(split="train", data_dir=args.data_dir)
+        size = args.image_size
+        train = fashion_mnist(split="train", data_dir=args.data_dir, image_size=size)
+        real_test = fashion_mnist(split="test", data_dir=args.data_dir, image_size=size)
         metric = FID(num_samples=n, batch_size=args.batch_size)
         timings, feats = {}, {}
-        for name, data in (("test", test), ("train", train)):
+        for name, data in (("test", real_test), ("train", train)):
             start = time.perf_counter()
             feats[name] = metric.real_outputs(data)["features"].double()
             timings[name] = time.perf_counter() - start
@@ -144,7 +152,8 @@ def main() -> None:
         kid, kid_std = stats.kernel_distance(feats["test"], feats["train"])
         manifold = stats.manifold_metrics(feats["test"], feats["train"])
         report["floor"] = floor = {
-            "n": n, "fid": round(fid, 3), "kid": round(kid, 6), "kid_std": round(kid_std, 6),
+            "n": n, "image_size": size or 28,
+            "fid": round(fid, 3), "kid": round(kid, 6), "kid_std": round(kid_std, 6),
             **{k: round(v, 4) for k, v in manifold.items()},
             "feature_seconds_test": round(timings["test"], 0),
             "feature_seconds_train": round(timings["train"], 0),
