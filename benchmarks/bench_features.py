@@ -139,7 +139,11 @@ def main() -> None:
         n = args.floor
         size = args.image_size
         train = fashion_mnist(split="train", data_dir=args.data_dir, image_size=size)
-        real_test = fashion_mnist(split="test", data_dir=args.data_dir, image_size=size)
+        real_test = (
+            test
+            if size is None
+            else fashion_mnist(split="test", data_dir=args.data_dir, image_size=size)
+        )  # the 28 px split is already loaded above
         metric = FID(num_samples=n, batch_size=args.batch_size)
         timings, feats = {}, {}
         for name, data in (("test", real_test), ("train", train)):
