@@ -122,16 +122,47 @@ def test_two_trainings_started_together_into_one_run_never_both_run(idx_dir, tmp
         assert not (out / LOCK_FILE).exists()
 
 
+def _holding(out, proc, timeout=120.0):
+    """Wait until ``proc`` holds the lock of ``out`` and freeze it there (SIGSTOP): True, or
+    False when it ended first. Freezing it makes the overlap certain, whatever the load."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        info = holder(out)
+        if info and info.get("pid") == proc.pid:
+            os.kill(proc.pid, signal.SIGSTOP)
+            return True
+        time.sleep(0.002)
+    return False
+
+
 @pytest.mark.slow
 def test_two_resumes_of_one_run_never_both_run(idx_dir, tmp_path):
+    """The first resume is frozen while it holds the lock, so the second really overlaps it
+    (two resumes merely started together can run one after the other on a loaded machine,
+    and then both succeed, as they should); the second must be refused, the first then ends."""
+    import signal
+
     out = tmp_path / "run"
     assert _train(out, idx_dir).wait(timeout=300) == 0
     for steps in (6, 9):
-        pair = [_train(out, idx_dir, resume_steps=steps) for _ in range(2)]
-        results = [(p.wait(timeout=300), p.communicate()[1]) for p in pair]
-        assert sorted(code for code, _ in results) == [0, 2], results
-        refused = next(err for code, err in results if code == 2)
-        assert "is being trained by process" in refused and refused.count("\n") == 1
+        first = _train(out, idx_dir, resume_steps=steps)
+        assert _holding(out, first), first.communicate()
+        try:
+            second = _train(out, idx_dir, resume_steps=steps)
+            err = second.communicate(timeout=300)[1]
+            code = second.returncode
+        finally:
+            os.kill(first.pid, signal.SIGCONT)
+        assert code == 2, err
+        assert "is being trained by process" in err and err.count("\n") == 1, err
+        assert f"process {first.pid} " in err, err
+        first_err = first.communicate(timeout=300)[1]
+        assert first.returncode == 0, first_err
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == sorted({r["step"] for r in records})  # one writer
 
 
 def test_a_lock_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
