@@ -85,6 +85,11 @@ class TrainConfig(Preset):
     #: torch.compile mode: "default", "reduce-overhead" (CUDA graphs on CUDA), "max-autotune",
     #: "max-autotune-no-cudagraphs".
     compile_mode: str = "default"
+    #: TF32 for fp32 matmuls and convolutions on Ampere+ GPUs (off: full fp32, as stylegan2-ada
+    #: sets it; bf16/fp16 autocast is where the speed comes from). Recorded; no effect on CPUs.
+    tf32: bool = False
+    #: cuDNN's autotuner (``torch.backends.cudnn.benchmark``): on, since a run's shapes are fixed.
+    cudnn_benchmark: bool = True
     #: channels_last memory format; None = auto (on for convolutional networks on the CPU and
     #: under CUDA bf16/fp16 autocast, where it is the faster layout).
     channels_last: bool | None = None

@@ -330,14 +330,14 @@ def test_emulated_cpu_precisions_are_warned_about(monkeypatch, native):
 
     monkeypatch.setattr(precision, "native_cpu_support", lambda name: native)
     cpu = resolve_device("cpu")
-    assert precision.cpu_precision_warning("fp32", cpu) is None
+    assert precision.precision_warning("fp32", cpu) is None
     for name in ("bf16", "fp16"):
-        warning = precision.cpu_precision_warning(name, cpu)
+        warning = precision.precision_warning(name, cpu)
         if native:
             assert warning is None
         else:
             assert warning.startswith(f"{name} on this CPU (") and warning.endswith("use --precision fp32")
-    assert precision.cpu_precision_warning("bf16", torch.device("meta")) is None  # not a CPU
+    assert precision.precision_warning("bf16", torch.device("meta")) is None  # not a CPU
 
 
 def test_a_cpu_run_in_emulated_bf16_says_so(idx_dir, tmp_path, monkeypatch):

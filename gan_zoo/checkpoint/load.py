@@ -194,18 +194,38 @@ def _check_state_size(header: dict[str, Any], nets: tuple[Any, ...], source: Pat
         )
 
 
-def _check_rng(rng: dict[str, Any], source: str) -> None:
-    """RNG states are uint8 vectors of the size this torch's generators use."""
+#: Bytes of a CUDA (Philox) generator's state: its seed and offset, 8 bytes each. A CPU
+#: generator's (Mersenne Twister) is ``torch.get_rng_state().numel()``: 5,056 bytes.
+PHILOX_STATE_BYTES = 16
+
+
+def rng_state_device(state: Any) -> str:
+    """``"cpu"`` or ``"cuda"``: the kind of generator an RNG state vector was taken from, by its
+    size (the two kinds' states cannot be exchanged, see :class:`~gan_zoo.training.streams.Streams`)."""
     import torch
 
-    size = torch.get_rng_state().numel()
+    if state.numel() == PHILOX_STATE_BYTES:
+        return "cuda"
+    return "cpu" if state.numel() == torch.get_rng_state().numel() else "?"
+
+
+def _check_rng(rng: dict[str, Any], source: str) -> None:
+    """RNG states are uint8 vectors of the sizes torch's generators use: the CPU generator's for
+    ``torch`` and ``data``, a CPU or a CUDA generator's for ``noise`` (it lives on the training
+    device), a CUDA generator's for ``cuda``."""
+    import torch
+
+    cpu = torch.get_rng_state().numel()
+    sizes = {"torch": (cpu,), "data": (cpu,), "noise": (cpu, PHILOX_STATE_BYTES),
+             "cuda": (PHILOX_STATE_BYTES,)}  # fmt: skip
     for name, value in rng.items():
         ok = value.dtype == torch.uint8 and value.dim() == 1
-        if ok and name in ("torch", "data", "noise"):
-            ok = value.numel() == size
+        if ok and name in sizes:
+            ok = value.numel() in sizes[name]
         if not ok:
+            want = " or ".join(f"{n:,}" for n in sizes.get(name, (cpu,)))
             raise CheckpointError(
-                f"{source}: RNG state '{name[:40]}' is not a uint8 vector of {size} bytes; the "
+                f"{source}: RNG state '{name[:40]}' is not a uint8 vector of {want} bytes; the "
                 "checkpoint is corrupt"
             )
 

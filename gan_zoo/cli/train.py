@@ -69,6 +69,10 @@ def _betas(
     default=None,
     help="channels_last memory format (auto: on for conv nets on CPU, CUDA bf16/fp16).",
 )
+@click.option(
+    "--tf32/--no-tf32", default=None,
+    help="TF32 for fp32 matmuls and convolutions on Ampere+ GPUs (default: off).",
+)  # fmt: skip
 @click.option("--sync-batchnorm", is_flag=True, default=None, help="SyncBatchNorm under DDP.")
 @click.option(
     "--out",

@@ -5,8 +5,12 @@ generated images and over the same number of real images of a dataset split (the
 when it is smaller), then scores the two sets. Two caches keep that cheap:
 
 - **Real features** are cached on disk (``~/.cache/gan-zoo/features/``, safetensors), keyed by
-  the feature network, the number of images and a digest of the dataset's images (or of its
-  files' names, sizes and times for a streaming dataset).
+  the feature network, the device kind and numeric precision it ran in (:func:`numerics`: a
+  GPU's features differ from a CPU's in the last bits), the number of images and a digest of
+  the dataset's images (or of its files' names, sizes and times for a streaming dataset).
+
+Feature networks run in full fp32 on every device: on a CUDA GPU TF32 is switched off while
+they run (cuDNN convolutions would use it by default), and the protocol says so.
 - **Generated features** are kept in memory, one set per generator and feature network, keyed
   by the sampling settings and a digest of the generator's weights and buffers, so every metric
   on the same network (FID, KID, precision, ...) samples and extracts once per generator.
@@ -30,6 +34,7 @@ from safetensors.torch import load_file, save_file
 
 from ..progress import progress_bar
 from . import MetricError
+from .numerics import full_fp32, numerics
 
 STANDARD_SAMPLES = 10000
 STANDARD_SPLIT = "test"
@@ -123,7 +128,7 @@ def _run(
 ) -> dict[str, torch.Tensor]:
     """Concatenated extractor outputs over ``batches``; labels kept as ``outputs['labels']``."""
     parts: dict[str, list[torch.Tensor]] = {}
-    with progress_bar(total, description, min_total=1, stderr=True) as advance:
+    with progress_bar(total, description, min_total=1, stderr=True) as advance, full_fp32(device):
         for images, labels in batches:
             out = extractor(images.to(device))
             if labels is not None:
@@ -208,6 +213,7 @@ class FeatureMetric:
             "reference": reference,
             "reference_split": dataset.split,
             "generated": "seeded N(0, I) latents, uniform labels if conditional, eval mode",
+            "numerics": numerics(ext, self.device),
             **self.settings(),
         }
 
@@ -227,7 +233,8 @@ class FeatureMetric:
                 stacklevel=3,
             )
         digest = dataset_digest(dataset)
-        path = cache_dir() / f"{ext.id()}-{dataset.name}-{dataset.split}-{n}-{digest}.safetensors"
+        where = numerics(ext, self.device)
+        path = cache_dir() / f"{ext.id()}-{where}-{dataset.name}-{dataset.split}-{n}-{digest}.safetensors"
         if path.is_file():
             try:
                 return load_file(path)

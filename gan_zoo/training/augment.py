@@ -114,7 +114,13 @@ class DiffAugment:
         return bool(self.policy)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """The augmented batch (B, C, H, W), in the memory layout ``x`` came in: translation's
+        gather builds an NCHW tensor, and a channels_last D would otherwise get its input
+        converted back before every call."""
+        if not self.policy:
+            return x
+        channels_last = x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
         for name in self.policy:
             for fn in POLICIES[name]:
                 x = fn(x, self.generator)
-        return x
+        return x.contiguous(memory_format=torch.channels_last) if channels_last else x

@@ -43,7 +43,7 @@ from . import plots
 from .ema import EMA
 from .evaluate import Evaluator
 from .init import start_from
-from .precision import cpu_precision_warning
+from .precision import precision_warning
 from .reporter import Progress, Reporter, Sink, make_reporter, truncate_jsonl
 from .resolve import holds_run, new_run_dir
 from .setup import Parts, Plan, Run, StopRequest, TrainingDiverged, build, hardware_name, lr_at
@@ -137,9 +137,10 @@ def set_up(
     )
     if info.is_main:
         reporter.sinks.extend(sinks)
-    if lock is not None and lock.stale:
-        reporter.warn(describe_stale(lock.stale))
-    slow_precision = cpu_precision_warning(config.precision, parts.device)
+    stale = [describe_stale(lock.stale)] if lock is not None and lock.stale else []
+    for warning in stale + parts.warnings if info.is_main else ():
+        reporter.warn(warning)
+    slow_precision = precision_warning(config.precision, parts.device)
     if slow_precision and info.is_main:
         reporter.warn(slow_precision)
     stats = StepStats(
@@ -281,7 +282,7 @@ def load_checkpoint(
         raise ConfigError(
             "the dataset or batch size changed since the checkpoint; cannot resume exactly"
         )
-    streams.restore(rng, step)
+    parts.warnings.extend(filter(None, [streams.restore(rng, step)]))  # re-seeded streams
     step_fn.load_loss_states(state.get("loss_state", {}))  # lazy R1's count, say
     return step, float(state.get("elapsed_seconds", 0.0))
 

@@ -64,10 +64,23 @@ def resolve_precision(name: str, device: torch.device) -> str:
             raise ConfigError("bf16 autocast is not supported on MPS; use --precision fp16 or fp32")
         return name
     if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "bf16" if native_cuda_bf16(device) else "fp16"
     if device.type == "cpu" and native_cpu_support("bf16"):
         return "bf16"
     return "fp32"
+
+
+def native_cuda_bf16(device: torch.device) -> bool:
+    """Whether the GPU has bf16 tensor cores: NVIDIA compute capability 8.0 (Ampere) or later,
+    or a ROCm GPU that supports it natively.
+
+    ``torch.cuda.is_bf16_supported()`` alone is not the question: by default it also counts
+    emulated bf16 (``including_emulation=True``), which V100s and T4s run far slower than fp16
+    with a GradScaler (PyTorch docs, ``torch.cuda.is_bf16_supported``)."""
+    if getattr(torch.version, "hip", None):
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    major, _ = torch.cuda.get_device_capability(device)
+    return major >= 8
 
 
 def native_cpu_support(precision: str) -> bool:
@@ -76,17 +89,56 @@ def native_cpu_support(precision: str) -> bool:
     return bool(check())
 
 
-def cpu_precision_warning(precision: str, device: torch.device) -> str | None:
-    """A warning when bf16 / fp16 autocast is asked for on a CPU that has no native instructions
-    for it (no AVX512-BF16 or AMX): oneDNN then emulates it, many times slower than fp32
-    (measured on an AVX2-only AMD EPYC: the default DCGAN step at about 4.5 img/s in bf16
-    against 120-130 img/s in fp32 on the same loaded core). ``auto`` never picks it there."""
+def precision_warning(precision: str, device: torch.device) -> str | None:
+    """A warning when a precision is asked for that this device only emulates.
+
+    On a CPU without native bf16 / fp16 instructions (no AVX512-BF16 or AMX) oneDNN emulates
+    them, many times slower than fp32 (measured on an AVX2-only AMD EPYC: the default DCGAN
+    step at about 4.5 img/s in bf16 against 120-130 img/s in fp32 on the same loaded core). A
+    GPU before Ampere (V100, T4) emulates bf16; fp16 with a GradScaler is its fast path.
+    ``auto`` never picks an emulated precision."""
+    if device.type == "cuda" and precision == "bf16" and not native_cuda_bf16(device):
+        name = torch.cuda.get_device_name(device)
+        return (
+            f"bf16 on {name} (compute capability "
+            f"{'.'.join(map(str, torch.cuda.get_device_capability(device)))}, before Ampere) is "
+            "emulated and slow; use --precision fp16 (with a GradScaler) or auto"
+        )
     if device.type != "cpu" or precision not in ("bf16", "fp16") or native_cpu_support(precision):
         return None
     return (
         f"{precision} on this CPU ({torch.backends.cpu.get_cpu_capability()}, no native {precision} "
         f"instructions) is emulated and runs many times slower than fp32; use --precision fp32"
     )
+
+
+def set_cuda_backends(tf32: bool, cudnn_benchmark: bool) -> None:
+    """Set cuDNN's autotuner and the TF32 policy for fp32 matmuls and convolutions, explicitly.
+
+    PyTorch's own defaults differ between the two (TF32 off for matmuls, on for cuDNN
+    convolutions: "TensorFloat-32 (TF32) on Ampere (and later) devices" in the CUDA semantics
+    notes), so a run sets both and records them in ``config.json``. Where torch has the
+    ``fp32_precision`` API (2.9+) it is used ("tf32" / "ieee"); older releases get the
+    ``allow_tf32`` flags. ``cudnn.benchmark`` picks the fastest convolution algorithm per input
+    shape, which pays off because a run's shapes are fixed (full batches only). Harmless
+    without CUDA: the flags are process-wide settings that only CUDA kernels read."""
+    torch.backends.cudnn.benchmark = bool(cudnn_benchmark)
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if conv is not None and hasattr(conv, "fp32_precision"):
+        value = "tf32" if tf32 else "ieee"
+        torch.backends.cuda.matmul.fp32_precision = value
+        conv.fp32_precision = value
+    else:  # pragma: no cover - torch < 2.9
+        torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
+        torch.backends.cudnn.allow_tf32 = bool(tf32)
+
+
+def tf32_enabled() -> bool:
+    """Whether fp32 convolutions on CUDA may use TF32 now (what a protocol records)."""
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if conv is not None and hasattr(conv, "fp32_precision"):
+        return conv.fp32_precision == "tf32"
+    return bool(torch.backends.cudnn.allow_tf32)  # pragma: no cover - torch < 2.9
 
 
 def resolve_channels_last(value: bool | None, device: torch.device, precision: str, *nets) -> bool:

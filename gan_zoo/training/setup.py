@@ -28,7 +28,12 @@ from ..errors import ConfigError, GanZooError
 from ..factory import create_losses, create_networks, open_training_split
 from . import distributed as ddp
 from .evaluate import resolve_eval_metric
-from .precision import resolve_channels_last, resolve_device, resolve_precision
+from .precision import (
+    resolve_channels_last,
+    resolve_device,
+    resolve_precision,
+    set_cuda_backends,
+)
 
 
 class TrainingDiverged(GanZooError):
@@ -118,6 +123,8 @@ class Parts:
     loss: Any
     regularizer: Any  # None when the recipe has none
     eval_reference: Any = None  # the evaluation split, when resolving eval_metric opened it
+    #: One-line warnings of the set-up, shown once the reporter exists (e.g. re-seeded streams).
+    warnings: list[str] = field(default_factory=list)
 
 
 def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
@@ -133,6 +140,8 @@ def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
         device=str(device) if not info.enabled else device.type,
         precision=resolve_precision(config.precision, device),
     )
+    if device.type == "cuda":
+        set_cuda_backends(config.tf32, config.cudnn_benchmark)
     if device.type == "cpu" and info.local_world_size > 1 and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(max(1, torch.get_num_threads() // info.local_world_size))
 

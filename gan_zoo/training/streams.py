@@ -10,6 +10,14 @@ Three seeded streams, so that what one consumes never shifts another:
 
 Under DDP each rank seeds its own ``data`` and ``noise`` streams; a checkpoint holds rank 0's,
 and the other ranks reseed from the step on resume.
+
+Checkpoints move between devices. The ``data`` stream and the global CPU state are CPU
+generators everywhere and carry over exactly. The ``noise`` stream lives on the training device:
+a CPU generator (Mersenne Twister, 5,056 bytes of state) or a CUDA one (Philox, 16 bytes: seed
+and offset), and the two draw different numbers from the same seed, so a state of one kind
+cannot continue on the other. A run resumed on the other kind of device re-seeds its noise
+stream (and the CUDA global stream) deterministically from the step, and says so in one
+``Warning:`` line; on the same kind of device resume stays bit-exact.
 """
 
 from __future__ import annotations
@@ -79,15 +87,33 @@ class Streams:
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return rng
 
-    def restore(self, rng: dict[str, torch.Tensor], step: int) -> None:
-        """Continue from a checkpoint's ``rng`` (see :meth:`state`) written at ``step``."""
+    def restore(self, rng: dict[str, torch.Tensor], step: int) -> str | None:
+        """Continue from a checkpoint's ``rng`` (see :meth:`state`) written at ``step``; returns
+        a warning when the noise stream was written on another kind of device and is re-seeded
+        (None when every stream carried over)."""
+        from ..checkpoint.load import rng_state_device
+
+        warning = None
         if self.is_main and "data" in rng:
             self.data.set_state(rng["data"])
-            self.noise.set_state(rng["noise"])
             torch.set_rng_state(rng["torch"])
-            if self.device.type == "cuda" and "cuda" in rng:
-                torch.cuda.set_rng_state(rng["cuda"], self.device)
+            saved_on = rng_state_device(rng["noise"])
+            if saved_on == self.device.type:
+                self.noise.set_state(rng["noise"])
+                if self.device.type == "cuda" and "cuda" in rng:
+                    torch.cuda.set_rng_state(rng["cuda"], self.device)
+            else:
+                self.noise.manual_seed(self._noise_seed(step))
+                if self.device.type == "cuda":
+                    torch.cuda.manual_seed(self._noise_seed(step))
+                warning = (
+                    f"the checkpoint's noise stream was drawn on {saved_on.upper()} and a "
+                    f"{self.device.type.upper()} generator cannot continue it: re-seeded from step "
+                    f"{step}, so latents and augmentation differ from an uninterrupted run from "
+                    "here on (weights, optimizers and the data order carry over exactly)"
+                )
         else:  # the checkpoint holds rank 0's streams: other ranks reseed from the step
             self.data.manual_seed(self._data_seed(step))
             self.noise.manual_seed(self._noise_seed(step))
         self.epoch_start = self.data.get_state()
+        return warning
