@@ -8,6 +8,7 @@ is byte for byte what ``Streams.state`` writes on a GPU.
 
 from __future__ import annotations
 
+import re
 import struct
 
 import pytest
@@ -228,3 +229,76 @@ def test_real_feature_caches_are_kept_apart_by_device_and_precision(cuda_backend
         assert torch.backends.cudnn.conv.fp32_precision == "ieee"
         assert torch.backends.cuda.matmul.fp32_precision == "ieee"
     assert torch.backends.cudnn.conv.fp32_precision == "tf32"
+
+
+# torch.compile: the compiled step settles after warm-up, and CUDA graphs are marked per step.
+def _real_batches(seed=1, batch=8):
+    gen = torch.Generator().manual_seed(seed)
+    while True:
+        yield torch.rand(batch, 1, 28, 28, generator=gen) * 2 - 1, torch.randint(10, (batch,), generator=gen)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["dcgan", "wgan-gp"])
+def test_the_compiled_step_never_recompiles_after_warm_up_and_marks_each_step(monkeypatch, model):
+    """What reduce-overhead runs on CUDA, minus the graphs: inductor compiles G, D and frozen D
+    once (D twice: with and without gradients for its weights), and the step marks the start of
+    every step for CUDA graphs exactly once (cudagraph_mark_step_begin, counted here)."""
+    import torch._dynamo
+
+    from gan_zoo.training import resolve
+    from gan_zoo.training.setup import build_networks, fit_to_data
+    from gan_zoo.training.step import TrainStep
+
+    options = {"device": "cpu", "precision": "fp32", "channels_last": False, "compile": True,
+               "n_critic": 2}  # fmt: skip
+    config = resolve.build_config(model, "fashion-mnist", options, TINY)
+    config, G, D, loss, regularizer = build_networks(fit_to_data(config, 28, 1, 10), torch.device("cpu"))
+    step = TrainStep(config, G, D, loss, regularizer, noise=torch.Generator().manual_seed(0))
+    marks = []
+    monkeypatch.setattr(torch.compiler, "cudagraph_mark_step_begin", lambda: marks.append(1))
+    step.cuda_graphs = True  # as on CUDA with --compile-mode reduce-overhead
+    batches = _real_batches()
+    torch._dynamo.reset()
+    for _ in range(2):  # warm-up: the compiles
+        step(batches)
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        for _ in range(3):
+            result = step(batches)
+    assert len(marks) == 5
+    assert torch.isfinite(result.d_loss) and torch.isfinite(result.g_loss)
+
+
+@pytest.mark.parametrize("version, ok", [("2.3.1+cu121", False), ("2.1.0", False), ("2.4.0", True),
+                                         ("2.11.0+cu130", True), ("2.14.1", True), ("3.0.0a0", True)])  # fmt: skip
+def test_the_torch_floor_is_one_line_naming_it(monkeypatch, idx_dir, version, ok):
+    from gan_zoo.errors import GanZooError
+    from gan_zoo.torch_floor import check_torch
+
+    monkeypatch.setattr(torch, "__version__", version)
+    if ok:
+        check_torch()
+        return
+    with pytest.raises(GanZooError, match=rf"gan-zoo needs torch >= 2.4 to train, but torch {re.escape(version)} is installed; upgrade") as err:  # fmt: skip
+        gan_zoo_train_one_step(idx_dir)
+    assert "\n" not in str(err.value)
+
+
+def gan_zoo_train_one_step(idx_dir):
+    from gan_zoo import train
+
+    return train("dcgan", "fashion-mnist", steps=1, batch_size=8, data_dir=str(idx_dir), device="cpu",
+                 progress="quiet", overrides=TINY)  # fmt: skip
+
+
+def test_pyproject_declares_the_same_floor():
+    import tomllib
+    from pathlib import Path
+
+    from gan_zoo.torch_floor import TORCH_FLOOR
+
+    root = Path(__file__).resolve().parents[1]
+    for project in [root, *sorted((root / "plugins").glob("gan-zoo-*"))]:
+        deps = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+        torch_deps = [d for d in deps if d.startswith("torch>") or d.startswith("torch ")]
+        assert torch_deps in ([], [f"torch>={'.'.join(map(str, TORCH_FLOOR))}"]), (project, deps)

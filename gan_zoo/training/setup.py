@@ -25,6 +25,7 @@ from torch import nn
 from .. import plugins
 from ..config import TrainConfig
 from ..errors import ConfigError, GanZooError
+from ..torch_floor import check_torch
 from ..factory import create_losses, create_networks, open_training_split
 from . import distributed as ddp
 from .evaluate import resolve_eval_metric
@@ -134,6 +135,7 @@ def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
     ``num_classes``, ``eval_metric`` ("auto") and ``channels_last``. Bad combinations stop with one line.
     """
     # Set up the device and precision.
+    check_torch()
     device = resolve_device(config.device, info.local_rank)
     config = dataclasses.replace(
         config,
