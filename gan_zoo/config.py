@@ -90,6 +90,10 @@ class TrainConfig(Preset):
     tf32: bool = False
     #: cuDNN's autotuner (``torch.backends.cudnn.benchmark``): on, since a run's shapes are fixed.
     cudnn_benchmark: bool = True
+    #: Deterministic CUDA kernels (``torch.use_deterministic_algorithms``, cuDNN deterministic,
+    #: no autotuner): the same seed gives the same weights on the same GPU, and a resumed run
+    #: equals an uninterrupted one bit for bit, at some speed. CPU runs are deterministic anyway.
+    deterministic: bool = False
     #: channels_last memory format; None = auto (on for convolutional networks on the CPU and
     #: under CUDA bf16/fp16 autocast, where it is the faster layout).
     channels_last: bool | None = None

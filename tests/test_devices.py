@@ -177,6 +177,8 @@ def cuda_backends():
     conv = torch.backends.cudnn.conv
     saved = (torch.backends.cudnn.benchmark, torch.backends.cuda.matmul.fp32_precision, conv.fp32_precision)
     yield
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.deterministic = False
     torch.backends.cudnn.benchmark = saved[0]
     torch.backends.cuda.matmul.fp32_precision, conv.fp32_precision = saved[1], saved[2]
 
@@ -215,6 +217,18 @@ def test_diffaugment_keeps_channels_last(policy):
     assert out.is_contiguous(memory_format=torch.channels_last) and not out.is_contiguous()
     plain = DiffAugment(policy, torch.Generator().manual_seed(0))(x.contiguous())
     assert plain.is_contiguous() and torch.allclose(plain, out, atol=1e-6)  # either layout
+
+
+def test_deterministic_turns_the_autotuner_off_and_deterministic_kernels_on(cuda_backends, monkeypatch):
+    import os
+
+    from gan_zoo.training.precision import set_cuda_backends
+
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    set_cuda_backends(tf32=False, cudnn_benchmark=True, deterministic=True)
+    assert torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.deterministic
+    assert torch.backends.cudnn.benchmark is False
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
 
 
 def test_real_feature_caches_are_kept_apart_by_device_and_precision(cuda_backends):

@@ -73,6 +73,10 @@ def _betas(
     "--tf32/--no-tf32", default=None,
     help="TF32 for fp32 matmuls and convolutions on Ampere+ GPUs (default: off).",
 )  # fmt: skip
+@click.option(
+    "--deterministic", is_flag=True, default=None,
+    help="Deterministic CUDA kernels: same seed, same weights on one GPU (slower).",
+)  # fmt: skip
 @click.option("--sync-batchnorm", is_flag=True, default=None, help="SyncBatchNorm under DDP.")
 @click.option(
     "--out",

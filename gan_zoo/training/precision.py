@@ -12,6 +12,7 @@ too (CPU autocast, and a CPU GradScaler for fp16).
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 
 import torch
@@ -112,7 +113,7 @@ def precision_warning(precision: str, device: torch.device) -> str | None:
     )
 
 
-def set_cuda_backends(tf32: bool, cudnn_benchmark: bool) -> None:
+def set_cuda_backends(tf32: bool, cudnn_benchmark: bool, deterministic: bool = False) -> None:
     """Set cuDNN's autotuner and the TF32 policy for fp32 matmuls and convolutions, explicitly.
 
     PyTorch's own defaults differ between the two (TF32 off for matmuls, on for cuDNN
@@ -121,7 +122,17 @@ def set_cuda_backends(tf32: bool, cudnn_benchmark: bool) -> None:
     ``fp32_precision`` API (2.9+) it is used ("tf32" / "ieee"); older releases get the
     ``allow_tf32`` flags. ``cudnn.benchmark`` picks the fastest convolution algorithm per input
     shape, which pays off because a run's shapes are fixed (full batches only). Harmless
-    without CUDA: the flags are process-wide settings that only CUDA kernels read."""
+    without CUDA: the flags are process-wide settings that only CUDA kernels read.
+
+    ``deterministic`` follows PyTorch's "Reproducibility" notes: deterministic algorithms
+    everywhere, cuDNN deterministic and its autotuner off (it may pick other kernels in another
+    process), and ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` for cuBLAS (read when its first handle is
+    made, so it is set before the first CUDA matmul unless the user set it)."""
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.deterministic = True
+        cudnn_benchmark = False
     torch.backends.cudnn.benchmark = bool(cudnn_benchmark)
     conv = getattr(torch.backends.cudnn, "conv", None)
     if conv is not None and hasattr(conv, "fp32_precision"):

@@ -27,7 +27,7 @@ SHORTHANDS = ("lr", "lr_g", "lr_d", "betas")
 RESUME_CHANGEABLE = frozenset(
     {"steps", "epochs", "device", "log_every", "sample_every", "checkpoint_every", "keep",
      "tensorboard", "data_dir", "download", "compile", "compile_mode", "eval_metric",
-     "eval_samples", "eval_split", "license"}
+     "eval_samples", "eval_split", "license", "tf32", "cudnn_benchmark", "deterministic"}
 )  # fmt: skip
 LR_DECAYS = ("none", "linear", "step")
 #: ``eval_metric`` values that name no metric: off, or decided by :func:`setup.auto_eval_metric`.

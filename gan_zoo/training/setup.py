@@ -143,7 +143,7 @@ def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
         precision=resolve_precision(config.precision, device),
     )
     if device.type == "cuda":
-        set_cuda_backends(config.tf32, config.cudnn_benchmark)
+        set_cuda_backends(config.tf32, config.cudnn_benchmark, config.deterministic)
     if device.type == "cpu" and info.local_world_size > 1 and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(max(1, torch.get_num_threads() // info.local_world_size))
 
