@@ -1,8 +1,9 @@
 """An exclusive lock on a run directory while it is trained or resumed.
 
 Two trainings writing into one run would mix seeds, checkpoints and metrics, so ``RUN/.lock``
-is locked with ``flock`` (the kernel releases it when the process ends, even after ``kill -9``,
-so a lock can never outlive its holder on a local disk) and holds the holder's PID, host and
+is locked with ``flock`` on POSIX and ``msvcrt.locking`` on Windows (:mod:`gan_zoo.portable`;
+the system releases either when the process ends, even after ``kill -9``, so a lock can never
+outlive its holder on a local disk) and holds the holder's PID, host and
 start time as JSON, which is what the refusal message shows. A lock file left by a process that
 died is stale: the next training takes it over and says so.
 
@@ -20,6 +21,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from . import portable
 from .errors import GanZooError
 
 LOCK_FILE = ".lock"
@@ -43,13 +45,9 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> RunLock:
-        import fcntl
-
         for _ in range(10):  # retried only when a holder unlinked the file under us
             fd = self._open()
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            if not portable.try_lock(fd):
                 holder = _holder_when_written(fd)
                 os.close(fd)
                 raise RunLockedError(_refusal(self.run_dir, holder)) from None
@@ -76,7 +74,7 @@ class RunLock:
 
     def _open(self) -> int:
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            return portable.open_no_link(self.path, portable.open_flags("O_RDWR", "O_CREAT"), 0o644)
         except OSError as exc:
             raise GanZooError(
                 f"cannot lock run directory {self.run_dir}: {exc.strerror or exc} ({self.path}); "
@@ -90,10 +88,24 @@ class RunLock:
             return
         try:
             self.path.unlink(missing_ok=True)
+            unlinked = True
+        except OSError:  # Windows cannot remove an open file: empty it, remove it after closing
+            unlinked = False
+            try:
+                os.ftruncate(self._fd, 0)
+            except OSError:
+                pass
+        try:  # explicitly: Windows may release a closed file's locks only some time later
+            portable.unlock(self._fd)
         except OSError:
             pass
         os.close(self._fd)
         self._fd = None
+        if not unlinked:
+            try:
+                self.path.unlink(missing_ok=True)
+            except OSError:  # another process has it open: it finds an empty, unlocked file
+                pass
 
     @property
     def held(self) -> bool:
@@ -108,19 +120,15 @@ class RunLock:
 
 def holder(run_dir: str | os.PathLike) -> dict[str, Any] | None:
     """Who holds the lock of ``run_dir`` right now (PID, host, start), or None if nobody does."""
-    import fcntl
-
     path = Path(run_dir) / LOCK_FILE
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = portable.open_no_link(path, portable.open_flags("O_RDONLY"))
     except OSError:
         return None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
+        if not portable.try_lock(fd, shared=True):
             return _read_holder(fd) or {"pid": None, "host": None, "started": None}
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        portable.unlock(fd)
         return None
     finally:
         os.close(fd)
@@ -136,7 +144,7 @@ def describe_stale(info: dict[str, Any]) -> str:
 
 def _read_holder(fd: int) -> dict[str, Any]:
     try:
-        raw = os.pread(fd, 4096, 0)  # a lock file is tiny; never read more
+        raw = portable.pread(fd, 4096, 0)  # a lock file is tiny; never read more
         data = json.loads(raw.decode("utf-8")) if raw.strip() else {}
     except (OSError, ValueError):
         return {}
@@ -165,7 +173,7 @@ def _write_holder(fd: int) -> None:
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     data = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": now})
     os.ftruncate(fd, 0)
-    os.pwrite(fd, (data + "\n").encode(), 0)
+    portable.pwrite(fd, (data + "\n").encode(), 0)
 
 
 def _refusal(run_dir: Path, info: dict[str, Any]) -> str:

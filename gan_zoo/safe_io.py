@@ -5,7 +5,9 @@ never read more than a cap, and never unpickle.
 Atomic writes follow the write-to-temp, fsync, rename protocol of databases and of git's ref
 updates: a reader (or a process restarted after ``kill -9``) sees the old file or the new one,
 never half of one. The temp file is created with ``O_EXCL`` next to its target and renamed onto
-it; ``os.replace`` replaces a symlink at the target, it never writes through it. Every
+it; ``os.replace`` replaces a symlink at the target, it never writes through it. Opens never
+follow a link at the name itself: ``O_NOFOLLOW`` on POSIX, the checks of
+:func:`gan_zoo.portable.open_no_link` on Windows. Every
 ``OSError`` (a full disk, a read-only file system, a file where a folder should be) is a
 one-line :class:`WriteError` naming the path and what to do.
 
@@ -29,9 +31,10 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO, Any
 
+from . import portable
 from .errors import CheckpointError, GanZooError
 
 #: Caps on what a run may hold beside its weights, checked before reading.
@@ -75,7 +78,7 @@ def _umask() -> int:
 def _fsync_dir(path: Path) -> None:
     """Make a rename or a new file in ``path`` durable (a no-op where directories cannot be opened)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(path, portable.open_flags("O_RDONLY", "O_DIRECTORY"))
     except OSError:
         return
     try:
@@ -88,7 +91,8 @@ def _fsync_dir(path: Path) -> None:
 
 def _write_durable(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` and fsync it (the file is new: it lives in a fresh temp dir)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    flags = portable.open_flags("O_WRONLY", "O_CREAT", "O_EXCL")
+    fd = portable.open_no_link(path, flags, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
@@ -148,7 +152,7 @@ def atomic_file(path: str | os.PathLike, *, run: bool = False) -> Iterator[IO[by
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.fchmod(fd, 0o666 & ~_umask())
+        portable.set_mode(fd, tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -182,9 +186,9 @@ def open_append(path: str | os.PathLike) -> int:
     """A file descriptor appending to the regular file ``path`` (created if missing), never
     through a symlink and never blocking on a FIFO; errors are one-line WriteErrors."""
     path = Path(path)
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    flags = portable.open_flags("O_WRONLY", "O_APPEND", "O_CREAT", "O_NONBLOCK")
     try:
-        fd = os.open(path, flags, 0o666)
+        fd = portable.open_no_link(path, flags, 0o666)
     except (OSError, UnicodeError) as exc:
         raise write_error(path, exc) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -218,7 +222,14 @@ def run_root(path: str | os.PathLike) -> Path:
     """The folder a file of a run may resolve into: the run above ``checkpoints/step-N/``,
     ``checkpoints/`` or ``samples/``, else the folder the file is in. Lexical: no link is
     followed, so a link anywhere below the run that leads out of it is caught."""
-    folder = Path(os.path.abspath(path)).parent
+    return run_folder(Path(os.path.abspath(path)))
+
+
+def run_folder(file: PurePath) -> PurePath:
+    """The lexical part of :func:`run_root` for an absolute ``file`` of either flavour
+    (``PureWindowsPath("C:/runs/x/checkpoints/step-0000003/generator.safetensors")`` ->
+    ``C:/runs/x``)."""
+    folder = file.parent
     while folder.name in ("checkpoints", "samples") or _STEP_DIR.match(folder.name):
         folder = folder.parent
     return folder
@@ -265,7 +276,7 @@ def open_untrusted(path: str | os.PathLike) -> int:
                 f"{shown(path)} is {_kind(mode)}, not a regular file; a run holds only regular "
                 "files: remove it or re-copy the run"
             )
-        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = portable.open_no_link(real, portable.open_flags("O_RDONLY", "O_NONBLOCK"))
     except FileNotFoundError:
         raise MissingFile(f"{shown(path)} does not exist; the checkpoint is incomplete") from None
     except (OSError, UnicodeError) as exc:

@@ -146,12 +146,15 @@ def read_safetensors(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """``(tensors, metadata)`` of a safetensors file, with one-line errors for bad files."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load, load_file
 
     metadata = read_metadata(path)
     real = inside_run(path)
     try:
-        tensors = load_file(str(real), device=str(device))
+        if _utf8(real):
+            tensors = load_file(str(real), device=str(device))
+        else:  # safetensors takes UTF-8 paths only: read the bytes through our own open
+            tensors = {k: v.to(device) for k, v in load(_read_all(real)).items()}
     except FileNotFoundError:
         raise MissingFile(f"{shown(path)} does not exist; the checkpoint is incomplete") from None
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
@@ -160,6 +163,30 @@ def read_safetensors(
             f"{shown(path)} is corrupt ({line}); re-copy it or use another checkpoint"
         ) from None
     return tensors, metadata
+
+
+def _utf8(path: Any) -> bool:
+    """Whether ``path`` is valid UTF-8 (a folder name from another system may not be)."""
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_all(path: Any) -> bytes:
+    """The bytes of the regular file ``path`` of a run (already checked to lie inside it)."""
+    fd = open_untrusted(path)
+    try:
+        size, chunks = os.fstat(fd).st_size, []
+        while chunk := os.read(fd, 1 << 24):
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if len(data) != size:
+        raise CheckpointError(f"{shown(path)} changed while it was read; try again")
+    return data
 
 
 def load_weights(module: Any, tensors: dict[str, Any], source: str, what: str) -> None:
