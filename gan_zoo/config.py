@@ -110,7 +110,13 @@ class TrainConfig(Preset):
     dataset_options: dict[str, Any] = field(default_factory=dict)
     out: str | None = None
     tensorboard: bool = False
+    #: Under DDP: BatchNorm statistics over all processes' batches (PyTorch's SyncBatchNorm on
+    #: CUDA, gan-zoo's gloo stand-in on the CPU); no effect in a single process.
     sync_batchnorm: bool = False
+    #: Under DDP: "per-process" (each process takes ``batch_size``; the global batch is
+    #: ``batch_size`` x processes) or "global" (``batch_size`` is split over the processes).
+    #: Learning rates are not scaled either way.
+    ddp_batch: str = "per-process"
     #: Evaluate the (EMA) generator with this registered metric at every scheduled checkpoint
     #: and keep the best checkpoint as ``checkpoints/best``. "auto": ``classifier-fd`` on the
     #: CPU where the shipped classifier fits the data (Fashion-MNIST, 28x28, one channel, a

@@ -51,26 +51,76 @@ def test_sigint_finishes_the_step_writes_a_checkpoint_and_exits_130(idx_dir, tmp
     assert not [p for p in (out / "checkpoints").iterdir() if p.name.startswith(".tmp")]
 
 
+def _torchrun(nproc: int, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    """``torchrun --standalone --nproc-per-node N -m gan_zoo train ARGS`` in a session of its
+    own; on timeout (a hang) the whole session, workers included, is killed and the test fails."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+           str(nproc), "-m", "gan_zoo", "train", *args]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env(), start_new_session=True)  # fmt: skip
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"torchrun with {nproc} processes hung for {timeout} s: {' '.join(args)}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
 @pytest.mark.slow
-def test_ddp_gloo_two_processes(idx_dir, tmp_path):
+@pytest.mark.parametrize(
+    "ddp_batch, batch, steps_per_epoch",
+    [("per-process", 32, 4), ("global", 16, 8)],  # 256 images, 128 per rank
+)
+def test_ddp_gloo_two_processes(idx_dir, tmp_path, ddp_batch, batch, steps_per_epoch):
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           "-m", "gan_zoo", "train", "dcgan", "fashion-mnist", "--steps", "6", "--log-every", "2",
-           "--batch-size", "32", "--data-dir", str(idx_dir), "--out", str(out), *TINY]  # fmt: skip
-    result = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300)
+    result = _torchrun(2, "dcgan", "fashion-mnist", "--steps", "6", "--log-every", "2",
+                       "--batch-size", "32", "--ddp-batch", ddp_batch, "--data-dir", str(idx_dir),
+                       "--out", str(out), *TINY)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("Done: 6 steps") == 1  # only rank 0 speaks
     assert result.stdout.count("Training dcgan on fashion-mnist (256 images") == 1
+    line = f"DDP: 2 processes x batch {batch} = global batch {2 * batch} ({ddp_batch}; "
+    assert result.stdout.count(line) == 1
     records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [2, 4, 6]  # one writer, no duplicates
     assert all(torch.isfinite(torch.tensor([r["loss/d"], r["loss/g"]])).all() for r in records)
-    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["latest", "step-0000006"]
-    assert json.loads((out / "config.json").read_text())["batch_size"] == 32
-    # 256 images over 2 ranks at 16 per rank: 8 steps per epoch.
-    state = json.loads((out / "checkpoints" / "step-0000006" / "training-state.json").read_text())[
-        "state"
-    ]
-    assert state["steps_per_epoch"] == 8 and state["images_seen"] == 6 * 32
+    epoch_ends = [f"step-{s:07d}" for s in range(steps_per_epoch, 6, steps_per_epoch)]
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
+        "latest", *epoch_ends, "step-0000006"
+    ]  # fmt: skip
+    config = json.loads((out / "config.json").read_text())
+    assert (config["batch_size"], config["ddp_batch"], config["device"]) == (32, ddp_batch, "cpu")
+    checkpoint = out / "checkpoints" / "step-0000006"
+    state = json.loads((checkpoint / "training-state.json").read_text())["state"]
+    assert state["steps_per_epoch"] == steps_per_epoch  # an epoch is still one pass over the data
+    assert state["images_seen"] == 6 * 2 * batch  # global images
+    assert (state["world_size"], state["batch_per_process"]) == (2, batch)
+    assert (
+        f"- data parallel: 2 processes (DDP) x batch {batch} per process = global batch "
+        f"{2 * batch} (--ddp-batch {ddp_batch})" in (checkpoint / "README.md").read_text()
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nproc", [2, 3])
+def test_ddp_sync_batchnorm_with_ema_and_penalties_runs_and_resumes(idx_dir, tmp_path, nproc):
+    # G's BatchNorm is synchronised over gloo (the CPU stand-in); wgan-gp's critic has none, so
+    # its penalty and R1 are allowed. The EMA generator samples, calibrates its BatchNorm in
+    # train mode and is saved on rank 0 alone: with synced layers it would wait forever.
+    out = tmp_path / "sync"
+    args = ["--log-every", "1", "--batch-size", "8", "--ema", "0.999", "--set", "regularizer=r1",
+            "--sync-batchnorm", "--data-dir", str(idx_dir), "--out", str(out), *TINY]  # fmt: skip
+    first = _torchrun(nproc, "wgan-gp", "fashion-mnist", "--steps", "2", *args, timeout=180)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.stdout.count("Done: 2 steps") == 1
+    resumed = _torchrun(nproc, "--resume", str(out), "--steps", "3", timeout=180)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert resumed.stdout.count("Done: 3 steps") == 1
+    assert json.loads((out / "config.json").read_text())["sync_batchnorm"] is True
+    assert (out / "checkpoints" / "latest").read_text().strip() == "step-0000003"
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3]
 
 
 @pytest.mark.slow

@@ -223,6 +223,11 @@ def _training_section(record: dict[str, Any], state: dict[str, Any]) -> list[str
         ("epochs", state.get("epoch")),
         ("images seen", state.get("images_seen")),
     ]
+    world, batch = state.get("world_size"), state.get("batch_per_process")
+    if isinstance(world, int) and world > 1 and isinstance(batch, int):
+        split = "per-process" if record.get("ddp_batch", "global") == "per-process" else "global"
+        facts.append(("data parallel", f"{world} processes (DDP) x batch {batch} per process = "
+                      f"global batch {world * batch} (--ddp-batch {split})"))  # fmt: skip
     if timed and elapsed > 0 and state.get("images_seen"):
         facts.append(("throughput", f"{state['images_seen'] / elapsed:.0f} img/s"))
     out += [f"- {k}: {v}" for k, v in facts if v is not None] or ["- not recorded"]

@@ -25,6 +25,8 @@ OPTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 SIZES = {"z_dim": (1, 16_384), "image_size": (1, 2048), "channels": (1, 4), "num_classes": (0, 100_000)}
 MAX_CLASSES, MAX_TEXT, MAX_ITEMS, MAX_DEPTH = 100_000, 1000, 10_000, 6
 COUNTERS = ("step", "epoch", "images_seen", "step_in_epoch", "total_steps")
+#: Sizes in the training state (DDP processes and the batch of each: absent in older runs).
+POSITIVE = ("steps_per_epoch", "world_size", "batch_per_process")
 
 
 #: Strings from a file that are echoed as they are; others are described, never shown.
@@ -145,10 +147,9 @@ def check_state(doc: Any, where: str) -> dict[str, Any]:
     for key in COUNTERS:
         if key in state and not (type(state[key]) is int and 0 <= state[key] < 2**62):
             raise _fail(where, f"state.{key}", "a whole number", state[key])
-    if "steps_per_epoch" in state and not (
-        type(state["steps_per_epoch"]) is int and 1 <= state["steps_per_epoch"] < 2**62
-    ):
-        raise _fail(where, "state.steps_per_epoch", "a positive whole number", state["steps_per_epoch"])
+    for key in POSITIVE:
+        if key in state and not (type(state[key]) is int and 1 <= state[key] < 2**62):
+            raise _fail(where, f"state.{key}", "a positive whole number", state[key])
     if "elapsed_seconds" in state and not (is_number(state["elapsed_seconds"]) and state["elapsed_seconds"] >= 0):  # fmt: skip
         raise _fail(where, "state.elapsed_seconds", "a number of seconds", state["elapsed_seconds"])
     if "hardware" in state and not (isinstance(state["hardware"], str) and len(state["hardware"]) <= MAX_TEXT):  # fmt: skip

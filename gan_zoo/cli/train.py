@@ -6,7 +6,7 @@ import click
 
 from ..config import TrainConfig
 from ..errors import GanZooError
-from ..training.resolve import COMPILE_MODES, LR_DECAYS, PRECISIONS
+from ..training.resolve import COMPILE_MODES, DDP_BATCHES, LR_DECAYS, PRECISIONS
 
 #: Run settings the presets do not set: their defaults come from TrainConfig itself.
 _RUN = TrainConfig()
@@ -34,7 +34,7 @@ def _betas(
 @click.argument("dataset", required=False)
 @click.option("--epochs", type=int, help="Passes over the data (default: the preset's).")
 @click.option("--steps", type=int, help="Generator updates; wins over --epochs.")
-@click.option("--batch-size", type=int, help="Global batch size (split over DDP processes).")
+@click.option("--batch-size", type=int, help="Batch size (per process under DDP, see --ddp-batch).")
 @click.option("--lr", type=float, help="Learning rate of both networks.")
 @click.option("--lr-g", type=float, help="Generator learning rate (TTUR).")
 @click.option("--lr-d", type=float, help="Discriminator learning rate (TTUR).")
@@ -77,7 +77,16 @@ def _betas(
     "--deterministic", is_flag=True, default=None,
     help="Deterministic CUDA kernels: same seed, same weights on one GPU (slower).",
 )  # fmt: skip
-@click.option("--sync-batchnorm", is_flag=True, default=None, help="SyncBatchNorm under DDP.")
+@click.option(
+    "--sync-batchnorm", is_flag=True, default=None,
+    help="BatchNorm statistics over all DDP processes (SyncBatchNorm; a gloo stand-in on CPU).",
+)  # fmt: skip
+@click.option(
+    "--ddp-batch", type=click.Choice(DDP_BATCHES),
+    help="Under DDP: each process takes --batch-size (global batch = batch x processes), or "
+    "--batch-size is the global batch, split. Learning rates are not scaled."
+    + _default("ddp_batch"),
+)  # fmt: skip
 @click.option(
     "--out",
     type=click.Path(file_okay=False),

@@ -2,9 +2,16 @@
 
 ``torchrun --nproc-per-node 2 -m gan_zoo train ...`` starts one process per device and sets
 ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; without those variables training is one plain
-process. As in stylegan2-ada-pytorch: the global batch is split evenly over the ranks, each rank
-draws its own noise (per-rank seeds) and reads its own shard of the data, gradients are averaged
-by DDP, and only rank 0 writes files or prints. Backend: NCCL on CUDA, gloo on the CPU.
+process. As in stylegan2-ada-pytorch: each rank draws its own noise (per-rank seeds) and reads
+its own shard of the data, gradients are averaged by DDP, and only rank 0 writes files or
+prints. Backend: NCCL on CUDA, gloo on the CPU, chosen from the device the run trains on
+(``--device cpu`` on a GPU machine trains over gloo). None of the CUDA / NCCL paths has run on a
+real GPU yet: the tests run gloo on the CPU.
+
+Batch: by default each process takes the recipe's ``batch_size`` (the global batch is
+``batch_size`` x processes, as most GAN codebases do), so per-process BatchNorm statistics and
+the per-process recipe are unchanged; ``ddp_batch="global"`` splits ``batch_size`` over the
+processes instead (stylegan2-ada's way). The learning rate is never scaled.
 """
 
 from __future__ import annotations
@@ -13,12 +20,15 @@ import datetime
 import inspect
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
 from ..errors import ConfigError
+from . import syncbn
+from .precision import resolve_device
 
 
 @dataclass(frozen=True)
@@ -39,8 +49,12 @@ class DistInfo:
         return self.rank == 0
 
 
-def init() -> DistInfo:
-    """Join the process group when launched by torchrun with more than one process."""
+def init(device: str = "auto") -> DistInfo:
+    """Join the process group when launched by torchrun with more than one process.
+
+    The backend follows the device this process will train on (``device`` as the config
+    names it, resolved as :func:`~gan_zoo.training.precision.resolve_device` does under DDP):
+    NCCL for CUDA, gloo otherwise."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
         return DistInfo()
@@ -48,9 +62,10 @@ def init() -> DistInfo:
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     local_world_size = int(os.environ.get("LOCAL_WORLD_SIZE", str(world_size)))
     if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        target = resolve_device(device, local_rank, distributed=True)
+        backend = "nccl" if target.type == "cuda" else "gloo"
         if backend == "nccl":
-            torch.cuda.set_device(local_rank % torch.cuda.device_count())
+            torch.cuda.set_device(target)
         dist.init_process_group(backend, timeout=datetime.timedelta(minutes=30))
     return DistInfo(rank, world_size, local_rank, local_world_size)
 
@@ -60,14 +75,39 @@ def shutdown(info: DistInfo) -> None:
         dist.destroy_process_group()
 
 
-def per_rank_batch(batch_size: int, info: DistInfo) -> int:
-    """The global batch split over the ranks; it must divide evenly."""
+def per_rank_batch(batch_size: int, info: DistInfo, ddp_batch: str = "per-process") -> int:
+    """Images per D update on this process: ``batch_size`` itself (``per-process``), or the
+    global ``batch_size`` split over the ranks (``global``; it must divide evenly)."""
+    if ddp_batch == "per-process":
+        return batch_size
     if batch_size % info.world_size:
         raise ConfigError(
             f"batch size {batch_size} does not split evenly over {info.world_size} processes; "
-            f"use a multiple of {info.world_size}"
+            f"use a multiple of {info.world_size} or --ddp-batch per-process"
         )
     return batch_size // info.world_size
+
+
+def describe_batch(batch: int, info: DistInfo, config: Any) -> str:
+    """One line for the start of a DDP run: processes, batch per process, global batch."""
+    other = (
+        f"--ddp-batch global keeps {config.batch_size}"
+        if config.ddp_batch == "per-process"
+        else f"--ddp-batch per-process takes {config.batch_size} each"
+    )
+    return (
+        f"DDP: {info.world_size} processes x batch {batch} = global batch "
+        f"{batch * info.world_size} ({config.ddp_batch}; {other}); learning rates not scaled"
+    )
+
+
+def seed_rank(seed: int, rank: int, step: int = 0) -> None:
+    """Re-seed the global torch RNG of ranks > 0 (WGAN-GP's interpolation weights, dropout),
+    which ``torch.manual_seed(seed)`` left equal on every rank; rank 0 keeps its stream, so a
+    single-process run is unchanged. ``step``: re-seeding on resume, from the step."""
+    if rank > 0:
+        mixed = seed * 2_654_435_761 + 104_729 * rank + 1_000_000_007 * step
+        torch.manual_seed(mixed % 2**63)
 
 
 def shard_indices(n: int, seed: int, info: DistInfo) -> torch.Tensor:
@@ -94,13 +134,13 @@ def wrap(
     return nn.parallel.DistributedDataParallel(module, device_ids=ids, **sync)
 
 
-def convert_sync_batchnorm(module: nn.Module, info: DistInfo, enabled: bool) -> nn.Module:
+def convert_sync_batchnorm(
+    module: nn.Module, info: DistInfo, enabled: bool, device: torch.device | None = None
+) -> nn.Module:
+    """``module`` with synchronised BatchNorm under DDP when ``enabled``: PyTorch's
+    SyncBatchNorm on CUDA, :class:`~gan_zoo.training.syncbn.GlooSyncBatchNorm` elsewhere."""
     if info.enabled and enabled:
-        if not torch.cuda.is_available():
-            raise ConfigError(
-                "--sync-batchnorm needs CUDA GPUs (PyTorch's SyncBatchNorm does not run on the CPU)"
-            )
-        return nn.SyncBatchNorm.convert_sync_batchnorm(module)
+        return syncbn.convert_sync_batchnorm(module, device or torch.device("cpu"))
     return module
 
 

@@ -16,6 +16,10 @@ or is saved, :meth:`EMA.averaged` re-estimates its BatchNorm statistics for its 
 batches of fresh latents (private random stream, seeded by the seed and the images seen)
 through the average in train mode, fp32, without gradients. The next :meth:`EMA.update` copies the live statistics over them again, so training
 and exact resume are untouched; generators without BatchNorm skip it.
+
+Under DDP with ``--sync-batchnorm`` the average holds plain, local BatchNorm layers
+(:func:`~gan_zoo.training.syncbn.revert_sync_batchnorm`; same ``state_dict`` keys): it runs on
+rank 0 alone, where a synchronised layer would wait for the other ranks forever.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from .syncbn import revert_sync_batchnorm
 
 
 class EMA:
@@ -44,7 +50,9 @@ class EMA:
             raise ValueError(f"EMA decay must be in [0, 1), got {decay}")
         self.decay = decay
         self.warmup = warmup
-        self.module = copy.deepcopy(generator).eval().requires_grad_(False)
+        # A local copy: the average runs on rank 0 alone (samples, calibration, evaluation), so
+        # a synchronised BatchNorm layer would wait forever for the other ranks.
+        self.module = revert_sync_batchnorm(copy.deepcopy(generator)).eval().requires_grad_(False)
         self.calibration_batches, self.batch_size, self.seed = calibration_batches, batch_size, seed
         self.images_seen = 0
         #: False after an update until :meth:`averaged` re-estimates the BatchNorm statistics.

@@ -173,13 +173,15 @@ def train(
     are extra :class:`~gan_zoo.training.reporter.Sink` objects that see every report.
     ``config`` itself is left as it is: the returned run's ``config`` is the resolved one.
     """
-    info = ddp.init()
+    info = ddp.init(config.device)  # the backend follows the device: gloo on cpu, NCCL on cuda
     t: Training | None = None
     try:
         # Set up the data, networks, step and run directory.
         t, step = set_up(config, info, run_dir=run_dir, resume=resume, progress=progress, sinks=sinks)  # fmt: skip
         plan = t.plan
         t.reporter.start(Progress(plan.total_steps, plan.steps_per_epoch, step), title(t))
+        if info.enabled:  # one line (from rank 0): processes, batch per process, global batch
+            t.reporter.info(ddp.describe_batch(plan.batch, info, t.config))
         grid: torch.Tensor | None = None  # the latest sample grid, (C, H, W) uint8
         checkpoint: Path | None = None
         stop = False
@@ -367,11 +369,8 @@ def write_checkpoint(
         check_finite(t, step)
     checkpoint = None
     if t.info.is_main:
-        metric = (
-            t.evaluator(t.sampler, step, t.epoch(step), t.reporter)
-            if t.evaluator is not None and evaluate
-            else None
-        )
+        scored = t.evaluator is not None and evaluate
+        metric = t.evaluator(t.sampler, step, t.epoch(step), t.reporter) if scored else None
         checkpoint = save(t, step, grid, metric)
     ddp.barrier(t.info)
     return checkpoint
@@ -390,6 +389,7 @@ def save(
         "hardware": t.hardware, "last_losses": dict(t.stats.last_losses),
         "class_names": list(t.dataset.class_names), "warnings": list(t.reporter.warnings),
         "loss_state": t.train_step.loss_states(),
+        "world_size": t.info.world_size, "batch_per_process": plan.batch,
     }  # fmt: skip
     return ckpt_io.save_checkpoint(
         t.run_dir, config=t.record, generator=t.G,

@@ -23,8 +23,15 @@ from .resolve import PRECISIONS
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """``auto`` -> ``cuda:<local_rank>`` / ``mps`` / ``cpu``; checks that the device exists."""
+def resolve_device(
+    name: str, local_rank: int = 0, *, distributed: bool = False
+) -> torch.device:
+    """``auto`` -> ``cuda:<local_rank>`` / ``mps`` / ``cpu``; checks that the device exists.
+
+    Under torchrun (``distributed``) every process takes its own GPU: ``cuda`` and ``cuda:N``
+    both mean ``cuda:<local_rank % GPUs>``, so an index recorded by a single-GPU run (its
+    ``config.json`` says ``cuda:0``) does not pin every rank of a resumed DDP run to one GPU.
+    """
     name = (name or "auto").strip().lower()
     if name == "auto":
         if torch.cuda.is_available():
@@ -39,7 +46,7 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
             raise ConfigError(
                 f"device '{name}' asked for but CUDA is not available; use --device cpu"
             )
-        if name == "cuda":
+        if name == "cuda" or distributed:
             return torch.device("cuda", local_rank % torch.cuda.device_count())
         index = int(name.split(":")[1])
         if index >= torch.cuda.device_count():

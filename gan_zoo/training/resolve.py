@@ -30,6 +30,8 @@ RESUME_CHANGEABLE = frozenset(
      "eval_samples", "eval_split", "license", "tf32", "cudnn_benchmark", "deterministic"}
 )  # fmt: skip
 LR_DECAYS = ("none", "linear", "step")
+#: How ``batch_size`` is read under DDP: each process's batch, or the global batch to split.
+DDP_BATCHES = ("per-process", "global")
 #: ``eval_metric`` values that name no metric: off, or decided by :func:`setup.auto_eval_metric`.
 EVAL_OFF_OR_AUTO = (None, "none", "auto")
 #: Numeric precisions of a run ("auto": bf16 or fp16 on CUDA, bf16 on CPUs with native bf16,
@@ -132,6 +134,8 @@ def _ranges(config: TrainConfig) -> list[tuple[bool, str]]:
         (config.sample_every >= 0, "sample_every must be 0 (every epoch) or a number of steps"),
         (config.checkpoint_every >= 0, "checkpoint_every must be 0 (every epoch) or a number of steps"),
         (config.keep >= 0, f"keep must be 0 (all) or more, got {config.keep}"),
+        (config.ddp_batch in DDP_BATCHES,
+         f"ddp_batch must be per-process or global, got '{config.ddp_batch}'"),
         (config.lr_decay in LR_DECAYS, f"lr_decay must be one of {', '.join(LR_DECAYS)}, got '{config.lr_decay}'"),
         (config.lr_decay != "step" or config.lr_decay_every >= 1,
          "lr_decay 'step' needs lr_decay_every (steps between decays), e.g. --set lr_decay_every=10000"),
@@ -199,6 +203,8 @@ def resume_config(
     if missing is not None:
         raise missing
     config = record_to_config(record)
+    if "ddp_batch" not in record:  # written before the field: DDP split the batch then
+        config.ddp_batch = "global"
     changed = {k for k, v in (options or {}).items() if v is not None}
     changed |= {item.partition("=")[0].strip().split(".")[0] for item in sets}
     frozen = sorted(changed - RESUME_CHANGEABLE)

@@ -27,6 +27,7 @@ from ..config import TrainConfig
 from ..errors import ConfigError, GanZooError
 from ..torch_floor import check_torch
 from ..factory import create_losses, create_networks, open_training_split
+from ..losses.base import GANLoss
 from . import distributed as ddp
 from .evaluate import resolve_eval_metric
 from .precision import (
@@ -35,6 +36,7 @@ from .precision import (
     resolve_precision,
     set_cuda_backends,
 )
+from .syncbn import has_batchnorm
 
 
 class TrainingDiverged(GanZooError):
@@ -103,12 +105,13 @@ def lr_at(base: float, step: int, total: int, config: TrainConfig) -> float:
 class Plan:
     """How a run's data is cut into steps, for this process."""
 
-    #: Images per D update on this process (the global batch split over DDP ranks).
+    #: Images per D update on this process (``batch_size``, or under ``ddp_batch="global"`` the
+    #: batch split over the DDP ranks).
     batch: int
     n_critic: int
     steps_per_epoch: int
     total_steps: int
-    #: Real images one step consumes over all processes (batch_size x n_critic).
+    #: Real images one step consumes over all processes (batch x n_critic x processes).
     images_per_step: int
 
 
@@ -136,7 +139,7 @@ def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
     """
     # Set up the device and precision.
     check_torch()
-    device = resolve_device(config.device, info.local_rank)
+    device = resolve_device(config.device, info.local_rank, distributed=info.enabled)
     config = dataclasses.replace(
         config,
         device=str(device) if not info.enabled else device.type,
@@ -194,8 +197,10 @@ def fit_to_data(
 
 
 def plan_steps(config: TrainConfig, dataset: Any, info: ddp.DistInfo) -> Plan:
-    """Batch per process, steps per epoch (``n_critic`` batches a step) and the run's length."""
-    batch = ddp.per_rank_batch(config.batch_size, info)
+    """Batch per process, steps per epoch (``n_critic`` batches a step) and the run's length.
+
+    Under DDP each process reads its own shard, so an epoch is still one pass over the data."""
+    batch = ddp.per_rank_batch(config.batch_size, info, config.ddp_batch)
     steps_per_epoch = len(dataset) // batch // config.n_critic
     if steps_per_epoch == 0:
         raise ConfigError(
@@ -205,7 +210,7 @@ def plan_steps(config: TrainConfig, dataset: Any, info: ddp.DistInfo) -> Plan:
     return Plan(
         batch, config.n_critic, steps_per_epoch,
         total_steps=config.steps or config.epochs * steps_per_epoch,
-        images_per_step=config.batch_size * config.n_critic,
+        images_per_step=batch * config.n_critic * info.world_size,
     )  # fmt: skip
 
 
@@ -226,15 +231,39 @@ def build_networks(
     training mode and in the layout of the returned config, whose ``channels_last`` is decided
     (auto: on for convolutional networks where that layout is faster)."""
     info = info or ddp.DistInfo()
-    torch.manual_seed(config.seed)
+    torch.manual_seed(config.seed)  # the same initial weights on every rank
     G, D = create_networks(config)
     loss, regularizer = create_losses(config)
-    G = ddp.convert_sync_batchnorm(G, info, config.sync_batchnorm).to(device).train()
-    D = ddp.convert_sync_batchnorm(D, info, config.sync_batchnorm).to(device).train()
+    check_sync_batchnorm(config, D, loss)
+    sync = config.sync_batchnorm
+    G = ddp.convert_sync_batchnorm(G, info, sync, device).to(device).train()
+    D = ddp.convert_sync_batchnorm(D, info, sync, device).to(device).train()
+    ddp.seed_rank(config.seed, info.rank)  # but each rank its own global stream from here on
     channels_last = resolve_channels_last(config.channels_last, device, config.precision, G, D)
     if channels_last:
         G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     return dataclasses.replace(config, channels_last=channels_last), G, D, loss, regularizer
+
+
+def check_sync_batchnorm(config: TrainConfig, D: nn.Module, loss: Any) -> None:
+    """Refuse ``sync_batchnorm`` with a gradient penalty on a D that has BatchNorm layers: the
+    penalty differentiates D twice, and PyTorch's SyncBatchNorm has no double backward."""
+    if not config.sync_batchnorm or not has_batchnorm(D):
+        return
+    # A configured regularizer is a penalty by definition; a loss may carry one of its own.
+    penalty = config.regularizer or (config.loss if has_penalty(loss) else None)
+    if penalty is not None:
+        raise ConfigError(
+            f"--sync-batchnorm cannot synchronise D's BatchNorm under the gradient penalty of "
+            f"'{penalty.name}' (no double backward); pass --set discriminator.norm=none or drop "
+            "--sync-batchnorm"
+        )
+
+
+def has_penalty(loss: Any) -> bool:
+    """Whether ``loss`` has a ``regularizer`` of its own (a gradient penalty, say)."""
+    method = getattr(type(loss), "regularizer", None)
+    return method is not None and method is not GANLoss.regularizer
 
 
 def load_dataset(config: TrainConfig, info: ddp.DistInfo) -> Any:

@@ -115,5 +115,7 @@ class Streams:
         else:  # the checkpoint holds rank 0's streams: other ranks reseed from the step
             self.data.manual_seed(self._data_seed(step))
             self.noise.manual_seed(self._noise_seed(step))
+            if not self.is_main:  # and the global stream (WGAN-GP's interpolation weights)
+                ddp.seed_rank(self.seed, self.rank, step)
         self.epoch_start = self.data.get_state()
         return warning
