@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 
+from .environment import FLOORS
 from .errors import GanZooError
 
-TORCH_FLOOR = (2, 4)
+TORCH_FLOOR = FLOORS["torch"]
 
 
 def parse_version(text: str) -> tuple[int, int]:

@@ -17,12 +17,11 @@ from typing import Any
 
 import click
 
-from .._version import __version__
 from ..blame import DEBUG_ENV, blame, debug_enabled
 from ..errors import GanZooError
 
 #: Modules under ``gan_zoo.cli`` whose ``COMMANDS`` list is added to the group, in order.
-COMMAND_MODULES = ("catalog", "datasets", "train", "generate", "evaluate", "hub", "plugin")
+COMMAND_MODULES = ("catalog", "datasets", "train", "generate", "evaluate", "hub", "plugin", "doctor")
 
 
 class GanZooGroup(click.Group):
@@ -78,6 +77,18 @@ def fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+def _print_version(ctx: click.Context, param: Any, value: bool) -> None:
+    """``--version``: versions from package metadata (fast: torch is not imported)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from ..environment import version_lines, versions
+
+    for line in version_lines(versions()):
+        click.echo(line)
+    click.echo("(the device and what --precision auto picks: gan-zoo doctor)")
+    ctx.exit()
+
+
 def build_cli() -> click.Group:
     """A fresh ``gan-zoo`` group with the built-in commands and those of every plugin."""
 
@@ -85,7 +96,10 @@ def build_cli() -> click.Group:
         cls=GanZooGroup,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
-    @click.version_option(__version__, "--version", "-V", prog_name="gan-zoo")
+    @click.option("--version", "-V", is_flag=True, is_eager=True, expose_value=False,
+                  callback=_print_version,
+                  help="Show gan-zoo's, its plugins' and its dependencies' versions and exit "
+                  "(with --verbose: the device too, as 'gan-zoo doctor').")  # fmt: skip
     @click.option("--debug", is_flag=True, expose_value=False,
                   help=f"Show tracebacks instead of one-line errors (also {DEBUG_ENV}=1); "
                   "accepted after any command too.")  # fmt: skip
@@ -111,4 +125,11 @@ def build_cli() -> click.Group:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    build_cli().main(argv, prog_name="gan-zoo")
+    from ..environment import dependency_error
+
+    if error := dependency_error():
+        fail(error)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if {"--version", "-V"} & set(args) and "--verbose" in args:  # the same as `gan-zoo doctor`
+        args = ["doctor"]
+    build_cli().main(args, prog_name="gan-zoo")
