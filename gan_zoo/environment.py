@@ -14,7 +14,7 @@ import re
 from importlib import metadata
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 
 #: The oldest release of each dependency gan-zoo runs with, as pyproject.toml declares them
 #: (a test keeps the two equal). torch: fused Adam on the CPU and torch.amp.GradScaler("cpu")

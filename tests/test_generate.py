@@ -115,7 +115,9 @@ def test_psi_truncates_in_the_generators_own_latent_space(tmp_path):
     assert torch.allclose(average, average[:1].expand_as(average)) and not torch.equal(average, plain)
     half = g.sample(6, seed=3, psi=0.5)
     assert (half - average).abs().mean() < (plain - average).abs().mean()  # nearer the average
-    assert torch.equal(g.sample(6, seed=3, psi=0.5, batch_size=4), half)
+    # Other batch sizes draw the same latents; a CPU's GEMM may round the last bit differently
+    # for another number of rows (seen on an AMD EPYC with AVX512), so the images are close.
+    assert torch.allclose(g.sample(6, seed=3, psi=0.5, batch_size=4), half, rtol=0, atol=1e-6)
     frames = g.interpolate(3, walks=2, seed=1, psi=0.0)  # (steps, walks, C, H, W)
     assert torch.allclose(frames, average[:1].expand(3, 2, 1, 4, 4))
     out = tmp_path / "psi.npz"
