@@ -183,12 +183,14 @@ def as_a_user(user_venv, tmp_path):
     cwd.mkdir()
     assert REPO.resolve() not in cwd.resolve().parents
 
-    def user(*args, check_rc: bool = True) -> subprocess.CompletedProcess:
+    def user(program, *args) -> subprocess.CompletedProcess:
+        # The venv's own program by its full path (Windows looks a bare name up in our PATH).
+        found = shutil.which(program, path=str(bin_dir))
+        assert found, f"{program} is not installed in the user venv"
         result = subprocess.run(
-            [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+            [found, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
         )
-        if check_rc:
-            check(result)
+        check(result)
         return result
 
     user.cwd = cwd
