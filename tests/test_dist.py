@@ -1,8 +1,8 @@
 """The four distributions as PyPI's users get them (what ``make dist`` and the release workflow
 build): each wheel holds its package's tracked files and nothing else, and the wheels installed
 into a fresh virtual environment outside the checkout train, sample, evaluate and list plugins
-from the command line. Slow: one build of each distribution and one venv with torch (~1 GB of
-CUDA libraries come with Linux's PyPI torch; the venv is deleted afterwards)."""
+from the command line. Slow: one build of each distribution and one venv with torch (about 5 GB
+with Linux's PyPI torch and its CUDA libraries; the venv is deleted afterwards)."""
 
 from __future__ import annotations
 
@@ -60,12 +60,13 @@ def check(result: subprocess.CompletedProcess) -> str:
     return result.stdout
 
 
-def tracked(project: Path, package: str) -> set[str]:
-    """The package's files as git knows them, relative to the project folder."""
+def sources(project: Path, package: str) -> set[str]:
+    """The package's source files, relative to the project folder: those git tracks and new
+    ones it does not ignore (caches and build outputs are ignored)."""
     if shutil.which("git") is None or not (REPO / ".git").exists():
-        pytest.skip("not a git checkout: the tracked files are unknown")
-    out = check(run(["git", "-C", project, "ls-files", "--", package]))
-    return set(out.split())
+        pytest.skip("not a git checkout: the source files are unknown")
+    listing = ["git", "-C", project, "ls-files", "--cached", "--others", "--exclude-standard"]
+    return set(check(run([*listing, "--", package])).splitlines())
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_the_wheel_holds_its_package_and_nothing_else(dist, name, pytestconfig):
         dist_info = {n for n in names if n.split("/")[0].endswith(".dist-info")}
         files = set(names) - dist_info
         assert [n for n in names if JUNK.search(n)] == []
-        assert files == tracked(project, package), "the wheel's files differ from git ls-files"
+        assert files == sources(project, package), "the wheel's files are not the package's sources"
         assert set(required) <= files
         info = wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"
         assert {
@@ -133,7 +134,7 @@ def test_the_sdist_holds_the_sources_and_no_tests(dist, name):
         names = {
             n.removeprefix(root + "/") for n in archive.getnames() if archive.getmember(n).isfile()
         }
-    assert tracked(project, package) <= names
+    assert sources(project, package) <= names
     assert {"PKG-INFO", "pyproject.toml", "README.md", "LICENSE"} <= names
     assert [
         n for n in names if n.startswith("tests/") or "__pycache__" in n or n.endswith(".pyc")
