@@ -9,7 +9,7 @@ FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: install data train test fast-test docs bench lint dist clean
+.PHONY: install data train test fast-test docs bench lint check-workflows dist clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ data:
 train: install data  ## train the default DCGAN on Fashion-MNIST (samples, safetensors, model card)
 	$(VENV)/bin/gan-zoo train dcgan fashion-mnist $$( [ -f $(FMNIST) ] || echo --download ) $(ARGS)
 
-test: install data  ## docs build + the whole test suite (slow end-to-end tests included)
+test: install data check-workflows  ## workflows + docs build + the whole suite (slow tests included)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	for tests in plugins/*/tests; do $(PY) -m pytest $$tests $(PYTEST_ARGS) || exit 1; done
@@ -48,8 +48,20 @@ bench: install data  ## speed and memory benchmarks (not tests)
 lint: install
 	$(VENV)/bin/ruff check gan_zoo tests benchmarks plugins
 
-dist: install  ## wheel + sdist, checked by twine
-	rm -rf dist && $(PY) -m build --outdir dist . && $(VENV)/bin/twine check dist/*
+# The GitHub workflows and issue forms against the schemas check-jsonschema vendors (offline).
+check-workflows: install  ## validate .github/workflows and .github/ISSUE_TEMPLATE
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-issue-forms .github/ISSUE_TEMPLATE/bug_report.yml
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-issue-config .github/ISSUE_TEMPLATE/config.yml
+
+# The core and each plugin under plugins/ (what .github/workflows/release.yml publishes), built
+# in isolation from their [build-system] requirements as PyPI's users' pip would.
+DISTRIBUTIONS := . plugins/gan-zoo-fid plugins/gan-zoo-stylegan2 plugins/gan-zoo-pretrained
+
+dist: install  ## sdist + wheel of the core and the three plugins into dist/, checked by twine
+	rm -rf dist
+	for project in $(DISTRIBUTIONS); do $(PY) -m build --outdir dist $$project || exit 1; done
+	$(VENV)/bin/twine check --strict dist/*
 
 clean:
 	rm -rf $(VENV) dist build site .pytest_cache
