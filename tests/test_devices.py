@@ -306,7 +306,7 @@ def gan_zoo_train_one_step(idx_dir):
 
 
 def test_pyproject_declares_the_same_floor():
-    import tomllib
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     from pathlib import Path
 
     from gan_zoo.torch_floor import TORCH_FLOOR
