@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from ..cuda_backends import set_cuda_backends, tf32_enabled
+
 
 def numerics(extractor: Any, device: str) -> str:
     """The device kind and precision features are computed in, e.g. ``cpu-float32`` or
@@ -30,8 +32,6 @@ def full_fp32(device: str) -> Iterator[None]:
     if torch.device(device).type != "cuda":
         yield
         return
-    from ..training.precision import set_cuda_backends, tf32_enabled
-
     before, benchmark = tf32_enabled(), torch.backends.cudnn.benchmark
     set_cuda_backends(tf32=False, cudnn_benchmark=benchmark)
     try:

@@ -25,9 +25,9 @@ from torch import nn
 from .. import plugins
 from ..config import TrainConfig
 from ..errors import ConfigError, GanZooError
-from ..torch_floor import check_torch
 from ..factory import create_losses, create_networks, open_training_split
 from ..losses.base import GANLoss
+from ..torch_floor import check_torch
 from . import distributed as ddp
 from .evaluate import resolve_eval_metric
 from .precision import (
