@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DuplicateNameError, GanZooError, did_you_mean, unknown
+from .options import check_ranges
 
 #: The kinds of entries, in the order the CLI lists them.
 KINDS = ("models", "generators", "discriminators", "losses", "datasets", "metrics", "pretrained")
@@ -205,6 +206,7 @@ class Entry:
                         f"{SINGULAR[self.kind]} '{self.name}' has no option '{key}'"
                         f"{did_you_mean(key, known)} (options: {', '.join(known) or 'none'})"
                     )
+        check_ranges(f"{SINGULAR[self.kind]} '{self.key}'", factory, options)
         built = factory(**options)
         try:
             _BUILT[built] = self  # so that an exception inside it can name this entry
