@@ -156,8 +156,8 @@ def blame(exc: BaseException) -> str | None:
     frame = frames[0]  # else: the innermost frame in a plugin's files
     status = owners.of(frame.f_code.co_filename)
     here = _entries_in(owners, status, _resolved(frame.f_code.co_filename))
-    owner = type(frame.f_locals.get("self", None)).__name__
-    chosen = next((e for e, attr in here if attr == owner), None)
+    owner = type(frame.f_locals.get("self", None)).__name__  # a method of the target class,
+    chosen = next((e for e, attr in here if attr in (owner, frame.f_code.co_name)), None)  # or it
     chosen = chosen or (here[0][0] if len(here) == 1 else None)
     module = frame.f_globals.get("__name__", "") or Path(frame.f_code.co_filename).name
     what = (
