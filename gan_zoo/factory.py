@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import plugins
 from .config import Preset, TrainConfig
 from .errors import ConfigError, DataError, GanZooError, did_you_mean
+from .options import check_ranges
 
 if TYPE_CHECKING:
     from torch import nn
@@ -155,6 +156,7 @@ def check_options(kind: str, spec: Any, what: str) -> None:
                 f"{what} option '{key}' must be {_kind_of(accepted[key])} like its default "
                 f"{accepted[key]!r}, got {value!r}"
             )
+    check_ranges(f"{what} '{spec.name}'", entry.load(), spec.options)
 
 
 def _parameters(entry: Any) -> list[Any]:

@@ -87,6 +87,9 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.statuses: dict[str, PluginStatus] = {}
         self._registries: dict[str, Registry] | None = None
+        #: One line per shadowed entry, naming it and the distribution that has the plain name.
+        self.shadowed: list[str] = []
+        self._reported: set[str] = set()
         for module_name in DEFAULT_PLUGINS:
             status = PluginStatus(module_name, "gan-zoo", __version__, "built-in")
             self._add(status, lambda m=module_name: importlib.import_module(m))
@@ -173,13 +176,20 @@ class PluginHost:
             for entry in staged:  # all or nothing: only now does anything land
                 entry = registries[entry.kind].register(entry)
                 status.entries.setdefault(entry.kind, []).append(entry.key)
+        self.shadowed = []
         for registry_ in registries.values():
             for winner, shadowed in registry_.clashes:
+                what = f"{SINGULAR[registry_.kind]} '{shadowed.name}'"
+                self.shadowed.append(
+                    f"{what} of {shadowed.plugin.distribution} is shadowed: plain '{shadowed.name}' "
+                    f"is {winner.plugin.distribution}'s; use '{shadowed.qualified_name}'"
+                )
                 loser = self._status_of(shadowed)
                 if loser is not None:
                     loser.clashes.append(
-                        f"{SINGULAR[registry_.kind]} '{shadowed.name}' is also {winner.plugin}'s; "
-                        f"use '{shadowed.qualified_name}'"
+                        f"{what} is also registered by {winner.plugin}, which was first: plain "
+                        f"'{shadowed.name}' means {winner.plugin.distribution}'s, this plugin's is "
+                        f"'{shadowed.qualified_name}' (its own presets and runs keep using it)"
                     )
         return registries
 
@@ -188,18 +198,22 @@ class PluginHost:
         status = self.statuses.get(info.name)
         return status if status is not None and status.distribution == info.distribution else None
 
-    def problems(self) -> str | None:
-        """One line about broken and clashing plugins (None when all is well)."""
+    def problems(self, once: bool = False) -> str | None:
+        """One line about broken plugins and shadowed names, each shadowed entry named with the
+        distribution that wins (None when all is well). ``once``: leave out what this host
+        already reported, so that a process warns about each clash once."""
         _ = self.registries
         broken = [s.name for s in self.statuses.values() if s.error]
-        clashing = [s.name for s in self.statuses.values() if s.clashes and not s.error]
+        shadowed = list(self.shadowed)
+        if once:
+            broken = [b for b in broken if f"broken {b}" not in self._reported]
+            shadowed = [s for s in shadowed if s not in self._reported]
+            self._reported |= {f"broken {b}" for b in broken} | set(shadowed)
         parts = []
         if broken:
             parts.append(f"{len(broken)} broken plugin{'s' if len(broken) > 1 else ''} ("
                          + ", ".join(broken) + ")")  # fmt: skip
-        if clashing:
-            parts.append("names shadowed in " + ", ".join(clashing)
-                         + " (reach them as distribution/name)")  # fmt: skip
+        parts += shadowed
         return "; ".join(parts) + "; see 'gan-zoo plugins'" if parts else None
 
     def add_commands(self, cli: Any) -> None:
@@ -267,9 +281,10 @@ def registry(kind: str) -> Registry:
     return registries[kind]
 
 
-def problems() -> str | None:
-    """One line about broken or clashing plugins, for ``gan-zoo list`` and ``train`` (or None)."""
-    return host().problems()
+def problems(once: bool = False) -> str | None:
+    """One line about broken or clashing plugins, for ``gan-zoo list`` and ``train`` (or None);
+    ``once``: only what this process has not been told yet."""
+    return host().problems(once)
 
 
 def statuses() -> list[PluginStatus]:

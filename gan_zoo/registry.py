@@ -8,8 +8,11 @@ Every entry is also reachable by its **qualified name** ``distribution/name`` (`
 ``gan-zoo-extras/ragan``). A plain name belongs to the entry registered first: the built-ins,
 then third-party plugins in entry-point order. A later plugin that registers a taken name is not
 dropped: that entry is *shadowed*, listed and usable under its qualified name only, and the clash
-is reported (``gan-zoo plugins``, one warning line from ``gan-zoo list`` and ``train``). One
-distribution registering a name twice is an error.
+is reported (``gan-zoo plugins``, and a warning from ``gan-zoo list`` and ``train`` that names
+the entry and the distribution that wins, once per process). Names never change meaning behind
+a plugin's back: a preset's names resolve inside the preset's own distribution first
+(:meth:`Registry.resolve`), and a run reads its parts back through the distributions its
+``config.json`` recorded. One distribution registering a name twice is an error.
 
 An entry's ``target`` is what the name stands for: a factory (class or function), a preset
 dataclass, or a lazy ``"module:attribute"`` reference in the syntax of Python entry points, so
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DuplicateNameError, GanZooError, did_you_mean, unknown
+from .options import check_ranges
 
 #: The kinds of entries, in the order the CLI lists them.
 KINDS = ("models", "generators", "discriminators", "losses", "datasets", "metrics", "pretrained")
@@ -205,6 +209,7 @@ class Entry:
                         f"{SINGULAR[self.kind]} '{self.name}' has no option '{key}'"
                         f"{did_you_mean(key, known)} (options: {', '.join(known) or 'none'})"
                     )
+        check_ranges(f"{SINGULAR[self.kind]} '{self.key}'", factory, options)
         built = factory(**options)
         try:
             _BUILT[built] = self  # so that an exception inside it can name this entry
@@ -276,6 +281,15 @@ class Registry:
         hint = f"(see 'gan-zoo list {self.kind}')"
         choices = self._qualified if "/" in name else self._entries
         raise unknown(SINGULAR[self.kind], name, choices, hint=hint) from None
+
+    def resolve(self, name: str, distribution: str | None = None) -> Entry:
+        """The entry ``name`` means to ``distribution``: its own entry of that name first (a
+        preset's names, a run's recorded parts), else :meth:`get`. A qualified name is itself."""
+        if distribution and "/" not in name:
+            own = self._qualified.get(f"{distribution}/{name}")
+            if own is not None:
+                return own
+        return self.get(name)
 
     def create(self, name: str, **options: Any) -> Any:
         return self.get(name).create(**options)

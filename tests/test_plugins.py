@@ -67,7 +67,8 @@ def test_a_clash_shadows_one_entry_and_keeps_the_rest_of_the_plugin(register_plu
     register_plugin(ClashingPlugin(), "clash")
     status = {s.name: s for s in plugins.statuses()}["clash"]
     assert status.ok and status.clashes == [
-        "loss 'bce' is also gan-zoo 0.1.0 (gan_zoo.losses)'s; use 'test/bce'"
+        "loss 'bce' is also registered by gan-zoo 0.1.0 (gan_zoo.losses), which was first: plain "
+        "'bce' means gan-zoo's, this plugin's is 'test/bce' (its own presets and runs keep using it)"
     ]
     losses = plugins.registry("losses")
     assert losses.get("bce").plugin.distribution == "gan-zoo"  # first come, first served
@@ -76,7 +77,10 @@ def test_a_clash_shadows_one_entry_and_keeps_the_rest_of_the_plugin(register_plu
     assert shadowed.shadowed and shadowed.plugin.name == "clash" and shadowed.key == "test/bce"
     assert "another-loss" in losses  # the plugin's other entries are untouched
     assert "test/bce" in losses.names() and losses.names().count("bce") == 1
-    assert "shadowed in clash" in plugins.problems()
+    assert (
+        "loss 'bce' of test is shadowed: plain 'bce' is gan-zoo's; use 'test/bce'"
+        in plugins.problems()
+    )
 
 
 def test_a_name_twice_in_one_plugin_breaks_it(register_plugin):
@@ -141,7 +145,9 @@ def test_all_test_plugins_by_distribution(with_test_plugins, monkeypatch):
     assert status["testplugin-broken"].error == "ImportError: this test plugin is broken on purpose"
     assert status["testplugin-dupe"].ok
     assert status["testplugin-dupe"].clashes == [
-        "loss 'bce' is also gan-zoo 0.1.0 (gan_zoo.losses)'s; use 'gan-zoo-testplugins/bce'"
+        "loss 'bce' is also registered by gan-zoo 0.1.0 (gan_zoo.losses), which was first: plain "
+        "'bce' means gan-zoo's, this plugin's is 'gan-zoo-testplugins/bce' (its own presets and "
+        "runs keep using it)"
     ]
     assert "Bad_Name" in status["testplugin-badname"].error
     assert "my-other-loss" in plugins.registry("losses")
@@ -162,7 +168,10 @@ def test_installed_cli_subprocess(with_test_plugins):
     out = subprocess.run([exe, "list", "models"], capture_output=True, text=True, env=env)
     assert out.returncode == 0 and "tiny-gan" in out.stdout and "dcgan" in out.stdout
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("Warning: 2 broken plugins")
-    assert "names shadowed in testplugin-dupe" in out.stderr
+    assert "loss 'bce' of gan-zoo-testplugins is shadowed: plain 'bce' is gan-zoo's" in out.stderr
     out = subprocess.run([exe, "list", "losss"], capture_output=True, text=True, env=env)
     assert out.returncode == 2 and out.stdout == ""
-    assert out.stderr == "Error: unknown kind 'losss'; did you mean 'losses'? (see 'gan-zoo list --help')\n"
+    assert (
+        out.stderr
+        == "Error: unknown kind 'losss'; did you mean 'losses'? (see 'gan-zoo list --help')\n"
+    )

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from .. import plugins
 from ..errors import CheckpointError, GanZooError
 from ..factory import network_kwargs
 from ..safe_io import POINTER_CAP, MissingFile, inside_run, read_capped, read_json, shown
@@ -30,7 +29,7 @@ from .layout import (
     STATE_JSON_FILE,
     STATE_TENSORS_FILE,
 )
-from .record import missing_part, record_to_config
+from .record import missing_part, part_entry, pin_parts, record_to_config
 from .schema import check_record, check_state, meta_json, short
 from .sources import open_source
 from .state import join_state, load_optimizer, load_scaler, unwrap
@@ -347,7 +346,7 @@ def _generator_entry(name: str, record: dict[str, Any]) -> Any:
     missing = missing_part(record, ("generator",))
     if missing is not None:
         raise missing
-    return plugins.registry("generators").get(name)
+    return part_entry({**record, "generator": name}, "generator")
 
 
 def _generator_kwargs(
@@ -361,7 +360,7 @@ def _generator_kwargs(
     except (GanZooError, TypeError, ValueError) as exc:  # untrusted JSON of any shape
         reason = str(exc)
     else:
-        return network_kwargs(config, "generator")
+        return network_kwargs(pin_parts(config, record), "generator")
     if "generator_kwargs" not in meta:
         raise CheckpointError(
             f"the config of {shown(weights)} cannot be read by this gan-zoo ({reason}) and the "

@@ -56,16 +56,50 @@ def plugin_versions(config: TrainConfig) -> dict[str, str]:
     return found
 
 
+def recorded_distribution(record: dict[str, Any], part: str) -> str | None:
+    """The distribution ``config.json`` records for ``part`` (None if none, or not valid)."""
+    recorded = record.get("plugins") if isinstance(record.get("plugins"), dict) else {}
+    dist, _, version = str(recorded.get(part) or "").partition(" ")
+    return dist if _DISTRIBUTION.match(dist) and _VERSION.match(version) else None
+
+
+def part_entry(record: dict[str, Any], part: str) -> Any:
+    """The registry entry of ``part`` of a run: its name inside the distribution the run
+    recorded for it first, so that a plugin installed later that has (or takes) the same plain
+    name does not change what the run means. Raises the registry's unknown-name error."""
+    return plugins.registry(_PARTS[part]).resolve(
+        str(part_name(record.get(part))), recorded_distribution(record, part)
+    )
+
+
+def pin_parts(config: TrainConfig, record: dict[str, Any]) -> TrainConfig:
+    """``config`` (read from ``record``) with each part named as it must be here to reach the
+    entry the run recorded: a plain name another distribution now has becomes the qualified
+    ``distribution/name``; names that reach the recorded entry stay as they are."""
+    for part in ("generator", "discriminator", "loss", "regularizer", "dataset"):
+        value = getattr(config, part)
+        if value is None:
+            continue
+        try:
+            key = part_entry(record, part).key
+        except GanZooError:  # not installed: the caller's missing_part says what to install
+            continue
+        if isinstance(value, str):
+            setattr(config, part, key)
+        else:
+            value.name = key
+    return config
+
+
 def part_descriptions(record: dict[str, Any]) -> dict[str, str]:
     """``{part: description}`` of the generator, discriminator and loss that are registered here
     (the model card's "Model" table); parts of plugins that are not installed are left out."""
     found = {}
-    for part, kind in CARD_PARTS.items():
-        name = part_name(record.get(part))
-        if not name:
+    for part in CARD_PARTS:
+        if not part_name(record.get(part)):
             continue
         try:
-            found[part] = plugins.registry(kind).get(name).description
+            found[part] = part_entry(record, part).description
         except GanZooError:
             continue
     return found
@@ -185,11 +219,21 @@ def missing_part(record: dict[str, Any], parts: tuple[str, ...] = tuple(_PARTS))
     for part in parts:
         name = part_name(record.get(part))
         kind = _PARTS[part]
-        if not isinstance(name, str) or not name or name in plugins.registry(kind):
+        if not isinstance(name, str) or not name or _installed(record, part, name):
             continue
         shown = f"'{name}'" if _NAME_SHOWN.match(name) else "(an unreadable name)"
         return CheckpointError(install_hint(recorded.get(part), f"{SINGULAR[kind]} {shown}"))
     return None
+
+
+def _installed(record: dict[str, Any], part: str, name: str) -> bool:
+    """True when the entry a run recorded for ``part`` is registered here: the recorded
+    distribution's own ``name`` (another distribution's entry of that plain name is not it)."""
+    registry = plugins.registry(_PARTS[part])
+    dist = recorded_distribution(record, part)
+    if dist is None or "/" in name:
+        return name in registry
+    return f"{dist}/{name}" in registry
 
 
 _NAME_SHOWN = re.compile(r"^[a-z0-9][a-z0-9./-]{0,99}$")

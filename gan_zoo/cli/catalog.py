@@ -169,7 +169,7 @@ def _check_plugins(as_json: bool) -> None:
 
 def warn_about_plugins() -> None:
     """One ``Warning:`` line on stderr when some plugin is broken or has shadowed names."""
-    problem = plugins.problems()
+    problem = plugins.problems(once=True)
     if problem:
         click.secho(f"Warning: {problem}", fg="yellow", err=True)
 

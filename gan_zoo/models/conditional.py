@@ -20,8 +20,10 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..options import Range, ranges
 from .dcgan import SIZES, discriminator_layers, generator_layers
 from .layers import (
+    MAX_WIDTH,
     ConditionalBatchNorm2d,
     apply_spectral_norm,
     check_channels,
@@ -41,6 +43,7 @@ def _check_classes(who: str, num_classes: int) -> int:
     return num_classes
 
 
+@ranges(width=Range(1, MAX_WIDTH))
 class CDCGANGenerator(nn.Module):
     """(z (B, z_dim), labels (B,)) -> image (B, C, S, S) in [-1, 1]; DCGAN with conditional BatchNorm."""
 
@@ -74,6 +77,7 @@ class CDCGANGenerator(nn.Module):
         return torch.tanh(self.convs[-1](h))  # (B, C, S, S)
 
 
+@ranges(width=Range(1, MAX_WIDTH))
 class ProjectionDiscriminator(nn.Module):
     """(image (B, C, S, S), labels (B,)) -> logit (B,) = psi(phi(x)) + <embed(y), phi(x)>."""
 

@@ -22,8 +22,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..options import Range, ranges
+from .layers import (
+    MAX_WIDTH,
+    apply_spectral_norm,
+    check_channels,
+    check_image_size,
+    dcgan_init,
+    norm2d,
+)
 from .layers import activation as make_activation
-from .layers import apply_spectral_norm, check_channels, check_image_size, dcgan_init, norm2d
 
 SIZES = (28, 32, 64)
 
@@ -69,6 +77,7 @@ def discriminator_layers(
     return layers
 
 
+@ranges(width=Range(1, MAX_WIDTH))
 class DCGANGenerator(nn.Module):
     """z (B, z_dim) -> image (B, C, S, S) in [-1, 1], S in 28, 32, 64."""
 
@@ -98,6 +107,7 @@ class DCGANGenerator(nn.Module):
         return self.net(z.view(z.shape[0], self.z_dim, 1, 1))  # (B, C, S, S)
 
 
+@ranges(width=Range(1, MAX_WIDTH))
 class DCGANDiscriminator(nn.Module):
     """image (B, C, S, S) -> logit (B,), S in 28, 32, 64."""
 

@@ -25,8 +25,9 @@ import math
 import torch
 from torch import nn
 
+from ..options import Range, ranges
+from .layers import MAX_WIDTH, apply_spectral_norm, check_channels, check_image_size, norm2d
 from .layers import activation as make_activation
-from .layers import apply_spectral_norm, check_channels, check_image_size, norm2d
 
 SIZES = (28, 32, 64, 128)
 #: Side of the first feature map (generator) and of the last one (discriminator).
@@ -46,6 +47,7 @@ def _stages(image_size: int) -> int:
     return int(math.log2(image_size // BASE[image_size]))
 
 
+@ranges(width=Range(1, MAX_WIDTH))
 class DenseDCGANGenerator(nn.Module):
     """z (B, z_dim) -> dense -> (B, top, base, base) -> transposed convs -> (B, C, S, S) in [-1, 1]."""
 
@@ -97,6 +99,7 @@ class DenseDCGANGenerator(nn.Module):
         return self.net(h)  # (B, C, S, S)
 
 
+@ranges(width=Range(1, MAX_WIDTH), dropout=Range(0, 1, high_open=True))
 class DenseDCGANDiscriminator(nn.Module):
     """image (B, C, S, S) -> stride-2 convs -> flatten -> dense -> logit (B,)."""
 
@@ -138,6 +141,7 @@ class DenseDCGANDiscriminator(nn.Module):
         return self.head(h.flatten(1)).view(-1)  # (B,)
 
 
+@ranges(width=Range(1, MAX_WIDTH))
 def dcgan_128_generator(
     z_dim: int = 100,
     image_size: int = 128,
@@ -151,6 +155,7 @@ def dcgan_128_generator(
     return DenseDCGANGenerator(z_dim, image_size, channels, width, activation, final_conv)
 
 
+@ranges(width=Range(1, MAX_WIDTH), dropout=Range(0, 1, high_open=True))
 def dcgan_128_discriminator(
     image_size: int = 128,
     channels: int = 1,

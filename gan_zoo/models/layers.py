@@ -21,6 +21,10 @@ from ..errors import ConfigError, did_you_mean
 ACTIVATIONS = ("relu", "leaky-relu")
 NORMS = ("batch", "layer", "none")
 
+#: Upper bounds of the width and hidden-size options: far above any recipe, low enough that a
+#: typo (an extra zero or two) fails at once instead of allocating gigabytes.
+MAX_WIDTH, MAX_HIDDEN = 4096, 65_536
+
 #: The LeakyReLU slope used throughout (DCGAN, the Keras tutorials, SNGAN's CNN).
 LEAKY_SLOPE = 0.2
 

@@ -16,8 +16,9 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..options import Range, ranges
+from .layers import MAX_HIDDEN, apply_spectral_norm, check_channels
 from .layers import activation as make_activation
-from .layers import apply_spectral_norm, check_channels
 
 
 def _hidden(who: str, hidden: Sequence[int]) -> tuple[int, ...]:
@@ -29,6 +30,7 @@ def _hidden(who: str, hidden: Sequence[int]) -> tuple[int, ...]:
     return sizes
 
 
+@ranges(hidden=Range(1, MAX_HIDDEN))
 class MLPGenerator(nn.Module):
     """z (B, z_dim) -> dense layers -> (B, C, S, S) in [-1, 1]; works at any size."""
 
@@ -60,6 +62,7 @@ class MLPGenerator(nn.Module):
         return x.view(z.shape[0], self.channels, self.image_size, self.image_size)
 
 
+@ranges(hidden=Range(1, MAX_HIDDEN), dropout=Range(0, 1, high_open=True))
 class MLPDiscriminator(nn.Module):
     """image (B, C, S, S) -> flatten -> dense layers -> logit (B,); works at any size."""
 
@@ -90,6 +93,7 @@ class MLPDiscriminator(nn.Module):
         return self.net(x).view(-1)  # (B,)
 
 
+@ranges(hidden=Range(1, MAX_HIDDEN), dropout=Range(0, 1, high_open=True))
 def mlp_relu_discriminator(
     image_size: int = 28,
     channels: int = 1,

@@ -21,8 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..options import Range, ranges
+from .layers import MAX_WIDTH, apply_spectral_norm, check_channels, check_image_size
 from .layers import activation as make_activation
-from .layers import apply_spectral_norm, check_channels, check_image_size
 
 SIZES = (28, 32, 64)
 
@@ -89,6 +90,7 @@ def _n_up(image_size: int) -> tuple[int, int]:
     return (7, 2) if image_size == 28 else (4, int(math.log2(image_size // 4)))
 
 
+@ranges(width=Range(1, MAX_WIDTH))
 class ResNetGenerator(nn.Module):
     """z (B, z_dim) -> dense 4x4 (7x7 at 28 px) -> residual up-blocks -> (B, C, S, S) in [-1, 1]."""
 
@@ -121,6 +123,7 @@ class ResNetGenerator(nn.Module):
         return self.out(self.blocks(h))  # (B, C, S, S)
 
 
+@ranges(width=Range(1, MAX_WIDTH))
 class ResNetDiscriminator(nn.Module):
     """image (B, C, S, S) -> residual down-blocks -> global sum pool -> logit (B,)."""
 

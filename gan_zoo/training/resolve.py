@@ -177,8 +177,27 @@ def build_config(
         )
     plugins.registry("datasets").get(dataset)
     config = TrainConfig.from_preset(model, dataset, preset)
+    own_names(config, plugins.registry("models").get(model).plugin.distribution)
     apply_options(config, dict(options or {}), sets)
     return validate(config)
+
+
+def own_names(config: TrainConfig, distribution: str) -> TrainConfig:
+    """Name the preset's parts as they reach its own ``distribution``'s entries: a preset of a
+    plugin whose ``ragan`` is shadowed by gan-zoo's trains with the plugin's (``dist/ragan``).
+    Names the distribution does not register keep their meaning (usually gan-zoo's)."""
+    for part, kind in _PART_KINDS.items():
+        spec = getattr(config, part)
+        if spec is not None:
+            try:
+                spec.name = plugins.registry(kind).resolve(spec.name, distribution).key
+            except GanZooError:  # unknown: validate() says so with a suggestion
+                pass
+    return config
+
+
+_PART_KINDS = {"generator": "generators", "discriminator": "discriminators", "loss": "losses",
+               "regularizer": "losses"}  # fmt: skip
 
 
 def resume_config(
@@ -188,6 +207,7 @@ def resume_config(
     from ..checkpoint import (
         CONFIG_FILE,
         missing_part,
+        pin_parts,
         read_json,
         record_to_config,
         resolve_checkpoint,
@@ -202,7 +222,7 @@ def resume_config(
     missing = missing_part(record)  # a part whose plugin is not installed: say which to install
     if missing is not None:
         raise missing
-    config = record_to_config(record)
+    config = pin_parts(record_to_config(record), record)
     if "ddp_batch" not in record:  # written before the field: DDP split the batch then
         config.ddp_batch = "global"
     changed = {k for k, v in (options or {}).items() if v is not None}
