@@ -70,7 +70,9 @@ class DocsDataset:
     class_names = ["dark", "light"]
     image_size, channels, num_classes = 28, 1, 2
 
-    def __init__(self, split="train", data_dir=None, download=False, image_size=None, channels=None):
+    def __init__(
+        self, split="train", data_dir=None, download=False, image_size=None, channels=None
+    ):
         g = torch.Generator().manual_seed(0)
         self.split = split
         self.images = torch.rand(64, 1, 28, 28, generator=g) * 2 - 1  # (N, C, H, W)
@@ -122,7 +124,10 @@ def test_a_loss_and_a_dataset_from_the_docs_alone_train(tmp_path, register_plugi
 def test_optional_members_come_from_the_contract_when_missing():
     bare = DocsLoss()
     assert LOSS.get(bare, "regularizer")(None, None, None) is None
-    assert LOSS.get(bare, "training_state")() == {} and LOSS.get(bare, "uses_real_logits_in_g") is False
+    assert (
+        LOSS.get(bare, "training_state")() == {}
+        and LOSS.get(bare, "uses_real_logits_in_g") is False
+    )
     assert LOSS.get(bare, "after_d_step")(None) is None
     metric = types.SimpleNamespace(higher_is_better=True, extra={"std": 1.0})
     assert METRIC.get(metric, "extra") == {"std": 1.0}  # its own member wins
@@ -130,7 +135,14 @@ def test_optional_members_come_from_the_contract_when_missing():
     assert METRIC.get(metric, "write_reference_stats") is None
     with pytest.raises(AttributeError, match="not a member of the metric contract"):
         METRIC.get(metric, "score")
-    assert set(CONTRACTS) == {"generators", "discriminators", "losses", "datasets", "metrics", "models"}
+    assert set(CONTRACTS) == {
+        "generators",
+        "discriminators",
+        "losses",
+        "datasets",
+        "metrics",
+        "models",
+    }
 
 
 def test_a_check_names_the_breach():

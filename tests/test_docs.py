@@ -92,7 +92,6 @@ def render_class(cls) -> str:
 
 def render_kind(contract) -> str:
     """One kind: its Protocol, its factory, its optional members' defaults, its check."""
-    import textwrap
 
     parts = [render_class(contract.protocol)]
     if contract.factory is not None:

@@ -116,7 +116,11 @@ def check_members(obj: Any, contract: Contract, who: str, calls: dict[str, tuple
     has take the arguments in ``calls`` (``{member: example positional arguments}``)."""
     missing = [n for n in contract.required if not hasattr(obj, n)]
     if missing:
-        base = f" (or subclass {contract.base.__module__}.{contract.base.__qualname__})" if contract.base else ""
+        base = (
+            f" (or subclass {contract.base.__module__}.{contract.base.__qualname__})"
+            if contract.base
+            else ""
+        )
         raise ContractError(who, f"it lacks {', '.join(missing)} of the {contract.protocol.__name__} "
                                  f"protocol{base}")  # fmt: skip
     for name, args in calls.items():

@@ -83,7 +83,12 @@ def _run(dataset: Any, who: str) -> None:
     def fail(what: str) -> ContractError:
         return ContractError(who, what)
 
-    n, size, channels, classes = len(dataset), dataset.image_size, dataset.channels, dataset.num_classes
+    n, size, channels, classes = (
+        len(dataset),
+        dataset.image_size,
+        dataset.channels,
+        dataset.num_classes,
+    )
     if n <= 0:
         raise fail("it is empty on the data given")
     if dataset.to("cpu") is None:
@@ -91,9 +96,13 @@ def _run(dataset: Any, who: str) -> None:
     batch = min(4, n)
     images, labels = next(iter(dataset.batches(batch, generator=torch.Generator().manual_seed(0))))
     if tuple(images.shape) != (batch, channels, size, size):
-        raise fail(f"a batch has shape {tuple(images.shape)}; expected {(batch, channels, size, size)}")
+        raise fail(
+            f"a batch has shape {tuple(images.shape)}; expected {(batch, channels, size, size)}"
+        )
     if images.dtype != torch.float32 or images.device.type != "cpu":
-        raise fail(f"batches must be float32 on the dataset's device, got {images.dtype} on {images.device}")
+        raise fail(
+            f"batches must be float32 on the dataset's device, got {images.dtype} on {images.device}"
+        )
     if not (-1.0 <= float(images.min()) and float(images.max()) <= 1.0):
         raise fail("batches must lie in [-1, 1]")
     if tuple(labels.shape) != (batch,) or labels.dtype != torch.int64:

@@ -81,7 +81,9 @@ def check_loss_value(loss: Any, value: Any, which: str) -> None:
     if not value.is_floating_point():
         raise ContractError(who, f"its {which} returned {value.dtype}; it must be floating point")
     if not bool(value.detach().isfinite()):
-        raise ContractError(who, f"its {which} is {float(value)} on the first batch; it must be finite")
+        raise ContractError(
+            who, f"its {which} is {float(value)} on the first batch; it must be finite"
+        )
 
 
 def check(loss: Any, depth: str = "run", *, logits: Any = None) -> None:
@@ -96,7 +98,9 @@ def check(loss: Any, depth: str = "run", *, logits: Any = None) -> None:
                                         "load_training_state": ({},)})  # fmt: skip
     check_flags(loss, CONTRACT, who, ("logits_are_log_odds", "uses_real_logits_in_g"))
     if CONTRACT.get(loss, "uses_real_logits_in_g") and not _takes_two(loss.g_loss):
-        raise ContractError(who, "it sets uses_real_logits_in_g but its g_loss() takes one argument")
+        raise ContractError(
+            who, "it sets uses_real_logits_in_g but its g_loss() takes one argument"
+        )
     if not deeper(depth, "run"):
         return
     import torch
@@ -110,7 +114,10 @@ def check(loss: Any, depth: str = "run", *, logits: Any = None) -> None:
     else:
         real, fake = logits, logits
     extra = (real,) if CONTRACT.get(loss, "uses_real_logits_in_g") else ()
-    for which, value in (("d_loss", loss.d_loss(real, fake)), ("g_loss", loss.g_loss(fake, *extra))):
+    for which, value in (
+        ("d_loss", loss.d_loss(real, fake)),
+        ("g_loss", loss.g_loss(fake, *extra)),
+    ):
         check_loss_value(loss, value, which)
         if value.dtype != torch.float32 and logits.dtype in (torch.bfloat16, torch.float16):
             raise ContractError(who, f"its {which} returned {value.dtype} for {logits.dtype} "

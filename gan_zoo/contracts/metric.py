@@ -50,7 +50,7 @@ class MetricDefaults:
     #: Side results of the last ``compute`` (KID's ``kid_std``), recorded beside the value.
     extra: Mapping[str, float] = MappingProxyType({})
     #: ``write_reference_stats(dataset, path) -> Path``: the reference's ``mu`` and ``sigma`` as
-    #: an ``.npz`` (what ``gan-zoo evaluate --write-stats`` calls); None: the metric has none.
+    #: an ``.npz`` (what ``gan-zoo ref-stats`` calls); None: the metric has none.
     write_reference_stats: Callable[[Dataset, str | os.PathLike], Path] | None = None
 
     def check_dataset(self, dataset: Dataset) -> None:
@@ -132,7 +132,9 @@ def _compute(metric: Any, dataset: Any, generators: Sequence[Any], who: str) -> 
         ):
             raise ContractError(who, "its extra must map names to numbers")
         return float(value)
-    raise ContractError(who, f"it refuses every tiny generator ({'; '.join(refusals) or 'none given'})")
+    raise ContractError(
+        who, f"it refuses every tiny generator ({'; '.join(refusals) or 'none given'})"
+    )
 
 
 CONTRACT = Contract(

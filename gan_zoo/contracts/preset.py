@@ -29,7 +29,9 @@ def check(
     equal to the preset's own, and the generator's ``conditional`` equal to the entry's. All
     problems are raised together."""
     if not isinstance(preset, Preset):
-        raise ContractError(who, f"it registers a {type(preset).__name__}, not a gan_zoo.config.Preset")
+        raise ContractError(
+            who, f"it registers a {type(preset).__name__}, not a gan_zoo.config.Preset"
+        )
     config = TrainConfig.from_preset("preset", "fashion-mnist", preset)
     if from_dict(TrainConfig, to_dict(config)) != config:
         raise ContractError(who, "its config does not survive config.json (JSON-able options only)")
@@ -60,7 +62,9 @@ def _parts(preset: Preset, registry: Callable[[str], Any], supports: Any, deep: 
     return found
 
 
-def _declared(preset: Preset, registry: Callable[[str], Any], supports: Any, sizes: tuple) -> list[str]:
+def _declared(
+    preset: Preset, registry: Callable[[str], Any], supports: Any, sizes: tuple
+) -> list[str]:
     g = registry("generators").get(preset.generator.name).supports
     d = registry("discriminators").get(preset.discriminator.name).supports
     found = []
