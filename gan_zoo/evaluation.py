@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import missing_part
+from .checkpoint import missing_part, part_entry
+from .contracts import METRIC
 from .errors import GanZooError
 from .factory import create_metric, open_split
 
@@ -83,18 +84,17 @@ def evaluate(
     # A run directory may come from anywhere: its data paths and resource settings (workers,
     # memory) are never used; the data is found as for training, or where --data-dir says.
     dataset = open_split(
-        config["dataset"], split, data_dir=data_dir,
+        part_entry(config, "dataset").key, split, data_dir=data_dir,
         image_size=config.get("image_size"), channels=config.get("channels"),
         options=split_options(config.get("dataset_options")),
     )  # fmt: skip
     for metric in built:  # every metric can run before any computes (FID alone takes minutes)
-        metric.check_dataset(dataset)
-        if hasattr(metric, "check_generator"):
-            metric.check_generator(generator)
+        METRIC.get(metric, "check_dataset")(dataset)
+        METRIC.get(metric, "check_generator")(generator)
     results = {}
     for name, metric in zip(metrics, built, strict=True):
         value = float(metric.compute(generator, dataset, seed=seed))
-        extra = {k: float(v) for k, v in (getattr(metric, "extra", None) or {}).items()}
+        extra = {k: float(v) for k, v in (METRIC.get(metric, "extra") or {}).items()}
         results[name] = {"value": value, **extra, "protocol": metric.protocol(dataset)}
     if record and source.writable and generator.source.is_dir():
         from .checkpoint import record_metrics
@@ -125,7 +125,7 @@ def write_reference_stats(
     built = create_metric(
         metric, num_samples=num_samples, batch_size=batch_size, device=str(resolve_device(device))
     )
-    writer = getattr(built, "write_reference_stats", None)
+    writer = METRIC.get(built, "write_reference_stats")
     if writer is None:
         raise GanZooError(f"metric '{metric}' has no reference statistics; use fid or classifier-fd")
     reference = open_split(

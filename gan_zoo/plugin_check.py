@@ -4,11 +4,13 @@ For authors and CI: every lazy target is imported, and every entry is exercised 
 catch a broken contract in a second or two per plugin:
 
 * generators and discriminators are built at their smallest declared size and channel count
-  (small widths where the factory has a ``width`` or ``hidden`` option), run forward once on
-  two samples and checked with :mod:`gan_zoo.contracts`;
-* losses are built with their defaults and called on random bf16 logits (scalar, fp32, finite);
-* presets must name registered networks and losses that support the preset's size;
-* dataset and metric factories must take the contract's keyword options (no data is read).
+  (small widths where the factory has a ``width`` or ``hidden`` option) and checked by their
+  kind's ``check(obj, "run")`` (:mod:`gan_zoo.contracts`): forward once on two samples;
+* losses are built with their defaults and checked by ``check(loss, "run")`` (random bf16
+  logits: scalar, fp32, finite);
+* presets by ``check(preset, "run")``: registered networks and losses supporting its size;
+* dataset and metric factories must take the contract's keyword options (no data is read);
+  a metric is built and checked by ``check(metric, "signature")``.
 
 Each problem is one :class:`Problem` naming the entry and its distribution. The conformance kit
 (:mod:`gan_zoo.testing`) runs the same checks as one case per entry, next to its deeper ones.
@@ -23,8 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import plugins
-from .config import Preset
-from .contracts import check_discriminator_output, check_generator_output, check_loss_value
+from .contracts import CONTRACTS, ContractError
 from .registry import KINDS, SINGULAR, Entry
 
 __all__ = ["Problem", "check_entry", "check_plugins", "small_options"]
@@ -34,12 +35,7 @@ Z_DIM, BATCH, CLASSES = 16, 2, 3
 #: Sizes and channels tried for entries that declare "any".
 ANY_SIZES, ANY_CHANNELS = (28, 32), (1, 3)
 #: What a factory must accept, by kind (besides ``num_classes`` for conditional networks).
-REQUIRED_OPTIONS = {
-    "generators": ("z_dim", "image_size", "channels"),
-    "discriminators": ("image_size", "channels"),
-    "datasets": ("split", "data_dir", "download"),
-    "metrics": ("num_samples", "batch_size", "device"),
-}
+REQUIRED_OPTIONS = {kind: c.factory_options for kind, c in CONTRACTS.items() if c.factory_options}
 #: Width options shrunk wherever a factory has them, to keep checks fast on a CPU.
 SMALL = {"width": 8, "hidden": [32, 16]}
 
@@ -89,6 +85,8 @@ def check_entry(entry: Entry) -> list[Problem]:
         return found + [problem(str(exc).split("cannot be loaded: ", 1)[-1])]
     try:
         found += [problem(m) for m in _CHECKS[entry.kind](entry, target)]
+    except ContractError as exc:  # one problem per broken promise, each with the docs' link
+        found += [problem(f"{m} (see docs/plugins.md#the-contract)") for m in exc.problems]
     except Exception as exc:  # the plugin's code raised: its one line, not our traceback
         found.append(problem(f"raised {one_line(exc)}"))
     return found
@@ -163,67 +161,24 @@ def _network(entry: Entry, target: Any) -> list[str]:
     missing = _missing_options(entry, target)
     if missing:
         return missing
-    import torch
-
-    from .contracts import ContractError
-
     size, channels = smallest(entry)
     net, labels = build_network(entry, size, channels)
-    net.eval()
-    try:
-        with torch.no_grad():
-            if entry.kind == "generators":
-                z = torch.randn(BATCH, Z_DIM, generator=torch.Generator().manual_seed(0))
-                check_generator_output(net, net(z, labels), BATCH, size, channels)
-            else:
-                x = torch.rand(BATCH, channels, size, size) * 2 - 1  # (B, C, H, W)
-                check_discriminator_output(net, net(x, labels), BATCH)
-    except ContractError as exc:
-        return [str(exc).split(" breaks the plugin contract: ", 1)[-1]]
+    if entry.kind == "generators":
+        CONTRACTS["generators"].check(net, "run", batch=BATCH, image_size=size, channels=channels)
+    else:
+        CONTRACTS["discriminators"].check(net, "run", labels=labels, image_size=size, channels=channels)
     return []
 
 
 def _loss(entry: Entry, target: Any) -> list[str]:
-    import torch
-
-    from .contracts import ContractError
-
-    loss = entry.create()
-    for member in ("d_loss", "g_loss", "regularizer"):
-        if not callable(getattr(loss, member, None)):
-            return [f"it has no method {member}() (subclass gan_zoo.losses.base.GANLoss)"]
-    g = torch.Generator().manual_seed(0)
-    real, fake = (torch.randn(4, generator=g).bfloat16() for _ in range(2))  # (B,) as autocast
-    extra = (real,) if getattr(loss, "uses_real_logits_in_g", False) else ()
-    try:
-        for which, value in (("d_loss", loss.d_loss(real, fake)),
-                             ("g_loss", loss.g_loss(fake, *extra))):  # fmt: skip
-            check_loss_value(loss, value, which)
-            if value.dtype != torch.float32:
-                return [f"its {which} returned {value.dtype} for bf16 logits; return fp32 "
-                        "(compute in fp32: logits.float())"]  # fmt: skip
-    except ContractError as exc:
-        return [str(exc).split(" breaks the plugin contract: ", 1)[-1]]
+    CONTRACTS["losses"].check(entry.create(), "run")
     return []
 
 
 def _preset(entry: Entry, target: Any) -> list[str]:
-    if not isinstance(target, Preset):
-        return [f"it registers a {type(target).__name__}, not a gan_zoo.config.Preset"]
-    found = []
-    parts = [("generators", target.generator), ("discriminators", target.discriminator),
-             ("losses", target.loss)] + ([("losses", target.regularizer)] if target.regularizer else [])  # fmt: skip
-    for kind, spec in parts:
-        registry = plugins.registry(kind)
-        if spec.name not in registry:
-            found.append(f"its {SINGULAR[kind]} '{spec.name}' is not registered")
-            continue
-        supports = registry.get(spec.name).supports
-        for size in entry.supports.image_sizes or ((target.image_size,) if target.image_size else ()):
-            if kind != "losses" and not supports.matches(image_size=size):
-                found.append(f"it declares {size} px but its {SINGULAR[kind]} '{spec.name}' "
-                             f"supports {supports}")  # fmt: skip
-    return found
+    CONTRACTS["models"].check(target, "run", who="model", registry=plugins.registry,
+                              supports=entry.supports)  # fmt: skip
+    return []
 
 
 def _factory(entry: Entry, target: Any) -> list[str]:
@@ -234,12 +189,7 @@ def _metric(entry: Entry, target: Any) -> list[str]:
     missing = _missing_options(entry, target)
     if missing:
         return missing
-    metric = entry.create(num_samples=8, batch_size=4, device="cpu")
-    for member in ("compute", "protocol"):
-        if not callable(getattr(metric, member, None)):
-            return [f"it builds a {type(metric).__name__} without a {member}() method"]
-    if not isinstance(getattr(metric, "higher_is_better", None), bool):
-        return ["its higher_is_better must be True or False"]
+    CONTRACTS["metrics"].check(entry.create(num_samples=8, batch_size=4, device="cpu"), "signature")
     return []
 
 

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from .checkpoint import load_generator
-from .contracts import check_generator_output, takes_truncation_psi
+from .contracts import GENERATOR, takes_truncation_psi
 from .errors import ConfigError, unknown
 from .images import pil_image, to_uint8
 from .sample_files import BATCH_SIZE
@@ -287,9 +287,7 @@ def load(path: str | Path, device: str | torch.device | None = "cpu") -> LoadedG
     stored = load_generator(path)
     loaded = LoadedGenerator(stored.net, stored.record, stored.class_names, stored.source)
     loaded = loaded.to(resolve_device(device)).eval()
-    with torch.no_grad():  # the plugin contract, once, on two samples from a private seed
-        z = loaded.latents(2, seed=0)
-        check_generator_output(
-            stored.net, stored.net(z, loaded.labels_for(2)), 2, loaded.image_size, loaded.channels
-        )
+    # The plugin contract, once, on two samples from a private seed.
+    GENERATOR.check(stored.net, "run", image_size=loaded.image_size, channels=loaded.channels,
+                    device=loaded.device)  # fmt: skip
     return loaded

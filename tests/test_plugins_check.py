@@ -110,17 +110,17 @@ def test_registered_faults():
     finally:
         plugins.host().unregister("faults")
     assert problems == [
-        "model 'lost' (gan-zoo-faults 0.3): its generator 'nowhere' is not registered",
-        "model 'not-a-preset' (gan-zoo-faults 0.3): it registers a dict, not a gan_zoo.config.Preset",
+        "model 'lost' (gan-zoo-faults 0.3): its generator 'nowhere' is not registered (see docs/plugins.md#the-contract)",
+        "model 'not-a-preset' (gan-zoo-faults 0.3): it registers a dict, not a gan_zoo.config.Preset (see docs/plugins.md#the-contract)",
         "model 'too-big' (gan-zoo-faults 0.3): it declares 128 px but its generator 'dcgan' "
-        "supports 28, 32, 64 px; 1/3 ch",
+        "supports 28, 32, 64 px; 1/3 ch (see docs/plugins.md#the-contract)",
         "model 'too-big' (gan-zoo-faults 0.3): it declares 128 px but its discriminator 'dcgan' "
-        "supports 28, 32, 64 px; 1/3 ch",
+        "supports 28, 32, 64 px; 1/3 ch (see docs/plugins.md#the-contract)",
         "generator 'no-z' (gan-zoo-faults 0.3): it declares channels [2]; images have 1 or 3 channels",
         "generator 'no-z' (gan-zoo-faults 0.3): its factory does not take z_dim "
         "(see docs/plugins.md#the-contract)",
         "metric 'rigid' (gan-zoo-faults 0.3): its factory does not take num_samples, batch_size, "
         "device (see docs/plugins.md#the-contract)",
-        "metric 'unsure' (gan-zoo-faults 0.3): its higher_is_better must be True or False",
+        "metric 'unsure' (gan-zoo-faults 0.3): its higher_is_better must be True or False (see docs/plugins.md#the-contract)",
     ]
     assert check_plugins("gan-zoo") == []

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import torch
 from safetensors.torch import load_file, save_file
 
+from ..contracts import MetricDefaults
 from ..progress import progress_bar
 from . import MetricError
 from .numerics import full_fp32, numerics
@@ -141,7 +142,7 @@ def _run(
     return {key: torch.cat(values) for key, values in parts.items()}
 
 
-class FeatureMetric:
+class FeatureMetric(MetricDefaults):
     """Base of every metric that compares feature sets; subclasses define :meth:`score`."""
 
     name = "feature-metric"

@@ -9,13 +9,11 @@ finite number from ``compute`` on a tiny generator and dataset.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..contracts import Dataset, Metric
+from ..contracts import DATASET, METRIC
 from ..registry import Entry
 
 #: ``data`` values: a function writing a dataset's files into the folder it is given.
@@ -44,38 +42,15 @@ def open_dataset(entry: Entry, writer: DataWriter | None, folder: Path, options:
 
 
 def check_dataset(entry: Entry, writer: DataWriter | None, folder: Path, options: dict[str, Any]) -> None:
-    """len, batches on the CPU (float in [-1, 1], int64 labels), sample, class_counts, to."""
-    import torch
-
+    """The dataset contract at depth "run" (:func:`gan_zoo.contracts.dataset.check`: len,
+    batches on the CPU in [-1, 1] with int64 labels, sample, class_counts, to) on the data
+    ``writer`` gives, and the size and channels the entry is registered with."""
     dataset = open_dataset(entry, writer, folder, options)
+    DATASET.check(dataset, "run")
     who = f"dataset '{entry.key}' ({entry.plugin.distribution} {entry.plugin.version})"
-    assert isinstance(dataset, Dataset), f"{who} returns a {type(dataset).__name__}, not a Dataset"
-    for attribute in ("name", "split", "source"):
-        assert isinstance(getattr(dataset, attribute), str), f"{who}: {attribute} must be a str"
-    n, size, channels, classes = len(dataset), dataset.image_size, dataset.channels, dataset.num_classes
-    assert n > 0, f"{who} is empty on the data given"
+    size, channels = dataset.image_size, dataset.channels
     assert entry.supports.matches(size, channels), (
         f"{who} gives {size} px, {channels} ch but is registered with {entry.supports}")
-    assert classes == len(dataset.class_names), f"{who}: num_classes != len(class_names)"
-    assert dataset.to("cpu") is not None, f"{who}: to() must return the dataset"
-    batch = min(4, n)
-    images, labels = next(iter(dataset.batches(batch, generator=torch.Generator().manual_seed(0))))
-    assert images.shape == (batch, channels, size, size), f"{who}: a batch has shape {tuple(images.shape)}"
-    assert images.dtype == torch.float32 and images.device.type == "cpu", (
-        f"{who}: batches must be float32 on the dataset's device, got {images.dtype} on {images.device}")
-    assert -1.0 <= float(images.min()) and float(images.max()) <= 1.0, f"{who}: batches must lie in [-1, 1]"
-    assert labels.shape == (batch,) and labels.dtype == torch.int64, (
-        f"{who}: labels must be int64 (B,), got {labels.dtype} {tuple(labels.shape)}")
-    if classes:
-        assert 0 <= int(labels.min()) and int(labels.max()) < classes, f"{who}: a label is out of range"
-    sample, sample_labels = dataset.sample(3, generator=torch.Generator().manual_seed(0))
-    k = min(3, n)
-    assert sample.shape == (k, channels, size, size) and sample_labels.shape == (k,), (
-        f"{who}: sample(3) gave {tuple(sample.shape)} and {tuple(sample_labels.shape)}")
-    counts = dataset.class_counts()
-    assert all(isinstance(c, int) for c in counts), f"{who}: class_counts() must be a list of int"
-    assert (len(counts), sum(counts)) == ((classes, n) if classes else (0, 0)), (
-        f"{who}: class_counts() {counts[:10]} does not fit {classes} classes and {n} images")
 
 
 def tiny_dataset(n: int = 20) -> Any:
@@ -94,37 +69,20 @@ def tiny_dataset(n: int = 20) -> Any:
 
 
 def check_metric(entry: Entry, options: dict[str, Any], compute: bool) -> None:
-    """The Metric protocol: ``higher_is_better`` a bool, ``protocol(dataset)`` a JSON-able dict,
-    and (with ``compute``) a finite float from a tiny generator."""
+    """The metric contract (:func:`gan_zoo.contracts.metric.check`) on a tiny dataset: at
+    depth "run" (``protocol(dataset)`` JSON-able, ``check_dataset`` runs), or with ``compute``
+    at depth "deep" (a finite float from a tiny unconditional or conditional generator)."""
     metric = entry.create(**{"num_samples": 8, "batch_size": 4, "device": "cpu", **options})
-    who = f"metric '{entry.key}' ({entry.plugin.distribution} {entry.plugin.version})"
-    assert isinstance(metric, Metric), f"{who} builds a {type(metric).__name__}, not a Metric"
-    assert isinstance(metric.higher_is_better, bool), f"{who}: higher_is_better must be a bool"
     dataset = tiny_dataset()
-    protocol = metric.protocol(dataset)
-    assert isinstance(protocol, dict), f"{who}: protocol() returned a {type(protocol).__name__}"
-    try:
-        json.dumps(protocol)
-    except (TypeError, ValueError) as exc:
-        raise AssertionError(f"{who}: protocol() is not JSON-able ({exc})") from None
-    if compute:
-        value = _compute(metric, dataset, who)
-        assert isinstance(value, float) and math.isfinite(value), f"{who}: compute gave {value!r}"
+    generators = tiny_generators(dataset.num_classes) if compute else ()
+    METRIC.check(metric, "deep" if compute else "run", dataset=dataset, generators=generators)
 
 
-def _compute(metric: Any, dataset: Any, who: str) -> Any:
-    """``metric.compute`` on a tiny unconditional generator, or, if the metric refuses it with
-    a one-line error (class-based metrics need labels), on a tiny conditional one."""
+def tiny_generators(num_classes: int) -> list[Any]:
+    """gan-zoo's small MLP generator and a small conditional DCGAN, at 28 px, 1 channel."""
     from .. import plugins
-    from ..errors import GanZooError
 
     generators = plugins.registry("generators")
-    refusals = []
-    for name, options in (("gan-zoo/mlp", {"hidden": [32]}),
-                          ("gan-zoo/cdcgan", {"width": 8, "num_classes": dataset.num_classes})):  # fmt: skip
-        G = generators.create(name, z_dim=16, image_size=28, channels=1, **options).eval()
-        try:
-            return metric.compute(G, dataset, seed=0)
-        except GanZooError as exc:
-            refusals.append(f"{name}: {exc}")
-    raise AssertionError(f"{who} refuses both tiny generators ({'; '.join(refusals)})")
+    return [generators.create(name, z_dim=16, image_size=28, channels=1, **options).eval()
+            for name, options in (("gan-zoo/mlp", {"hidden": [32]}),
+                                  ("gan-zoo/cdcgan", {"width": 8, "num_classes": num_classes}))]  # fmt: skip

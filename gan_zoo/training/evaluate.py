@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from ..config import TrainConfig
+from ..contracts import METRIC
 from ..errors import GanZooError
 from ..factory import create_metric, open_training_split
 
@@ -51,7 +52,7 @@ def resolve_eval_metric(config: TrainConfig, device: torch.device) -> tuple[str 
     try:
         reference = open_training_split(config, split=config.eval_split)
         metric = create_metric(AUTO_METRIC, num_samples=config.eval_samples, device="cpu")
-        metric.check_dataset(reference)
+        METRIC.get(metric, "check_dataset")(reference)
     except GanZooError:  # no such split, another dataset, ...: auto means off, not an error
         return None, None
     if len(reference) < config.eval_samples:
@@ -72,7 +73,7 @@ class Evaluator:
         self.metric = create_metric(
             self.name, num_samples=config.eval_samples, batch_size=batch_size, device=str(device)
         )
-        self.higher_is_better = bool(getattr(self.metric, "higher_is_better", False))
+        self.higher_is_better = bool(self.metric.higher_is_better)
         self._reference: Any = reference  # the split "auto" already opened, if it did
 
     def reference(self) -> Any:

@@ -24,9 +24,9 @@ from torch import nn
 
 from .. import plugins
 from ..config import TrainConfig
+from ..contracts import LOSS, LossDefaults
 from ..errors import ConfigError, GanZooError
 from ..factory import create_losses, create_networks, open_training_split
-from ..losses.base import GANLoss
 from ..torch_floor import check_torch
 from . import distributed as ddp
 from .evaluate import resolve_eval_metric
@@ -261,9 +261,10 @@ def check_sync_batchnorm(config: TrainConfig, D: nn.Module, loss: Any) -> None:
 
 
 def has_penalty(loss: Any) -> bool:
-    """Whether ``loss`` has a ``regularizer`` of its own (a gradient penalty, say)."""
-    method = getattr(type(loss), "regularizer", None)
-    return method is not None and method is not GANLoss.regularizer
+    """Whether ``loss`` has a ``regularizer`` of its own (a gradient penalty, say), not the
+    contract's default (None)."""
+    method = LOSS.get(loss, "regularizer")
+    return getattr(method, "__func__", method) is not LossDefaults.regularizer
 
 
 def load_dataset(config: TrainConfig, info: ddp.DistInfo) -> Any:

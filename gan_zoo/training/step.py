@@ -31,13 +31,7 @@ import torch
 from torch import nn
 
 from ..config import OptimizerConfig, TrainConfig
-from ..contracts import (
-    ContractError,
-    check_discriminator_output,
-    check_generator_output,
-    check_loss_value,
-    describe_entry,
-)
+from ..contracts import DISCRIMINATOR, GENERATOR, LOSS, ContractError, describe_entry
 from ..errors import ConfigError
 from . import distributed as ddp
 from .augment import DiffAugment
@@ -114,8 +108,10 @@ class TrainStep:
         self.d_opt = make_adam(D.parameters(), config.d_optim, self.device)
         self.amp = Precision(config.precision, self.device)
         self.augment = DiffAugment(config.augment, noise)
-        self.after_d_step = getattr(loss, "after_d_step", None)
-        self.uses_real_logits = bool(getattr(loss, "uses_real_logits_in_g", False))
+        # The loss's optional members, or the contract's defaults where it lacks them.
+        self.after_d_step = LOSS.get(loss, "after_d_step")
+        self.uses_real_logits = bool(LOSS.get(loss, "uses_real_logits_in_g"))
+        self.penalties = [LOSS.get(s, "regularizer") for s in (loss, regularizer) if s is not None]
         G_train = ddp.wrap(G, self.device, info, config.sync_batchnorm)
         D_train = ddp.wrap(D, self.device, info, config.sync_batchnorm)
         # The G step calls D itself, not its DDP wrapper: D's parameters get no gradient there.
@@ -171,20 +167,15 @@ class TrainStep:
             fake_logits = self.D_fwd(fake_in, fake_c)  # (B,)
         d_loss = self.loss.d_loss(real_logits, fake_logits)
         d_total = d_loss
-        for source in (self.loss, self.regularizer):
+        for regularizer in self.penalties:
             # Penalties see the fp32 fake batch: they differentiate D in fp32 themselves.
-            penalty = (
-                source.regularizer(self.D, real_in, fake_in.float(), c)
-                if source is not None
-                else None
-            )
+            penalty = regularizer(self.D, real_in, fake_in.float(), c)
             if penalty is not None:
                 d_total = d_total + penalty
         self.d_opt.zero_grad(set_to_none=True)
         self.amp.backward_and_step(d_total, self.d_opt)
-        if self.after_d_step is not None:
-            with torch.no_grad():
-                self.after_d_step(self.D)  # e.g. WGAN's weight clipping
+        with torch.no_grad():
+            self.after_d_step(self.D)  # e.g. WGAN's weight clipping
         return DResult(d_loss, real_logits, fake_logits, fake, fake_c)
 
     def g_step(
@@ -216,18 +207,17 @@ class TrainStep:
     def loss_states(self) -> dict[str, Any]:
         """``{"loss": ..., "regularizer": ...}``: what the loss and the regularizer return from
         ``training_state()`` (lazy R1's count of D steps, say), for ``training-state.json``;
-        parts without state (no method, or an empty state) are left out."""
+        parts without state (none configured, or an empty state) are left out."""
         from ..checkpoint.schema import is_plain
 
         states = {}
         for key, source in self._loss_parts():
-            get = getattr(source, "training_state", None)
-            state = get() if callable(get) else None
+            state = LOSS.get(source, "training_state")() if source is not None else None
             if state is not None and not (isinstance(state, dict) and is_plain(state)):
                 raise ContractError(
-                    f"{describe_entry(source, key)} breaks the plugin contract: training_state() "
-                    f"must return a JSON object of numbers, strings and lists, not "
-                    f"{type(state).__name__} (see docs/plugins.md#the-contract)"
+                    describe_entry(source, key),
+                    "training_state() must return a JSON object of numbers, strings and lists, "
+                    f"not {type(state).__name__}",
                 )
             if state:
                 states[key] = state
@@ -236,9 +226,8 @@ class TrainStep:
     def load_loss_states(self, states: dict[str, Any]) -> None:
         """Give the loss and the regularizer back the state a checkpoint saved for them."""
         for key, source in self._loss_parts():
-            load = getattr(source, "load_training_state", None)
-            if key in states and callable(load):
-                load(dict(states[key]))
+            if key in states and source is not None:
+                LOSS.get(source, "load_training_state")(dict(states[key]))
 
     def _loss_parts(self) -> tuple[tuple[str, Any], ...]:
         """The loss and the configured regularizer (None when there is none), by their key."""
@@ -247,7 +236,8 @@ class TrainStep:
     @torch.no_grad()
     def check_contract(self, batch: int = 2) -> None:
         """Run G, D and the loss once on ``batch`` samples and check what they return against
-        the plugin contract (:mod:`gan_zoo.contracts`); a breach is one line naming the entry.
+        the plugin contract (each kind's ``check`` in :mod:`gan_zoo.contracts`, at depth
+        ``"run"``); a breach is one line naming the entry.
 
         Called once before training starts. Networks run in eval mode and the latents come from
         a private generator, so nothing the step learns from (weights, batch-norm statistics,
@@ -257,19 +247,15 @@ class TrainStep:
         modes = G.training, D.training
         G.eval(), D.eval()
         try:
-            z = torch.randn(batch, config.z_dim, generator=torch.Generator().manual_seed(0))
             c = torch.arange(batch) % config.num_classes if config.conditional else None
-            z, c = z.to(self.device), (c.to(self.device) if c is not None else None)
+            c = c.to(self.device) if c is not None else None  # the labels the check gives G
             with self.amp.autocast():
-                fake = G(z, c)  # (b, C, H, W)
-                check_generator_output(G, fake, batch, config.image_size, config.channels)
+                fake = GENERATOR.check(G, "run", batch=batch, image_size=config.image_size,
+                                       channels=config.channels, device=self.device)  # (b, C, H, W)  # fmt: skip
                 if config.channels_last:
                     fake = fake.contiguous(memory_format=torch.channels_last)
-                logits = D(fake, c)  # (b,)
-                check_discriminator_output(D, logits, batch)
-            check_loss_value(self.loss, self.loss.d_loss(logits, logits), "d_loss")
-            extra = (logits,) if self.uses_real_logits else ()
-            check_loss_value(self.loss, self.loss.g_loss(logits, *extra), "g_loss")
+                logits = DISCRIMINATOR.check(D, "run", images=fake, labels=c)  # (b,)
+            LOSS.check(self.loss, "run", logits=logits)
         finally:
             G.train(modes[0]), D.train(modes[1])
 
