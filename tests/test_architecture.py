@@ -123,3 +123,67 @@ def test_module_and_functions_are_small(module):
             assert length <= MAX_FUNCTION_LINES, (
                 f"{name} ({path.name}:{node.lineno}) has {length} lines (at most {MAX_FUNCTION_LINES})"
             )
+
+
+# The layers: the table in docs/architecture.md is the rule (as import-linter's layer contracts).
+ARCHITECTURE_DOC = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def read_layers(text: str) -> list[tuple[int, str, list[str]]]:
+    """``[(rank, name, module patterns)]`` from the table between the layers markers."""
+    import re
+
+    table = text.split("<!-- layers:begin -->")[1].split("<!-- layers:end -->")[0]
+    layers = []
+    for line in table.strip().splitlines()[2:]:  # header and separator
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rank, _, name = cells[0].partition(" ")
+        layers.append((int(rank), name, re.findall(r"`([^`]+)`", cells[1])))
+    return layers
+
+
+def layer_of(module: str, layers: list[tuple[int, str, list[str]]]) -> tuple[int, str] | None:
+    """The layer whose most specific pattern matches ``module`` (``pkg.*`` matches below pkg)."""
+    from fnmatch import fnmatchcase
+
+    best = None
+    for rank, name, patterns in layers:
+        for pattern in patterns:
+            if fnmatchcase(module, pattern):
+                specificity = len(pattern.replace("*", ""))
+                if best is None or specificity > best[0]:
+                    best = (specificity, rank, name)
+    return None if best is None else best[1:]
+
+
+def layer_violations(graph: dict[str, set[str]], layers) -> list[str]:
+    """Every module the table does not place, and every import that points to a higher layer."""
+    problems = [f"{m} is on no layer of docs/architecture.md" for m in sorted(graph) if layer_of(m, layers) is None]
+    for module in sorted(graph):
+        here = layer_of(module, layers)
+        for dep in sorted(graph[module]):
+            there = layer_of(dep, layers) if dep in graph else None
+            if here and there and there[0] > here[0]:
+                problems.append(f"{module} ({here[1]}) imports {dep} ({there[1]}), a layer above it")
+    return problems
+
+
+def test_every_module_sits_on_a_layer_and_imports_only_its_own_or_lower():
+    layers = read_layers(ARCHITECTURE_DOC.read_text(encoding="utf-8"))
+    assert [rank for rank, _, _ in layers] == sorted((rank for rank, _, _ in layers), reverse=True)
+    assert layer_violations(import_graph(), layers) == []
+
+
+def test_a_deliberate_upward_import_fails(tmp_path):
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "errors.py").write_text("def f():\n    from .training import loop\n")
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "__init__.py").write_text("")
+    (tmp_path / "training" / "loop.py").write_text("from .. import errors\n")
+    (tmp_path / "stray.py").write_text("")
+    layers = read_layers(ARCHITECTURE_DOC.read_text(encoding="utf-8"))
+    graph = {m.replace(tmp_path.name, "gan_zoo", 1): {d.replace(tmp_path.name, "gan_zoo", 1) for d in deps}
+             for m, deps in import_graph(tmp_path).items()}  # fmt: skip
+    problems = layer_violations(graph, layers)
+    assert "gan_zoo.errors (base) imports gan_zoo.training.loop (services), a layer above it" in problems
+    assert "gan_zoo.stray is on no layer of docs/architecture.md" in problems
