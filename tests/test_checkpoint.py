@@ -369,7 +369,7 @@ CRASH_SCRIPT = textwrap.dedent(
     parts.save(run, 1)
     parts.step()
     if phase == "mid-file":  # die halfway through writing the discriminator weights
-        real_write = checkpoint_save._write_durable
+        real_write = checkpoint_save.write_durable
         def dying_write(path, data):
             if path.name == "discriminator.safetensors":
                 with open(path, "wb") as f:
@@ -377,7 +377,7 @@ CRASH_SCRIPT = textwrap.dedent(
                     f.flush()
                 os.kill(os.getpid(), signal.SIGKILL)
             real_write(path, data)
-        checkpoint_save._write_durable = dying_write
+        checkpoint_save.write_durable = dying_write
     else:  # die after the rename, while `latest` is being replaced
         def dying_pointer(path, text):
             Path(path).with_name(".latest.partial").write_text(text[:3])
@@ -451,14 +451,14 @@ def test_a_full_disk_is_a_one_line_error_and_keeps_latest(tmp_path, monkeypatch)
     from gan_zoo.checkpoint import save as checkpoint_save
 
     run, parts = make_run(tmp_path)
-    real_write = checkpoint_save._write_durable
+    real_write = checkpoint_save.write_durable
 
     def full_disk(path, data):
         if path.name == "training-state.safetensors":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(checkpoint_save, "_write_durable", full_disk)
+    monkeypatch.setattr(checkpoint_save, "write_durable", full_disk)
     with pytest.raises(CheckpointError) as info:
         parts.save(run, 3)
     assert "No space left on device" in str(

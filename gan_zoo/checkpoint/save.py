@@ -19,14 +19,14 @@ from ..config import TrainConfig
 from ..errors import CheckpointError
 from ..factory import network_kwargs
 from ..safe_io import (
-    _fsync_dir,
-    _umask,
-    _write_durable,
     atomic_write_text,
+    current_umask,
+    fsync_dir,
     inside_run,
     make_dirs,
     read_json,
     safetensors_bytes,
+    write_durable,
 )
 from .card import card_metrics, render_card
 from .layout import (
@@ -186,10 +186,10 @@ def _write_directory(root: Path, name: str, files: dict[str, bytes]) -> Path:
     final, tmp = root / name, None
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~current_umask())
         for filename, data in files.items():
-            _write_durable(tmp / filename, data)
-        _fsync_dir(tmp)
+            write_durable(tmp / filename, data)
+        fsync_dir(tmp)
         if os.path.lexists(final):  # the same step saved again (e.g. after a resume): swap it out
             old = root / f".old-{name}-{os.getpid()}"
             os.rename(final, old)
@@ -210,7 +210,7 @@ def _write_directory(root: Path, name: str, files: dict[str, bytes]) -> Path:
                 f"{latest} is still the latest; free space or use another --out"
             ) from None
         raise
-    _fsync_dir(root)
+    fsync_dir(root)
     return final
 
 
