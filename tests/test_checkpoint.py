@@ -92,17 +92,11 @@ class Parts:
         }
         kwargs.setdefault("samples", torch.full((1, 62, 62), 128, dtype=torch.uint8))
         kwargs.setdefault("rng", {"torch": torch.get_rng_state()})
-        return checkpoint.save_checkpoint(
-            run,
-            config=self.config,
-            generator=self.g,
-            discriminator=self.d,
-            g_optimizer=self.g_opt,
-            d_optimizer=self.d_opt,
-            ema_generator=self.ema,
-            state=state,
-            **kwargs,
+        keep = kwargs.pop("keep", 3)
+        training_state = checkpoint.TrainingState(
+            self.g, self.d, self.g_opt, self.d_opt, ema_generator=self.ema, progress=state, **kwargs
         )
+        return checkpoint.save_checkpoint(run, training_state, self.config, keep=keep)
 
 
 def make_run(tmp_path: Path, **kwargs) -> tuple[Path, Parts]:
