@@ -11,7 +11,8 @@ Rust HashMap), so a weights file is hashed as its header with sorted keys plus i
 exactly as written. For the same reason the sha256 of the ``init`` source's
 ``generator.safetensors`` (``config.json``'s ``init.generator_sha256``) and the config hash built
 from that record change from process to process; in the runs started with ``init`` both are
-replaced by a placeholder wherever they appear (config.json, headers, card). Every other file is
+replaced by a placeholder wherever they appear (config.json, headers, card; the card's YAML
+quotes a hash that looks like a number, so the quotes go too). Every other file is
 hashed as written.
 
 Run it with the ``gan_zoo`` to fingerprint first on the path, and the same ``OUT_DIR`` for both
@@ -66,6 +67,8 @@ def digest(path: Path, volatile: list[str]) -> str:
     for value in volatile:
         if path.suffix != ".safetensors":
             data = data.replace(value.encode(), b"<volatile>")
+    # The card's YAML quotes a hash only when it could be read as a number (e.g. "0123e4...").
+    data = data.replace(b'"<volatile>"', b"<volatile>")
     if path.suffix == ".safetensors":
         header, tensors = header_of(data)
         text = json.dumps(header, sort_keys=True)
