@@ -81,14 +81,16 @@ def main() -> None:
                 _timed(
                     lambda: checkpoint.save_checkpoint(
                         run,
-                        config=config,
-                        generator=g,
-                        discriminator=d,
-                        g_optimizer=g_opt,
-                        d_optimizer=d_opt,
-                        state=dict(state),
-                        rng={"torch": torch.get_rng_state()},
-                        samples=torch.zeros(1, 242, 242, dtype=torch.uint8),
+                        checkpoint.TrainingState(
+                            g,
+                            d,
+                            g_opt,
+                            d_opt,
+                            progress=dict(state),
+                            rng={"torch": torch.get_rng_state()},
+                            samples=torch.zeros(1, 242, 242, dtype=torch.uint8),
+                        ),
+                        config,
                         keep=2,
                     )
                 )

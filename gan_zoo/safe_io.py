@@ -67,16 +67,25 @@ def _size(n: int) -> str:
     return ""  # pragma: no cover
 
 
-# Atomic writes.
-def _umask() -> int:
-    """The process umask (temp files and dirs are created private; finished ones get the usual mode)."""
+# Atomic writes. The three building blocks below are public: the checkpoint writer
+# (gan_zoo.checkpoint.save) writes a whole folder with them, not one file at a time.
+def current_umask() -> int:
+    """The process umask, read without changing it for long (it is set back at once).
+
+    Temp files and folders are created private (0o600, 0o700); once complete they get the mode
+    an ordinary ``open`` would have given them, ``0o666 & ~current_umask()`` for a file and
+    ``0o777 & ~current_umask()`` for a folder."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def _fsync_dir(path: Path) -> None:
-    """Make a rename or a new file in ``path`` durable (a no-op where directories cannot be opened)."""
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in the folder ``path`` durable: fsync the folder itself.
+
+    Call it after the last ``os.rename``/new file in a folder (a file's own fsync does not
+    persist its name). A no-op where folders cannot be opened (Windows); errors are ignored,
+    because the data itself is already on disk."""
     try:
         fd = os.open(path, portable.open_flags("O_RDONLY", "O_DIRECTORY"))
     except OSError:
@@ -89,8 +98,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_durable(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` and fsync it (the file is new: it lives in a fresh temp dir)."""
+def write_durable(path: Path, data: bytes) -> None:
+    """Create the new file ``path`` (never a link, never an existing file: ``O_EXCL``), write
+    ``data`` and fsync it. Meant for files in a fresh temp folder that is renamed into place
+    afterwards (then :func:`fsync_dir`); an ``OSError`` (a full disk) is raised as it is."""
     flags = portable.open_flags("O_WRONLY", "O_CREAT", "O_EXCL")
     fd = portable.open_no_link(path, flags, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -152,7 +163,7 @@ def atomic_file(path: str | os.PathLike, *, run: bool = False) -> Iterator[IO[by
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        portable.set_mode(fd, tmp, 0o666 & ~_umask())
+        portable.set_mode(fd, tmp, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -164,7 +175,7 @@ def atomic_file(path: str | os.PathLike, *, run: bool = False) -> Iterator[IO[by
         if isinstance(exc, (OSError, UnicodeError)):
             raise write_error(path, exc) from None
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, run: bool = False) -> Path:
@@ -178,7 +189,9 @@ def atomic_write_text(path: str | os.PathLike, text: str, *, run: bool = False) 
     return atomic_write_bytes(path, text.encode("utf-8"), run=run)
 
 
-def atomic_write_json(path: str | os.PathLike, data: Any, indent: int = 2, *, run: bool = False) -> Path:
+def atomic_write_json(
+    path: str | os.PathLike, data: Any, indent: int = 2, *, run: bool = False
+) -> Path:
     return atomic_write_text(path, json.dumps(data, indent=indent, allow_nan=True) + "\n", run=run)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,24 @@ SCALE = 1
 #: File formats of sampled images, and the suffixes of latent walks.
 SAMPLE_FORMATS = ("png", "npz")
 WALK_SUFFIXES = (".gif", ".png")
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """What to sample, passed as one value from the command line through
+    :func:`save_samples` to :meth:`~gan_zoo.sampling.LoadedGenerator.iter_samples`.
+
+    ``n`` images; ``labels`` are class names or numbers (one for all, or one per image; None:
+    0..K-1 cycling for conditional generators); ``seed`` seeds the latents (None: unseeded);
+    ``truncation`` redraws latent values beyond it; ``psi`` truncates in the generator's own
+    latent space; ``batch_size`` images per forward pass (the images do not depend on it)."""
+
+    n: int
+    labels: Any = None
+    seed: int | None = None
+    truncation: float | None = None
+    batch_size: int = BATCH_SIZE
+    psi: float | None = None
 
 
 def sample_format(path: str | os.PathLike, fmt: str | None = None) -> str:
@@ -117,6 +136,7 @@ def save_samples(
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
     psi: float | None = None,
+    request: SampleRequest | None = None,
 ) -> Written:
     """Sample ``n`` images from ``generator`` (a :class:`~gan_zoo.sampling.LoadedGenerator`) into
     one file: a PNG grid (``nrow`` per row, default square) or an ``.npz`` of ``images`` uint8
@@ -125,16 +145,19 @@ def save_samples(
     ``fmt`` is ``png`` or ``npz`` (default: from the suffix of ``out``); ``labels`` are class
     names or numbers, ``truncation`` and ``psi`` truncate on z or in the generator's own latent
     space (see :meth:`~gan_zoo.sampling.LoadedGenerator.sample`); ``progress`` shows a bar on a
-    terminal for long runs. Returns an :class:`~gan_zoo.images.Written`.
+    terminal for long runs. A :class:`SampleRequest` given as ``request`` replaces ``n``,
+    ``labels``, ``seed``, ``truncation``, ``batch_size`` and ``psi``. Returns an
+    :class:`~gan_zoo.images.Written`.
     """
     import torch
 
     from . import images
 
+    request = request or SampleRequest(n, labels, seed, truncation, batch_size, psi)
     fmt = sample_format(out, fmt)
-    check_in_memory(generator, n, "a PNG grid" if fmt == "png" else "an .npz", factor=2)
+    check_in_memory(generator, request.n, "a PNG grid" if fmt == "png" else "an .npz", factor=2)
     batches, ys = [], []
-    for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress, psi):
+    for x, y in _batches(generator, request, progress):
         batches.append(x)
         ys.append(y)
     batch = torch.cat(batches)  # (n, C, H, W) uint8
@@ -156,18 +179,20 @@ def save_sample_files(
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
     psi: float | None = None,
+    request: SampleRequest | None = None,
 ) -> Written:
     """Sample ``n`` images into ``folder``, one file each (``000000.png``, ...; with
     ``fmt="npz"`` one ``.npz`` per image), written batch by batch so memory stays flat.
     Arguments as for :func:`save_samples`; returns an :class:`~gan_zoo.images.Written`."""
     from . import images
 
+    request = request or SampleRequest(n, labels, seed, truncation, batch_size, psi)
     fmt = fmt or "png"
-    generator.labels_for(n, labels)  # a bad class or psi fails before the folder is made
-    generator.check_psi(psi)
-    check_disk(generator, folder, n)
+    generator.labels_for(request.n, request.labels)  # a bad class or psi fails before the folder is made
+    generator.check_psi(request.psi)
+    check_disk(generator, folder, request.n)
     written = 0
-    for x, y in _batches(generator, n, labels, seed, truncation, batch_size, progress, psi):
+    for x, y in _batches(generator, request, progress):
         written += images.save_image_files(x, y, folder, fmt, start=written).count
     size = generator.image_size
     return images.Written(Path(folder), written, size, size)
@@ -201,22 +226,13 @@ def save_interpolation(
     return images.save_walk(frames, out, fps=fps, scale=scale)
 
 
-def _batches(
-    generator: Any,
-    n: int,
-    labels: Any,
-    seed: int | None,
-    truncation: float | None,
-    batch_size: int,
-    progress: bool,
-    psi: float | None = None,
-) -> Any:
+def _batches(generator: Any, request: SampleRequest, progress: bool) -> Any:
     """uint8 batches ``(x (b, C, H, W), labels (b,) | None)`` on the CPU, with an optional bar."""
     from . import images
     from .progress import progress_bar
 
-    bar = progress_bar(n, "generate") if progress else nullcontext(lambda k: None)
+    bar = progress_bar(request.n, "generate") if progress else nullcontext(lambda k: None)
     with bar as advance:
-        for x, y in generator.iter_samples(n, labels, seed, truncation, batch_size, psi):
+        for x, y in generator.iter_requested(request):
             yield images.to_uint8(x), (y.cpu() if y is not None else None)
             advance(len(x))

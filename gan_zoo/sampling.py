@@ -31,7 +31,7 @@ from .checkpoint import load_generator
 from .contracts import GENERATOR, takes_truncation_psi
 from .errors import ConfigError, unknown
 from .images import pil_image, to_uint8
-from .sample_files import BATCH_SIZE
+from .sample_files import BATCH_SIZE, SampleRequest
 
 LabelsLike = int | str | Sequence[int | str] | torch.Tensor | None
 
@@ -199,7 +199,6 @@ class LoadedGenerator(nn.Module):
             z = truncated_normal((n, self.z_dim), float(truncation), gen)
         return z.to(self.device)
 
-    @torch.no_grad()
     def iter_samples(
         self,
         n: int,
@@ -210,11 +209,20 @@ class LoadedGenerator(nn.Module):
         psi: float | None = None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """Batches of ``(images (b, C, H, W) in [-1, 1], labels (b,) | None)``, ``n`` in all."""
+        return self.iter_requested(SampleRequest(n, labels, seed, truncation, batch_size, psi))
+
+    @torch.no_grad()
+    def iter_requested(
+        self, request: SampleRequest
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        """:meth:`iter_samples` for a :class:`~gan_zoo.sample_files.SampleRequest`."""
+        n, batch_size, truncation = request.n, request.batch_size, request.truncation
         if n < 1:
             raise ConfigError(f"the number of samples must be at least 1, got {n}")
-        psi = self.check_psi(psi)
+        psi = self.check_psi(request.psi)
+        labels = request.labels
         y = self.labels_for(n, labels) if labels is not None else None  # (n,), a view for one class
-        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        gen = torch.Generator().manual_seed(int(request.seed)) if request.seed is not None else None
         for first in range(0, n, LATENT_CHUNK):  # latents a chunk at a time: memory stays flat
             z = self._draw(min(LATENT_CHUNK, n - first), gen, truncation)  # (chunk, z_dim)
             for offset in range(0, len(z), batch_size):
@@ -240,7 +248,7 @@ class LoadedGenerator(nn.Module):
 
         ``truncation`` redraws latent values beyond ``±truncation`` (any generator); ``psi``
         pulls the intermediate latent toward its mean (generators with :attr:`supports_psi`)."""
-        batches = self.iter_samples(n, labels, seed, truncation, batch_size, psi)
+        batches = self.iter_requested(SampleRequest(n, labels, seed, truncation, batch_size, psi))
         return torch.cat([x for x, _ in batches])
 
     @torch.no_grad()

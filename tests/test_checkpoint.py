@@ -92,17 +92,11 @@ class Parts:
         }
         kwargs.setdefault("samples", torch.full((1, 62, 62), 128, dtype=torch.uint8))
         kwargs.setdefault("rng", {"torch": torch.get_rng_state()})
-        return checkpoint.save_checkpoint(
-            run,
-            config=self.config,
-            generator=self.g,
-            discriminator=self.d,
-            g_optimizer=self.g_opt,
-            d_optimizer=self.d_opt,
-            ema_generator=self.ema,
-            state=state,
-            **kwargs,
+        keep = kwargs.pop("keep", 3)
+        training_state = checkpoint.TrainingState(
+            self.g, self.d, self.g_opt, self.d_opt, ema_generator=self.ema, progress=state, **kwargs
         )
+        return checkpoint.save_checkpoint(run, training_state, self.config, keep=keep)
 
 
 def make_run(tmp_path: Path, **kwargs) -> tuple[Path, Parts]:
@@ -369,7 +363,7 @@ CRASH_SCRIPT = textwrap.dedent(
     parts.save(run, 1)
     parts.step()
     if phase == "mid-file":  # die halfway through writing the discriminator weights
-        real_write = checkpoint_save._write_durable
+        real_write = checkpoint_save.write_durable
         def dying_write(path, data):
             if path.name == "discriminator.safetensors":
                 with open(path, "wb") as f:
@@ -377,7 +371,7 @@ CRASH_SCRIPT = textwrap.dedent(
                     f.flush()
                 os.kill(os.getpid(), signal.SIGKILL)
             real_write(path, data)
-        checkpoint_save._write_durable = dying_write
+        checkpoint_save.write_durable = dying_write
     else:  # die after the rename, while `latest` is being replaced
         def dying_pointer(path, text):
             Path(path).with_name(".latest.partial").write_text(text[:3])
@@ -451,14 +445,14 @@ def test_a_full_disk_is_a_one_line_error_and_keeps_latest(tmp_path, monkeypatch)
     from gan_zoo.checkpoint import save as checkpoint_save
 
     run, parts = make_run(tmp_path)
-    real_write = checkpoint_save._write_durable
+    real_write = checkpoint_save.write_durable
 
     def full_disk(path, data):
         if path.name == "training-state.safetensors":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(checkpoint_save, "_write_durable", full_disk)
+    monkeypatch.setattr(checkpoint_save, "write_durable", full_disk)
     with pytest.raises(CheckpointError) as info:
         parts.save(run, 3)
     assert "No space left on device" in str(
@@ -500,3 +494,57 @@ def test_a_save_builds_the_record_once_and_hashes_it_once(tmp_path, monkeypatch,
         )
     }
     assert hashes == {config_hash(Parts().config)}
+
+
+def test_training_state_round_trips_through_state_dict_and_load_state_dict():
+    """``load_state_dict(*state_dict())`` into fresh objects gives back every tensor."""
+    saved = Parts(ema=True)
+    rng = {"torch": torch.get_rng_state()}
+    state = checkpoint.TrainingState(saved.g, saved.d, saved.g_opt, saved.d_opt,
+                                     ema_generator=saved.ema, progress={"step": 2}, rng=rng)  # fmt: skip
+    tensors, doc = state.state_dict()
+    assert set(tensors) == {"generator.safetensors", "discriminator.safetensors",
+                            "training-state.safetensors"}  # fmt: skip
+    assert doc["ema"] is True and doc["rng"] == ["torch"] and doc["state"] == {"step": 2}
+    assert any(k.startswith(checkpoint.RAW_GENERATOR_PREFIX) for k in tensors["training-state.safetensors"])
+    json.dumps(doc)  # the document is JSON as it is
+
+    fresh = Parts(ema=True, seed=7)
+    back = checkpoint.TrainingState(fresh.g, fresh.d, fresh.g_opt, fresh.d_opt, ema_generator=fresh.ema)
+    copied = {name: {k: v.clone() for k, v in part.items()} for name, part in tensors.items()}
+    back.load_state_dict(copied, json.loads(json.dumps(doc)))
+    assert back.progress == {"step": 2} and torch.equal(back.rng["torch"], rng["torch"])
+    for a, b in ((saved.g, fresh.g), (saved.d, fresh.d), (saved.ema, fresh.ema)):
+        for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+            assert torch.equal(x, y), name
+    assert torch.equal(fresh.g_opt.state_dict()["state"][0]["exp_avg"],
+                       saved.g_opt.state_dict()["state"][0]["exp_avg"])  # fmt: skip
+
+
+def test_resume_and_init_and_load_share_one_reader(tmp_path, monkeypatch):
+    """Every read of a checkpoint's files goes through CheckpointReader."""
+    from gan_zoo.checkpoint import reader as reader_module
+
+    run, parts = make_run(tmp_path, ema=True)
+    opened = []
+    real = reader_module.CheckpointReader.__init__
+
+    def spy(self, path):
+        opened.append(path)
+        real(self, path)
+
+    monkeypatch.setattr(reader_module.CheckpointReader, "__init__", spy)
+    gan_zoo.load(run)
+    checkpoint.load_training_state(run, generator=parts.g, discriminator=parts.d,
+                                   g_optimizer=parts.g_opt, d_optimizer=parts.d_opt)  # fmt: skip
+    assert opened == [run / "checkpoints" / "step-0000002"] * 2
+
+
+def test_file_names_and_key_prefixes_are_spelled_only_in_layout():
+    """``generator_raw/``, ``rng/`` and the file names are layout.py's constants everywhere."""
+    package = Path(gan_zoo.__file__).parent
+    names = ('"generator_raw/', '"rng/', '"generator.safetensors"', '"training-state.json"',
+             '"training-state.safetensors"', '"metrics.jsonl"')  # fmt: skip
+    spelled = [f"{path.relative_to(package)}: {name}" for path in package.rglob("*.py")
+               if path.name != "layout.py" for name in names if name in path.read_text()]  # fmt: skip
+    assert spelled == []

@@ -16,7 +16,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from gan_zoo.checkpoint.load import PHILOX_STATE_BYTES, _check_rng, rng_state_device
+from gan_zoo.checkpoint.training_state import PHILOX_STATE_BYTES, check_rng, rng_state_device
 from gan_zoo.config import TrainConfig
 from gan_zoo.errors import CheckpointError
 from gan_zoo.training import distributed as ddp
@@ -67,7 +67,7 @@ def test_a_cuda_state_passes_the_check_and_restores_exactly(fake_cuda):
     saved.noise.offset = 4096  # the stream has drawn numbers
     rng = saved.state(at_epoch_start=True)
     assert rng["noise"].numel() == rng["cuda"].numel() == 16
-    _check_rng(rng, "training-state.safetensors")  # was: "not a uint8 vector of 5056 bytes"
+    check_rng(rng, "training-state.safetensors")  # was: "not a uint8 vector of 5056 bytes"
     resumed = _streams("cuda")
     assert resumed.restore(rng, step=7) is None  # nothing re-seeded: bit-exact
     assert (resumed.noise.seed, resumed.noise.offset) == (saved.noise.seed, 4096)
@@ -105,7 +105,7 @@ def test_rng_states_of_no_generator_are_still_corrupt(name, size):
     rng = {"data": torch.get_rng_state(), "torch": torch.get_rng_state(), "noise": torch.get_rng_state()}
     rng[name] = torch.zeros(size, dtype=torch.uint8)
     with pytest.raises(CheckpointError, match=f"RNG state '{name}' is not a uint8 vector of .*corrupt"):
-        _check_rng(rng, "training-state.safetensors")
+        check_rng(rng, "training-state.safetensors")
 
 
 def test_rng_state_device_tells_the_kinds_apart():

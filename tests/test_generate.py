@@ -370,3 +370,20 @@ def test_progress_bar_only_on_a_terminal_and_for_long_runs():
     assert "generate" in shown and "4096/4096" in shown and "img/s" in shown
     assert run_bar(4096, terminal=False) == ""  # logs and pipes get no bar
     assert run_bar(100, terminal=True) == ""  # over before a bar is worth drawing
+
+
+def test_a_sample_request_is_one_frozen_value_through_the_layers(run, tmp_path):
+    """SampleRequest carries n, labels, seed, truncation, batch_size and psi from the command to
+    the generator; the keyword API builds the same request."""
+    import dataclasses
+
+    g = gan_zoo.load(run)
+    request = sample_files.SampleRequest(6, seed=3, truncation=0.8, batch_size=4)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.n = 7
+    by_request = torch.cat([x for x, _ in g.iter_requested(request)])
+    assert torch.equal(by_request, g.sample(6, seed=3, truncation=0.8, batch_size=4))
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    sample_files.save_samples(g, a, request=request)
+    sample_files.save_samples(g, b, n=6, seed=3, truncation=0.8, batch_size=4)
+    assert a.read_bytes() == b.read_bytes()

@@ -807,3 +807,13 @@ def test_build_resolves_a_new_config_without_touching_the_old_one(idx_dir, tmp_p
     assert (resolved.conditional, resolved.num_classes, resolved.image_size) == (True, 10, 28)
     assert parts.G.num_classes == 10 and parts.plan.steps_per_epoch == 256 // 16
     assert parts.plan.total_steps == config.epochs * 16 and parts.plan.images_per_step == 16
+
+
+def test_init_from_a_run_without_ema_loads_its_generator(idx_dir, tmp_path):
+    """A source without EMA keeps no ``generator_raw/``: --init takes generator.safetensors
+    (it used to compare the run's G with the empty raw entries and refuse)."""
+    source = gan_zoo.train("dcgan", "fashion-mnist", overrides=TINY, progress="quiet",
+                           **tiny(idx_dir, tmp_path, "src", steps=2))  # fmt: skip
+    run = gan_zoo.train("dcgan", "fashion-mnist", overrides=TINY, progress="quiet",
+                        **tiny(idx_dir, tmp_path, "dst", steps=1, init=str(source.dir)))  # fmt: skip
+    assert run.config.init["loaded"] == "generator, discriminator"

@@ -24,9 +24,12 @@ One module per concern; this file only re-exports:
 
 - :mod:`.layout`  file names, the ``step-NNNNNNN`` folders, ``latest``/``best``, listing
 - :mod:`.record`  the config record (``config.json``), plugin versions, hash, header metadata
+- :mod:`.layout`  also every key prefix inside the files (``generator_raw/``, ``rng/``, ...)
+- :mod:`.training_state` :class:`TrainingState`, what a checkpoint saves and restores
 - :mod:`.state`   nested optimizer/scaler state as tensors + JSON and back
 - :mod:`.save`    writing a checkpoint, pointers, pruning, ``best``
-- :mod:`.load`    finding a checkpoint, resuming, rebuilding a generator
+- :mod:`.reader`  finding a checkpoint; :class:`CheckpointReader`, the one reader of its files
+- :mod:`.load`    resuming, rebuilding a generator (both through the reader)
 - :mod:`.weights` safetensors headers checked entry by entry, shapes and dtypes before loading
 - :mod:`.schema`  the schemas of config.json, training-state.json and header metadata
 - :mod:`.info`    what a checkpoint holds (``gan-zoo info``), recording evaluated metrics
@@ -56,6 +59,10 @@ from .layout import (
     GENERATOR_FILE,
     LATEST,
     METRICS_FILE,
+    METRICS_LOG,
+    RAW_GENERATOR_PREFIX,
+    RNG_PREFIX,
+    SAMPLES_DIR,
     SAMPLES_FILE,
     STATE_JSON_FILE,
     STATE_TENSORS_FILE,
@@ -63,7 +70,8 @@ from .layout import (
     read_pointer,
     step_name,
 )
-from .load import StoredGenerator, load_generator, load_training_state, resolve_checkpoint
+from .load import StoredGenerator, load_generator, load_training_state, restore_training_state
+from .reader import CheckpointReader, open_checkpoint, resolve_checkpoint
 from .record import (
     config_record,
     missing_part,
@@ -77,6 +85,7 @@ from .record import (
 )
 from .save import prune, save_checkpoint
 from .state import unwrap
+from .training_state import TrainingState
 from .weights import check_fits, load_weights, read_header, read_metadata, read_safetensors
 from .yaml import dump_yaml, split_front_matter
 
@@ -85,16 +94,22 @@ __all__ = [
     "CARD_FILE",
     "CHECKPOINTS_DIR",
     "CONFIG_FILE",
+    "CheckpointReader",
     "DISCRIMINATOR_FILE",
     "FORMAT",
     "FORMAT_VERSION",
     "GENERATOR_FILE",
     "LATEST",
     "METRICS_FILE",
+    "METRICS_LOG",
+    "RAW_GENERATOR_PREFIX",
+    "RNG_PREFIX",
+    "SAMPLES_DIR",
     "SAMPLES_FILE",
     "STATE_JSON_FILE",
     "STATE_TENSORS_FILE",
     "StoredGenerator",
+    "TrainingState",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
@@ -109,6 +124,7 @@ __all__ = [
     "load_training_state",
     "load_weights",
     "missing_part",
+    "open_checkpoint",
     "part_descriptions",
     "part_entry",
     "pin_parts",
@@ -125,6 +141,7 @@ __all__ = [
     "record_to_config",
     "render_card",
     "resolve_checkpoint",
+    "restore_training_state",
     "safetensors_bytes",
     "save_checkpoint",
     "split_front_matter",

@@ -24,6 +24,7 @@ from .card import card_metrics, render_card
 from .layout import (
     BEST,
     CARD_FILE,
+    CHECKPOINTS_DIR,
     CONFIG_FILE,
     GENERATOR_FILE,
     LATEST,
@@ -33,7 +34,7 @@ from .layout import (
     list_checkpoints,
     read_pointer,
 )
-from .load import resolve_checkpoint, with_retry
+from .reader import resolve_checkpoint, with_retry
 from .record import missing_part, part_descriptions, part_name, plugin_shown
 from .schema import check_metrics, check_record, check_state, meta_json
 from .sources import find_source
@@ -75,7 +76,7 @@ def _describe(ckpt: Path) -> dict[str, Any]:
     doc = {} if lone else check_state(_read_if_there(ckpt / STATE_JSON_FILE), shown(ckpt / STATE_JSON_FILE))
     state = doc.get("state") or {}
     evaluated = {} if lone else check_metrics(_read_if_there(ckpt / METRICS_FILE), shown(ckpt / METRICS_FILE))
-    run = ckpt.parent.parent if not lone and ckpt.parent.name == "checkpoints" else None
+    run = ckpt.parent.parent if not lone and ckpt.parent.name == CHECKPOINTS_DIR else None
     step = meta.get("step", "")
     return {
         "checkpoint": shown(ckpt),

@@ -1,11 +1,13 @@
 """Where things are in a run: file names, the ``step-NNNNNNN`` folders, the ``latest``/``best``
-pointers. Everything else in the package finds files through these names."""
+pointers, and the names inside the files (tensor key prefixes, JSON keys, header parts).
+Everything else in the package finds files and keys through these names."""
 
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ..safe_io import POINTER_CAP, read_capped
 
@@ -20,6 +22,19 @@ METRICS_FILE = "metrics.json"
 LATEST, BEST = "latest", "best"
 #: The folder of a run that holds its checkpoints and pointers.
 CHECKPOINTS_DIR = "checkpoints"
+#: What a training writes into its run folder beside ``checkpoints/`` (and ``config.json``).
+METRICS_LOG = "metrics.jsonl"
+SAMPLES_DIR = "samples"
+
+#: Tensor key prefixes in ``training-state.safetensors``: the trained generator when
+#: ``generator.safetensors`` holds the EMA weights, and the RNG states by stream name.
+RAW_GENERATOR_PREFIX = "generator_raw/"
+RNG_PREFIX = "rng/"
+#: Keys of ``training-state.json`` whose state is split into JSON and tensors (the tensors are
+#: in ``training-state.safetensors`` under the same name as prefix: ``g_optimizer/state/0/...``).
+G_OPTIMIZER, D_OPTIMIZER, SCALER = "g_optimizer", "d_optimizer", "scaler"
+#: The ``part`` metadata of the three safetensors headers.
+GENERATOR_PART, DISCRIMINATOR_PART, STATE_PART = "generator", "discriminator", "training-state"
 #: What a weights file's ``format`` metadata and ``training-state.json`` say they are.
 FORMAT = "gan-zoo"
 FORMAT_VERSION = 1
@@ -27,6 +42,16 @@ FORMAT_VERSION = 1
 STEP_DIR = re.compile(r"^step-(\d+)$")
 #: What a ``latest``/``best`` pointer may name: one folder of ``checkpoints/``, never a path.
 POINTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def with_prefix(tensors: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``tensors`` with every key under ``prefix`` (``rng/`` + ``torch``)."""
+    return {f"{prefix}{key}": value for key, value in tensors.items()}
+
+
+def under_prefix(entries: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The entries (tensors or header entries) whose key starts with ``prefix``, without it."""
+    return {key[len(prefix) :]: value for key, value in entries.items() if key.startswith(prefix)}
 
 
 def step_name(step: int) -> str:

@@ -14,19 +14,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
 from ..config import TrainConfig
 from ..errors import CheckpointError
 from ..factory import network_kwargs
 from ..safe_io import (
-    _fsync_dir,
-    _umask,
-    _write_durable,
     atomic_write_text,
+    current_umask,
+    fsync_dir,
     inside_run,
     make_dirs,
     read_json,
     safetensors_bytes,
+    write_durable,
 )
 from .card import card_metrics, render_card
 from .layout import (
@@ -35,12 +34,13 @@ from .layout import (
     CHECKPOINTS_DIR,
     CONFIG_FILE,
     DISCRIMINATOR_FILE,
-    FORMAT,
-    FORMAT_VERSION,
+    DISCRIMINATOR_PART,
     GENERATOR_FILE,
+    GENERATOR_PART,
     LATEST,
     SAMPLES_FILE,
     STATE_JSON_FILE,
+    STATE_PART,
     STATE_TENSORS_FILE,
     list_checkpoints,
     read_pointer,
@@ -53,132 +53,82 @@ from .record import (
     record_to_config,
     weights_metadata,
 )
-from .state import split_state, unwrap
+from .training_state import TrainingState
 
 
 def save_checkpoint(
     run_dir: str | os.PathLike,
-    *,
+    state: TrainingState,
     config: TrainConfig | dict[str, Any],
-    generator: Any,
-    discriminator: Any,
-    g_optimizer: Any,
-    d_optimizer: Any,
-    ema_generator: Any = None,
-    scaler: Any = None,
-    state: dict[str, Any],
-    rng: dict[str, Any],
-    samples: Any = None,
+    *,
     keep: int = 3,
-    metric: tuple[str, float, bool] | None = None,
 ) -> Path:
     """Write ``RUN/checkpoints/step-NNNNNNN`` atomically, update ``latest`` (and ``best``), prune.
 
-    ``config`` is the resolved :class:`TrainConfig` or its record (:func:`config_record`).
-    ``state`` is JSON-able and holds at least ``step``, ``epoch``, ``images_seen``,
-    ``elapsed_seconds``, ``hardware`` and ``last_losses``; ``class_names`` and ``metrics``
-    (``{name: {"value": v, "protocol": ...}}``) are used by the model card when present.
-    ``rng`` maps names to RNG state tensors (e.g. ``torch.get_rng_state()``). ``samples`` is a
-    uint8 grid (C, H, W). ``metric`` is ``(name, value, higher_is_better)``: the checkpoint with
-    the best value is kept as ``best`` and never pruned. ``keep=0`` keeps every checkpoint.
+    ``state`` is the :class:`~gan_zoo.checkpoint.training_state.TrainingState` to save (its
+    ``progress["step"]`` names the folder; its ``metric``, when set, keeps the checkpoint with
+    the best value as ``best``, never pruned). ``config`` is the resolved :class:`TrainConfig`
+    or its record (:func:`config_record`). ``keep=0`` keeps every checkpoint.
     """
     root = make_dirs(Path(run_dir) / CHECKPOINTS_DIR)
     inside_run(root / LATEST, follow_last=False)  # a checkpoints/ folder linked out of the run
-    name = step_name(state["step"])
-    # The record is built once and hashed once, for config.json and all three headers.
-    record = config_record(config, class_names=state.get("class_names"))
-    train_config = config if isinstance(config, TrainConfig) else record_to_config(record)
-    digest = record_hash(record, train_config)
-    g_kwargs = network_kwargs(train_config, "generator")
-    d_kwargs = network_kwargs(train_config, "discriminator")
-    # Every header says which step it is and, for conditional use, the class names.
-    extra: dict[str, Any] = {"step": str(int(state["step"]))}
-    if record.get("class_names"):
-        extra["class_names"] = record["class_names"]
-    metric_doc = _metric_doc(metric) if metric is not None else None
-
-    # Serialize everything in memory first: a failure here touches no file.
-    ema = unwrap(ema_generator) if ema_generator is not None else None
-    sampler = ema if ema is not None else unwrap(generator)
-    g_meta = weights_metadata(
-        record, "generator", digest=digest, generator_kwargs=g_kwargs,
-        ema="true" if ema is not None else "false", **extra,
-    )  # fmt: skip
-    d_meta = weights_metadata(
-        record, "discriminator", digest=digest, discriminator_kwargs=d_kwargs, **extra
-    )
-    files = {
-        GENERATOR_FILE: safetensors_bytes(sampler.state_dict(), g_meta),
-        DISCRIMINATOR_FILE: safetensors_bytes(unwrap(discriminator).state_dict(), d_meta),
-        **_state_files(
-            generator, g_optimizer, d_optimizer, ema, scaler, state, rng, metric_doc,
-            weights_metadata(record, "training-state", digest=digest, **extra),
-        ),
-        CONFIG_FILE: (json.dumps(record, indent=2) + "\n").encode(),
-    }  # fmt: skip
-    if samples is not None:
-        from ..images import png_bytes
-
-        files[SAMPLES_FILE] = png_bytes(samples)
-    files[CARD_FILE] = render_card(
-        record,
-        state=state,
-        metrics=card_metrics(state, metric_doc),
-        samples=SAMPLES_FILE if samples is not None else None,
-        generator_kwargs=g_kwargs,
-        descriptions=part_descriptions(record),
-    ).encode()
+    name = step_name(state.step)
+    files = checkpoint_files(state, config)
 
     # Write, then move the pointers: `latest` only ever names complete checkpoints.
     final = _write_directory(root, name, files)
     atomic_write_text(root / LATEST, name + "\n")  # root was checked to be inside the run
+    metric_doc = state.metric_doc
     if metric_doc is not None and _is_better(root, metric_doc):
         atomic_write_text(root / BEST, name + "\n")
     prune(root, keep)
     return final
 
 
-def _metric_doc(metric: tuple[str, float, bool]) -> dict[str, Any]:
-    """The tracked metric as ``training-state.json`` records it (``best`` compares these)."""
-    name, value, higher_is_better = metric
-    return {"name": str(name), "value": float(value), "higher_is_better": bool(higher_is_better)}
+def checkpoint_files(state: TrainingState, config: TrainConfig | dict[str, Any]) -> dict[str, bytes]:
+    """The bytes of every file of ``state``'s checkpoint, by file name, serialized in memory (a
+    failure here touches no file): weights with their headers, training state, config, card."""
+    progress = state.progress
+    # The record is built once and hashed once, for config.json and all three headers.
+    record = config_record(config, class_names=progress.get("class_names"))
+    train_config = config if isinstance(config, TrainConfig) else record_to_config(record)
+    digest = record_hash(record, train_config)
+    g_kwargs = network_kwargs(train_config, "generator")
+    d_kwargs = network_kwargs(train_config, "discriminator")
+    # Every header says which step it is and, for conditional use, the class names.
+    extra: dict[str, Any] = {"step": str(state.step)}
+    if record.get("class_names"):
+        extra["class_names"] = record["class_names"]
 
-
-def _state_files(
-    generator: Any,
-    g_optimizer: Any,
-    d_optimizer: Any,
-    ema_generator: Any,
-    scaler: Any,
-    state: dict[str, Any],
-    rng: dict[str, Any],
-    metric_doc: dict[str, Any] | None,
-    tensors_meta: dict[str, str],
-) -> dict[str, bytes]:
-    """``training-state.safetensors`` and ``training-state.json``."""
-    tensors: dict[str, Any] = {}
-    doc = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "gan_zoo_version": __version__,
-        "state": state,
-        "metric": metric_doc,
-        "ema": ema_generator is not None,
-        "g_optimizer": split_state(g_optimizer.state_dict(), "g_optimizer", tensors),
-        "d_optimizer": split_state(d_optimizer.state_dict(), "d_optimizer", tensors),
-        "scaler": split_state(scaler.state_dict(), "scaler", tensors)
-        if scaler is not None
-        else None,
-        "rng": sorted(rng),
-    }
-    if ema_generator is not None:  # generator.safetensors holds EMA weights; keep the raw G here
-        raw = unwrap(generator).state_dict()
-        tensors.update({f"generator_raw/{k}": v for k, v in raw.items()})
-    tensors.update({f"rng/{k}": v for k, v in rng.items()})
-    return {
-        STATE_TENSORS_FILE: safetensors_bytes(tensors, tensors_meta),
+    tensors, doc = state.state_dict()
+    g_meta = weights_metadata(
+        record, GENERATOR_PART, digest=digest, generator_kwargs=g_kwargs,
+        ema="true" if doc["ema"] else "false", **extra,
+    )  # fmt: skip
+    d_meta = weights_metadata(
+        record, DISCRIMINATOR_PART, digest=digest, discriminator_kwargs=d_kwargs, **extra
+    )
+    state_meta = weights_metadata(record, STATE_PART, digest=digest, **extra)
+    files = {
+        GENERATOR_FILE: safetensors_bytes(tensors[GENERATOR_FILE], g_meta),
+        DISCRIMINATOR_FILE: safetensors_bytes(tensors[DISCRIMINATOR_FILE], d_meta),
+        STATE_TENSORS_FILE: safetensors_bytes(tensors[STATE_TENSORS_FILE], state_meta),
         STATE_JSON_FILE: (json.dumps(doc, indent=2) + "\n").encode(),
+        CONFIG_FILE: (json.dumps(record, indent=2) + "\n").encode(),
     }
+    if state.samples is not None:
+        from ..images import png_bytes
+
+        files[SAMPLES_FILE] = png_bytes(state.samples)
+    files[CARD_FILE] = render_card(
+        record,
+        state=progress,
+        metrics=card_metrics(progress, doc["metric"]),
+        samples=SAMPLES_FILE if state.samples is not None else None,
+        generator_kwargs=g_kwargs,
+        descriptions=part_descriptions(record),
+    ).encode()
+    return files
 
 
 def _write_directory(root: Path, name: str, files: dict[str, bytes]) -> Path:
@@ -186,10 +136,10 @@ def _write_directory(root: Path, name: str, files: dict[str, bytes]) -> Path:
     final, tmp = root / name, None
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~current_umask())
         for filename, data in files.items():
-            _write_durable(tmp / filename, data)
-        _fsync_dir(tmp)
+            write_durable(tmp / filename, data)
+        fsync_dir(tmp)
         if os.path.lexists(final):  # the same step saved again (e.g. after a resume): swap it out
             old = root / f".old-{name}-{os.getpid()}"
             os.rename(final, old)
@@ -210,7 +160,7 @@ def _write_directory(root: Path, name: str, files: dict[str, bytes]) -> Path:
                 f"{latest} is still the latest; free space or use another --out"
             ) from None
         raise
-    _fsync_dir(root)
+    fsync_dir(root)
     return final
 
 

@@ -104,8 +104,8 @@ def generate_cmd(path, n, class_, seed, truncation, psi, out, out_dir, fmt, nrow
         out = out or Path(DEFAULT_NPZ if fmt == "npz" else DEFAULT_GRID)
         fmt = sample_files.sample_format(out, fmt)  # a suffix that contradicts --format fails before loading
     g = sampling.load(path, device=device)
-    options = dict(n=n, fmt=fmt, labels=class_, seed=seed, truncation=truncation, psi=psi,
-                   batch_size=batch_size, progress=True)  # fmt: skip
+    request = sample_files.SampleRequest(n, class_, seed, truncation, batch_size, psi)
+    options = dict(request=request, fmt=fmt, progress=True)
     if out_dir is not None:
         written = sample_files.save_sample_files(g, out_dir, **options)
         click.echo(f"Wrote {written.count} {(fmt or 'png').upper()} files to {out_dir}/")

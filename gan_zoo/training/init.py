@@ -5,33 +5,37 @@ folder, a lone ``generator.safetensors``, a pretrained tag or ``hf-hub:owner/nam
 0 the freshly built networks receive what the source has:
 
 - the generator: the trained (raw) generator when the source kept one beside its EMA weights
-  (``training-state.safetensors``' ``generator_raw/``), else ``generator.safetensors``;
+  (``training-state.safetensors``' ``generator_raw/``, ``RAW_GENERATOR_PREFIX``), else
+  ``generator.safetensors``;
 - the EMA generator (when the run has EMA): ``generator.safetensors``;
 - the discriminator: ``discriminator.safetensors`` when the source has it, else it starts fresh
   (a pretrained package ships only the EMA generator).
 
-Optimizers, random streams and the step count start afresh. Every tensor name and shape is
+Optimizers, random streams and the step count start afresh. The files are read through the
+same :class:`~gan_zoo.checkpoint.reader.CheckpointReader` as resume and ``gan_zoo.load``. Every tensor name and shape is
 compared before anything is loaded; a mismatch is one line naming both architectures.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint.layout import CONFIG_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_TENSORS_FILE
-from ..checkpoint.load import with_retry
-from ..checkpoint.schema import check_record, meta_json
+from ..checkpoint.layout import (
+    DISCRIMINATOR_FILE,
+    GENERATOR_FILE,
+    RAW_GENERATOR_PREFIX,
+    STATE_TENSORS_FILE,
+)
+from ..checkpoint.reader import CheckpointReader, open_checkpoint
+from ..checkpoint.schema import meta_json
 from ..checkpoint.sources import find_source
-from ..checkpoint.weights import check_fits, load_weights, read_header, read_safetensors
+from ..checkpoint.weights import load_weights
 from ..config import TrainConfig
 from ..errors import CheckpointError, ConfigError
 from ..factory import network_kwargs
-from ..safe_io import read_json, shown
-
-RAW_PREFIX = "generator_raw/"
+from ..safe_io import shown
 
 
 def start_from(config: TrainConfig, generator: Any, discriminator: Any, ema_generator: Any = None) -> dict[str, str]:
@@ -42,62 +46,55 @@ def start_from(config: TrainConfig, generator: Any, discriminator: Any, ema_gene
         raise ConfigError('init needs a "source": a run, a checkpoint, a pretrained tag or hf-hub:owner/name')
     source = find_source(spec, training=True)
     nets = (generator, discriminator, ema_generator)
-    return with_retry(source.path, lambda ckpt: _load(config, spec, ckpt, *nets))
+    return open_checkpoint(source.path, lambda reader: _load(config, spec, reader, *nets))
 
 
-def _load(config: TrainConfig, spec: str, ckpt: Path, generator: Any, discriminator: Any,
+def _load(config: TrainConfig, spec: str, reader: CheckpointReader, generator: Any, discriminator: Any,
           ema_generator: Any) -> dict[str, str]:  # fmt: skip
-    lone = ckpt.is_file()
-    g_file = ckpt if lone else ckpt / GENERATOR_FILE
-    g_header = read_header(g_file)
-    mismatch = _mismatch(config, spec, ckpt, g_header)
-    _fits(generator.state_dict(), g_header, g_file, mismatch, "generator")
-    raw_file = None if lone else ckpt / STATE_TENSORS_FILE
-    raw_header = {}
-    if raw_file is not None and os.path.lexists(raw_file):
-        raw_header = {k[len(RAW_PREFIX):]: v for k, v in read_header(raw_file).items() if k.startswith(RAW_PREFIX)}
-        _fits(generator.state_dict(), raw_header, raw_file, mismatch, "generator")
-    d_file = None if lone else ckpt / DISCRIMINATOR_FILE
-    has_d = d_file is not None and os.path.lexists(d_file)
+    mismatch = _mismatch(config, spec, reader)
+    _fits(reader, GENERATOR_FILE, generator, mismatch, "generator")
+    has_raw = reader.has(STATE_TENSORS_FILE) and bool(reader.header(STATE_TENSORS_FILE, RAW_GENERATOR_PREFIX))
+    if has_raw:
+        _fits(reader, STATE_TENSORS_FILE, generator, mismatch, "generator", RAW_GENERATOR_PREFIX)
+    has_d = reader.has(DISCRIMINATOR_FILE)
     if has_d:
-        _fits(discriminator.state_dict(), read_header(d_file), d_file, mismatch, "discriminator")
+        _fits(reader, DISCRIMINATOR_FILE, discriminator, mismatch, "discriminator")
     # Everything fits: load.
-    g_tensors, _ = read_safetensors(g_file)
+    g_tensors = reader.tensors(GENERATOR_FILE)
     loaded = []
-    if raw_header:
-        tensors, _ = read_safetensors(raw_file)
-        raw = {k[len(RAW_PREFIX):]: v for k, v in tensors.items() if k.startswith(RAW_PREFIX)}
-        load_weights(generator, raw, shown(raw_file), "the generator")
+    if has_raw:
+        raw = reader.tensors(STATE_TENSORS_FILE, prefix=RAW_GENERATOR_PREFIX)
+        load_weights(generator, raw, reader.shown(STATE_TENSORS_FILE), "the generator")
         loaded.append("generator (raw)")
     else:
-        load_weights(generator, g_tensors, shown(g_file), "the generator")
+        load_weights(generator, g_tensors, reader.shown(GENERATOR_FILE), "the generator")
         loaded.append("generator")
     if ema_generator is not None:
-        load_weights(ema_generator, g_tensors, shown(g_file), "the EMA generator")
+        load_weights(ema_generator, g_tensors, reader.shown(GENERATOR_FILE), "the EMA generator")
         loaded.append("EMA generator")
     if has_d:
-        d_tensors, _ = read_safetensors(d_file)
-        load_weights(discriminator, d_tensors, shown(d_file), "the discriminator")
+        load_weights(discriminator, reader.tensors(DISCRIMINATOR_FILE), reader.shown(DISCRIMINATOR_FILE),
+                     "the discriminator")  # fmt: skip
         loaded.append("discriminator")
+    g_file = reader.file(GENERATOR_FILE)
     return {"source": spec, "generator_sha256": _sha256(g_file), "loaded": ", ".join(loaded)}
 
 
-def _fits(expected: dict[str, Any], header: dict[str, Any], file: Path, mismatch: str, part: str) -> None:
+def _fits(reader: CheckpointReader, name: str, module: Any, mismatch: str, part: str, prefix: str = "") -> None:
     try:
-        check_fits(expected, header, shown(file), f"the run's {part}")
+        reader.check_fits(name, module, f"the run's {part}", prefix)
     except CheckpointError as exc:
         raise ConfigError(
             f"{mismatch}: {exc}; start from weights of the same architecture and options"
         ) from None
 
 
-def _mismatch(config: TrainConfig, spec: str, ckpt: Path, header: dict[str, Any]) -> str:
+def _mismatch(config: TrainConfig, spec: str, reader: CheckpointReader) -> str:
     """``--init X holds generator 'a' (...) but this run builds generator 'b' (...)``."""
-    meta = header.get("__metadata__") or {}
-    config_file = (ckpt if ckpt.is_dir() else ckpt.parent) / CONFIG_FILE
+    meta = reader.metadata()
     try:
-        record = check_record(read_json(config_file), shown(config_file)) if config_file.exists() else {}
-        theirs = meta_json(meta, "generator_kwargs", {}, dict, shown(ckpt))
+        record = reader.record() or {}
+        theirs = meta_json(meta, "generator_kwargs", {}, dict, shown(reader.path))
     except CheckpointError:
         record, theirs = {}, {}
     spec_of = record.get("generator")

@@ -122,10 +122,10 @@ def set_up(
         if resume is not None:
             step, elapsed_before = load_checkpoint(resume, parts, ema, step_fn, streams)
             if info.is_main:
-                truncate_jsonl(run_dir / "metrics.jsonl", step)
+                truncate_jsonl(run_dir / ckpt_io.METRICS_LOG, step)
         if info.is_main:
-            (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-            ckpt_io.atomic_write_json(run_dir / "config.json", record)
+            (run_dir / ckpt_io.SAMPLES_DIR).mkdir(parents=True, exist_ok=True)
+            ckpt_io.atomic_write_json(run_dir / ckpt_io.CONFIG_FILE, record)
     except BaseException:
         if lock is not None:
             lock.release()
@@ -219,7 +219,7 @@ def train(
 
         # Write the plots and hand back the run.
         if info.is_main:
-            plots.plot_curves(t.run_dir / "metrics.jsonl", t.run_dir)
+            plots.plot_curves(t.run_dir / ckpt_io.METRICS_LOG, t.run_dir)
         return Run(
             dir=t.run_dir, config=t.config, step=step, epoch=math.ceil(step / plan.steps_per_epoch),
             images_seen=step * plan.images_per_step, last_losses=dict(t.stats.last_losses),
@@ -242,7 +242,7 @@ def claim_run_dir(
     locked by rank 0, so a second training into it is refused while this one runs."""
     if resume is not None:
         path = Path(resume).resolve()
-        path = path.parent.parent if path.parent.name == "checkpoints" else path
+        path = path.parent.parent if path.parent.name == ckpt_io.CHECKPOINTS_DIR else path
     elif run_dir is None:
         main_dir = str(new_run_dir(config)) if info.is_main else ""
         path = Path(ddp.broadcast_text(main_dir, info, device))
@@ -269,11 +269,11 @@ def load_checkpoint(
     path: Path, parts: Parts, ema: EMA | None, step_fn: TrainStep, streams: Streams
 ) -> tuple[int, float]:
     """Restore networks, optimizers, scaler and random streams; ``(step, elapsed seconds)``."""
-    state, rng = ckpt_io.load_training_state(
-        path, generator=parts.G, discriminator=parts.D, g_optimizer=step_fn.g_opt,
-        d_optimizer=step_fn.d_opt, ema_generator=ema.module if ema else None,
-        scaler=step_fn.amp.scaler, map_location=parts.device,
-    )  # fmt: skip
+    restored = ckpt_io.restore_training_state(path, ckpt_io.TrainingState(
+        parts.G, parts.D, step_fn.g_opt, step_fn.d_opt,
+        ema_generator=ema.module if ema else None, scaler=step_fn.amp.scaler,
+    ), map_location=parts.device)  # fmt: skip
+    state, rng = restored.progress, restored.rng
     step, plan = int(state["step"]), parts.plan
     if step >= plan.total_steps:
         raise ConfigError(
@@ -355,7 +355,7 @@ def write_samples(t: Training, step: int) -> torch.Tensor:
         t.reporter.warn(warning)
     names = t.dataset.class_names if t.config.conditional else None
     grid = images_io.sample_grid(images, nrow=8, row_names=names)  # (C, H, W) uint8
-    images_io.save_png(grid, t.run_dir / "samples" / f"step-{step:07d}.png")
+    images_io.save_png(grid, t.run_dir / ckpt_io.SAMPLES_DIR / f"{ckpt_io.step_name(step)}.png")
     t.reporter.image("samples", grid, step)
     return grid
 
@@ -391,10 +391,10 @@ def save(
         "loss_state": t.train_step.loss_states(),
         "world_size": t.info.world_size, "batch_per_process": plan.batch,
     }  # fmt: skip
-    return ckpt_io.save_checkpoint(
-        t.run_dir, config=t.record, generator=t.G,
-        discriminator=t.D, g_optimizer=t.train_step.g_opt, d_optimizer=t.train_step.d_opt,
+    training_state = ckpt_io.TrainingState(
+        t.G, t.D, t.train_step.g_opt, t.train_step.d_opt,
         ema_generator=t.sampler if t.ema else None,
-        scaler=scaler if scaler.is_enabled() else None, state=state,
-        rng=t.streams.state(at_epoch_start=within == 0), samples=grid, keep=config.keep, metric=metric,
+        scaler=scaler if scaler.is_enabled() else None, progress=state,
+        rng=t.streams.state(at_epoch_start=within == 0), samples=grid, metric=metric,
     )  # fmt: skip
+    return ckpt_io.save_checkpoint(t.run_dir, training_state, t.record, keep=config.keep)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..checkpoint.layout import METRICS_LOG
 from ..formatting import duration
 from ..safe_io import atomic_write_text, make_dirs, open_append, read_capped, write_error
 
@@ -310,7 +311,7 @@ def make_reporter(
     else:
         raise ValueError(f"unknown progress mode {mode!r}")
     if run_dir is not None:
-        sinks.append(JSONLines(run_dir / "metrics.jsonl"))
+        sinks.append(JSONLines(run_dir / METRICS_LOG))
         if tensorboard:
             sinks.append(TensorBoard(run_dir / "tensorboard"))
     return Reporter(sinks)

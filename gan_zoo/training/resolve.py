@@ -241,7 +241,9 @@ def resume_config(
 
 def holds_run(path: Path) -> bool:
     """True if a training has already written into ``path``."""
-    return (path / "checkpoints").exists() or (path / "metrics.jsonl").exists()
+    from ..checkpoint.layout import CHECKPOINTS_DIR, METRICS_LOG
+
+    return (path / CHECKPOINTS_DIR).exists() or (path / METRICS_LOG).exists()
 
 
 def new_run_dir(config: TrainConfig, root: str | os.PathLike = "runs") -> Path:

@@ -91,7 +91,7 @@ class Streams:
         """Continue from a checkpoint's ``rng`` (see :meth:`state`) written at ``step``; returns
         a warning when the noise stream was written on another kind of device and is re-seeded
         (None when every stream carried over)."""
-        from ..checkpoint.load import rng_state_device
+        from ..checkpoint.training_state import rng_state_device
 
         warning = None
         if self.is_main and "data" in rng:
