@@ -31,7 +31,7 @@ data:
 train: install data  ## train the default DCGAN on Fashion-MNIST (samples, safetensors, model card)
 	$(VENV)/bin/gan-zoo train dcgan fashion-mnist $$( [ -f $(FMNIST) ] || echo --download ) $(ARGS)
 
-test: install data check-workflows  ## workflows + docs build + the whole suite (slow tests included)
+test: install data check-workflows lint  ## workflows, lint, docs build + the whole suite (slow tests included)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	for tests in plugins/*/tests; do $(PY) -m pytest $$tests $(PYTEST_ARGS) || exit 1; done
@@ -45,8 +45,11 @@ docs: install
 bench: install data  ## speed and memory benchmarks (not tests)
 	for f in benchmarks/bench_*.py; do $(PY) $$f; done
 
-lint: install
-	$(VENV)/bin/ruff check gan_zoo tests benchmarks plugins
+LINTED := gan_zoo tests benchmarks plugins scripts
+
+lint: install  ## ruff format --check and ruff check (in make test, so in CI)
+	$(VENV)/bin/ruff format --check --quiet $(LINTED)
+	$(VENV)/bin/ruff check --quiet $(LINTED)
 
 # The GitHub workflows and issue forms against the schemas check-jsonschema vendors (offline).
 check-workflows: install  ## validate .github/workflows and .github/ISSUE_TEMPLATE

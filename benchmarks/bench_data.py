@@ -116,7 +116,12 @@ def main() -> None:
     from gan_zoo import create_dataset
 
     peak = matmul_peak_gflops(1024)
-    rows.append(("torch threads / CPUs / load average", f"{torch.get_num_threads()} / {os.cpu_count()} / {os.getloadavg()[0]:.2f}"))
+    rows.append(
+        (
+            "torch threads / CPUs / load average",
+            f"{torch.get_num_threads()} / {os.cpu_count()} / {os.getloadavg()[0]:.2f}",
+        )
+    )
     rows.append(("matmul peak (fp32, 1024^3)", f"{peak:.1f} GFLOP/s"))
 
     # Fashion-MNIST resident in memory.
@@ -132,10 +137,25 @@ def main() -> None:
 
     # The data path against a training step.
     batches_per_s = bench_batches(train, bs, seconds)
-    rows.append((f"batches/s at batch {bs}, 28x28", f"{batches_per_s:,.0f} ({batches_per_s * bs:,.0f} img/s)"))
+    rows.append(
+        (
+            f"batches/s at batch {bs}, 28x28",
+            f"{batches_per_s:,.0f} ({batches_per_s * bs:,.0f} img/s)",
+        )
+    )
     step_s, flops = bench_dcgan_step(bs, steps)
-    rows.append((f"dcgan step (D + G update) at batch {bs}", f"{step_s * 1e3:.1f} ms ({bs / step_s:,.0f} img/s)"))
-    rows.append(("dcgan step FLOPs / % of matmul peak", f"{flops / 1e9:.2f} GFLOP, {100 * flops / step_s / 1e9 / peak:.0f}%"))
+    rows.append(
+        (
+            f"dcgan step (D + G update) at batch {bs}",
+            f"{step_s * 1e3:.1f} ms ({bs / step_s:,.0f} img/s)",
+        )
+    )
+    rows.append(
+        (
+            "dcgan step FLOPs / % of matmul peak",
+            f"{flops / 1e9:.2f} GFLOP, {100 * flops / step_s / 1e9 / peak:.0f}%",
+        )
+    )
     share = (1 / batches_per_s) / step_s
     rows.append(("data path share of a step (goal < 2%)", f"{100 * share:.2f}%"))
 
@@ -151,11 +171,26 @@ def main() -> None:
         start = time.perf_counter()
         create_dataset("image-folder", data_dir=str(root), split="all", image_size=64)
         warm = time.perf_counter() - start
-        rows.append((f"image-folder preprocess ({n} PNG 96x128 -> 64 px)", f"{cold:.2f} s ({n / cold:,.0f} img/s)"))
+        rows.append(
+            (
+                f"image-folder preprocess ({n} PNG 96x128 -> 64 px)",
+                f"{cold:.2f} s ({n / cold:,.0f} img/s)",
+            )
+        )
         rows.append(("image-folder reload from the cache", f"{warm * 1e3:.0f} ms"))
-        rows.append(("image-folder in-memory batches/s at 64", f"{bench_batches(folder, 64, seconds / 2):,.0f}"))
+        rows.append(
+            (
+                "image-folder in-memory batches/s at 64",
+                f"{bench_batches(folder, 64, seconds / 2):,.0f}",
+            )
+        )
         stream = create_dataset(
-            "image-folder", data_dir=str(root), split="all", image_size=64, max_memory_mb=0, workers=2
+            "image-folder",
+            data_dir=str(root),
+            split="all",
+            image_size=64,
+            max_memory_mb=0,
+            workers=2,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -82,10 +82,12 @@ def main() -> None:
         "--floor", type=int, default=0, help="also measure the real-data floor at N images"
     )
     parser.add_argument(
-        "--image-size", type=int, default=None,
+        "--image-size",
+        type=int,
+        default=None,
         help="the floor's images resized to this size at load, as the reference of a run "
         "trained at that size is (default: 28, Fashion-MNIST's own)",
-    )  # fmt: skip
+    )
     parser.add_argument("--skip-torchscript", action="store_true")
     args = parser.parse_args()
 
@@ -156,13 +158,16 @@ def main() -> None:
         kid, kid_std = stats.kernel_distance(feats["test"], feats["train"])
         manifold = stats.manifold_metrics(feats["test"], feats["train"])
         report["floor"] = floor = {
-            "n": n, "image_size": size or 28,
-            "fid": round(fid, 3), "kid": round(kid, 6), "kid_std": round(kid_std, 6),
+            "n": n,
+            "image_size": size or 28,
+            "fid": round(fid, 3),
+            "kid": round(kid, 6),
+            "kid_std": round(kid_std, 6),
             **{k: round(v, 4) for k, v in manifold.items()},
             "feature_seconds_test": round(timings["test"], 0),
             "feature_seconds_train": round(timings["train"], 0),
             "scoring_seconds": round(time.perf_counter() - start, 1),
-        }  # fmt: skip
+        }
         print(f"floor: {floor}", flush=True)
 
     # The classifier over the whole test split.

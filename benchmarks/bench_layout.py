@@ -84,7 +84,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8, help="timed steps per layout")
     args = parser.parse_args()
     peak = matmul_peak_gflops()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32 GEMM peak {peak:.1f} GFLOP/s")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32 GEMM peak {peak:.1f} GFLOP/s"
+    )
     header = f"{'preset':<12} {'size':>4} {'batch':>5} {'CL img/s':>9} {'NCHW img/s':>10} {'CL/NCHW':>8} {'% peak CL':>9} {'RSS MB':>7}"
     print(header)
     print("-" * len(header))

@@ -98,10 +98,18 @@ def run_gan_zoo(
     timer = _timer(warmup, warmup + steps)
 
     options = dict(
-        steps=warmup + steps, batch_size=BATCH[size], image_size=size, device="cpu",
-        channels_last=channels_last, precision=precision, compile=compile, log_every=10_000, sample_every=10_000, checkpoint_every=10_000,
+        steps=warmup + steps,
+        batch_size=BATCH[size],
+        image_size=size,
+        device="cpu",
+        channels_last=channels_last,
+        precision=precision,
+        compile=compile,
+        log_every=10_000,
+        sample_every=10_000,
+        checkpoint_every=10_000,
         out=tempfile.mkdtemp(prefix="bench-train-") + "/run",
-    )  # fmt: skip
+    )
     config = resolve.build_config("dcgan", "fashion-mnist", options)
     loop.train(config, progress="quiet", sinks=[timer])
     return steps * BATCH[size] / (timer.times[warmup + steps] - timer.times[warmup])
@@ -219,8 +227,17 @@ def main() -> None:
         results: dict[str, dict] = {}
         for _ in range(args.rounds):
             for case in args.cases:
-                cmd = [sys.executable, __file__, "--worker", case, str(size), "--steps", str(args.steps),
-                       "--warmup", str(args.warmup)]  # fmt: skip
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    case,
+                    str(size),
+                    "--steps",
+                    str(args.steps),
+                    "--warmup",
+                    str(args.warmup),
+                ]
                 out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
                 r = json.loads(out.strip().splitlines()[-1])
                 if case not in results or r["img_s"] > results[case]["img_s"]:

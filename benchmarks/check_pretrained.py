@@ -50,7 +50,10 @@ def check_tag(tag: str, only: Sequence[str] | None, tolerance: float) -> list[di
         if only and name not in only:
             continue
         protocol = entry.get("protocol") or {}
-        key = (int(protocol.get("num_samples", 10000)), str(protocol.get("reference_split", "test")))
+        key = (
+            int(protocol.get("num_samples", 10000)),
+            str(protocol.get("reference_split", "test")),
+        )
         groups.setdefault(key, {})[name] = entry
     rows = []
     for (n, split), entries in groups.items():
@@ -60,10 +63,18 @@ def check_tag(tag: str, only: Sequence[str] | None, tolerance: float) -> list[di
         for name, entry in entries.items():
             recorded, value = float(entry["value"]), float(measured[name]["value"])
             diff = abs(value - recorded) / max(abs(recorded), 1e-12)
-            rows.append({
-                "tag": tag, "metric": name, "n": n, "recorded": recorded, "measured": value,
-                "relative_difference": diff, "ok": diff <= tolerance, "seconds": seconds,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "tag": tag,
+                    "metric": name,
+                    "n": n,
+                    "recorded": recorded,
+                    "measured": value,
+                    "relative_difference": diff,
+                    "ok": diff <= tolerance,
+                    "seconds": seconds,
+                }
+            )
             print(
                 f"{tag}  {name} (N={n}): card {recorded:.6g}, measured {value:.6g}, "
                 f"{100 * diff:.3f}% {'ok' if diff <= tolerance else 'DIFFERS'}",

@@ -25,9 +25,12 @@ def hardware() -> dict:
     :data:`SPEED_FLAGS` it has and ``cpus`` its logical CPUs (``/proc/cpuinfo`` without lscpu)."""
     fields: dict[str, str] = {}
     try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True,
-                             env={**os.environ, "LC_ALL": "C"}).stdout  # fmt: skip
-        fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
+        out = subprocess.run(
+            ["lscpu"], capture_output=True, text=True, check=True, env={**os.environ, "LC_ALL": "C"}
+        ).stdout
+        fields = {
+            k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())
+        }
     except (OSError, subprocess.CalledProcessError):
         try:
             with open("/proc/cpuinfo", encoding="utf-8") as f:

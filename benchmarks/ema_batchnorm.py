@@ -39,9 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         if not generator.config.get("ema") or not state.is_file():
             raise GanZooError(f"{args.checkpoint} is not a checkpoint of a run with --ema")
         dataset = gan_zoo.open_split(
-            generator.config["dataset"], "test",
-            image_size=generator.image_size, channels=generator.channels,
-        )  # fmt: skip
+            generator.config["dataset"],
+            "test",
+            image_size=generator.image_size,
+            channels=generator.channels,
+        )
         metric = gan_zoo.create_metric(args.metric, num_samples=args.n, device="cpu")
     except GanZooError as e:
         print(f"Error: {e}", file=sys.stderr)

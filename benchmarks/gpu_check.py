@@ -68,8 +68,9 @@ class Report:
             detail, status = f"{type(exc).__name__}: {exc}", "fail"
             traceback.print_exc(file=sys.stderr)
         seconds = round(time.perf_counter() - start, 1)
-        self.checks.append({"name": name, "device": device, "status": status,
-                            "seconds": seconds, "detail": detail})  # fmt: skip
+        self.checks.append(
+            {"name": name, "device": device, "status": status, "seconds": seconds, "detail": detail}
+        )
         print(f"{status.upper():4}  {device:5} {name:12} {seconds:7.1f} s  {detail}", flush=True)
 
     @property
@@ -105,8 +106,21 @@ def train_args(ctx: dict[str, Any], *args: str, resume: bool = False) -> list[st
     """``python -m gan_zoo train ARGS`` on the check's data and device, quiet, no evaluation
     (a resume keeps the run's own network options)."""
     tiny = [] if resume else ctx["tiny"]
-    return [sys.executable, "-m", "gan_zoo", "train", *args, "--data-dir", str(ctx["data"]),
-            "--device", ctx["device"], "--eval-metric", "none", "--quiet", *tiny]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "gan_zoo",
+        "train",
+        *args,
+        "--data-dir",
+        str(ctx["data"]),
+        "--device",
+        ctx["device"],
+        "--eval-metric",
+        "none",
+        "--quiet",
+        *tiny,
+    ]
 
 
 def run_cli(cmd: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
@@ -147,12 +161,28 @@ def _finite(value: float) -> bool:
 def check_resume(ctx: dict[str, Any]) -> str:
     """Uninterrupted vs SIGTERM + resume, same seed: every tensor of G and D equal."""
     steps, every = ctx["resume_steps"], ctx["resume_steps"] // 4
-    common = ["dcgan", "fashion-mnist", "--steps", str(steps), "--checkpoint-every", str(every),
-              "--batch-size", str(ctx["batch"]), "--log-every", "1", "--deterministic"]  # fmt: skip
+    common = [
+        "dcgan",
+        "fashion-mnist",
+        "--steps",
+        str(steps),
+        "--checkpoint-every",
+        str(every),
+        "--batch-size",
+        str(ctx["batch"]),
+        "--log-every",
+        "1",
+        "--deterministic",
+    ]
     fresh, stopped = ctx["tmp"] / "resume-fresh", ctx["tmp"] / "resume-stopped"
     run_cli(train_args(ctx, *common, "--out", str(fresh)))
-    proc = subprocess.Popen(train_args(ctx, *common, "--out", str(stopped)), env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        train_args(ctx, *common, "--out", str(stopped)),
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 300
     while not (stopped / "checkpoints" / "latest").exists() and proc.poll() is None:
         if time.monotonic() > deadline:
@@ -172,29 +202,64 @@ def check_resume(ctx: dict[str, Any]) -> str:
         b = tensors(latest(stopped) / f"{part}.safetensors")
         differ = [k for k in a if not torch.equal(a[k], b[k])]
         if differ or a.keys() != b.keys():
-            raise RuntimeError(f"{part} differs after resume in {len(differ)} tensors: {differ[:3]}")
+            raise RuntimeError(
+                f"{part} differs after resume in {len(differ)} tensors: {differ[:3]}"
+            )
     return f"stopped at step {stopped_at} of {steps}, resumed: G and D equal bit for bit"
 
 
 def check_precision(ctx: dict[str, Any], precision: str) -> str:
     out = ctx["tmp"] / f"precision-{precision}"
-    run_cli(train_args(ctx, "dcgan", "fashion-mnist", "--steps", "20", "--log-every", "5",
-                       "--batch-size", str(ctx["batch"]), "--precision", precision,
-                       "--out", str(out)))  # fmt: skip
+    run_cli(
+        train_args(
+            ctx,
+            "dcgan",
+            "fashion-mnist",
+            "--steps",
+            "20",
+            "--log-every",
+            "5",
+            "--batch-size",
+            str(ctx["batch"]),
+            "--precision",
+            precision,
+            "--out",
+            str(out),
+        )
+    )
     n = losses_finite(out)
     doc = json.loads((latest(out) / "training-state.json").read_text())
     if precision == "fp16" and not doc.get("scaler"):
         raise RuntimeError("fp16 checkpoint has no GradScaler state")
     scaler = doc.get("scaler") or {}
-    scale = f", GradScaler scale {scaler['scale']}" if isinstance(scaler.get("scale"), (int, float)) else ""
+    scale = (
+        f", GradScaler scale {scaler['scale']}"
+        if isinstance(scaler.get("scale"), (int, float))
+        else ""
+    )
     record = json.loads((out / "config.json").read_text())
     return f"{n} finite loss records, precision {record['precision']}{scale}"
 
 
 def check_ema_wgan_gp(ctx: dict[str, Any]) -> str:
     out = ctx["tmp"] / "ema-wgan-gp"
-    run_cli(train_args(ctx, "wgan-gp", "fashion-mnist", "--steps", "10", "--log-every", "5",
-                       "--batch-size", str(ctx["batch"]), "--ema", "0.999", "--out", str(out)))  # fmt: skip
+    run_cli(
+        train_args(
+            ctx,
+            "wgan-gp",
+            "fashion-mnist",
+            "--steps",
+            "10",
+            "--log-every",
+            "5",
+            "--batch-size",
+            str(ctx["batch"]),
+            "--ema",
+            "0.999",
+            "--out",
+            str(out),
+        )
+    )
     state = json.loads((latest(out) / "training-state.json").read_text())
     if not state.get("ema"):
         raise RuntimeError("the checkpoint holds no EMA generator")
@@ -211,19 +276,28 @@ def check_compile(ctx: dict[str, Any]) -> str:
 
     device = torch.device(ctx["device"])
     mode = "reduce-overhead" if device.type == "cuda" else "default"
-    options = {"device": str(device), "precision": "auto" if device.type == "cuda" else "fp32",
-               "compile": True, "compile_mode": mode}  # fmt: skip
+    options = {
+        "device": str(device),
+        "precision": "auto" if device.type == "cuda" else "fp32",
+        "compile": True,
+        "compile_mode": mode,
+    }
     overrides = [o for o in ctx["tiny"] if o != "--set"]
     config = resolve.build_config("dcgan", "fashion-mnist", options, overrides)
     config = resolve_precision_and_layout(config, device)
     config, G, D, loss, reg = build_networks(fit_to_data(config, 28, 1, 10), device)
-    step = TrainStep(config, G, D, loss, reg, noise=torch.Generator(device).manual_seed(0), device=device)
+    step = TrainStep(
+        config, G, D, loss, reg, noise=torch.Generator(device).manual_seed(0), device=device
+    )
     batches = device_batches(ctx["batch"], device)
     torch._dynamo.reset()
     counters.clear()
     for _ in range(3):
         step(batches)
-    graphs, skips = counters["stats"]["unique_graphs"], sum(counters["inductor"].get(k, 0) for k in counters["inductor"] if "skip" in k)  # fmt: skip
+    graphs, skips = (
+        counters["stats"]["unique_graphs"],
+        sum(counters["inductor"].get(k, 0) for k in counters["inductor"] if "skip" in k),
+    )
     synchronize(device)
     start = time.perf_counter()
     for _ in range(10):
@@ -238,8 +312,10 @@ def check_compile(ctx: dict[str, Any]) -> str:
     memory = ""
     if device.type == "cuda":
         memory = f", peak CUDA memory {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB"
-    return (f"{mode}: {graphs} graphs at warm-up, 0 recompiles after, {skips} cudagraph "
-            f"skips, {per_step * 1000:.1f} ms/step{memory}")
+    return (
+        f"{mode}: {graphs} graphs at warm-up, 0 recompiles after, {skips} cudagraph "
+        f"skips, {per_step * 1000:.1f} ms/step{memory}"
+    )
 
 
 def check_torchrun(ctx: dict[str, Any]) -> str:
@@ -247,16 +323,38 @@ def check_torchrun(ctx: dict[str, Any]) -> str:
     if device.type == "cuda" and torch.cuda.device_count() < 2:
         raise Skip(f"{torch.cuda.device_count()} GPU: torchrun needs 2")
     out = ctx["tmp"] / "torchrun"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           *train_args(ctx, "dcgan", "fashion-mnist", "--steps", "10", "--log-every", "5",
-                       "--batch-size", str(ctx["batch"]), "--sync-batchnorm", "--ema", "0.999",
-                       "--out", str(out))[1:]]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        *train_args(
+            ctx,
+            "dcgan",
+            "fashion-mnist",
+            "--steps",
+            "10",
+            "--log-every",
+            "5",
+            "--batch-size",
+            str(ctx["batch"]),
+            "--sync-batchnorm",
+            "--ema",
+            "0.999",
+            "--out",
+            str(out),
+        )[1:],
+    ]
     result = run_cli(cmd, timeout=600)
     record = json.loads((out / "config.json").read_text())
     backend = "NCCL" if device.type == "cuda" else "gloo"
-    return (f"2 processes ({backend}), SyncBatchNorm + EMA: {losses_finite(out)} finite records, "
-            f"batch {record['batch_size']} per process; "
-            f"{result.stdout.count('Done:')} 'Done' line")
+    return (
+        f"2 processes ({backend}), SyncBatchNorm + EMA: {losses_finite(out)} finite records, "
+        f"batch {record['batch_size']} per process; "
+        f"{result.stdout.count('Done:')} 'Done' line"
+    )
 
 
 # Speed: the default recipe through gan_zoo.train against a plain eager loop.
@@ -284,16 +382,27 @@ def speed_gan_zoo(ctx: dict[str, Any], warm: int, measure: int) -> dict[str, Any
                 marks[step] = time.perf_counter()
 
     reset_peak(device)
-    options = {"steps": warm + measure, "data_dir": str(ctx["data"]), "device": str(device),
-               "eval_metric": "none", "sample_every": 10**6, "checkpoint_every": 10**6,
-               "log_every": 10**6}  # fmt: skip
+    options = {
+        "steps": warm + measure,
+        "data_dir": str(ctx["data"]),
+        "device": str(device),
+        "eval_metric": "none",
+        "sample_every": 10**6,
+        "checkpoint_every": 10**6,
+        "log_every": 10**6,
+    }
     config = resolve.build_config("dcgan", "fashion-mnist", options)
     run = train(config, run_dir=ctx["tmp"] / "speed", progress="quiet", sinks=[Timer()])
     seconds = marks[warm + measure] - marks[warm]
-    return {"case": "gan-zoo train dcgan (default recipe)", "device": str(device),
-            "precision": run.config.precision, "channels_last": run.config.channels_last,
-            "batch": run.config.batch_size, "img_per_s": round(measure * run.config.batch_size / seconds, 1),
-            "peak_memory_mb": peak_memory(device)}  # fmt: skip
+    return {
+        "case": "gan-zoo train dcgan (default recipe)",
+        "device": str(device),
+        "precision": run.config.precision,
+        "channels_last": run.config.channels_last,
+        "batch": run.config.batch_size,
+        "img_per_s": round(measure * run.config.batch_size / seconds, 1),
+        "peak_memory_mb": peak_memory(device),
+    }
 
 
 def speed_eager(ctx: dict[str, Any], warm: int, measure: int) -> dict[str, Any]:
@@ -343,9 +452,15 @@ def speed_eager(ctx: dict[str, Any], warm: int, measure: int) -> dict[str, Any]:
         step()
     synchronize(device)
     seconds = time.perf_counter() - start
-    return {"case": "plain eager loop, same networks", "device": str(device), "precision": precision,
-            "channels_last": layout, "batch": batch, "img_per_s": round(measure * batch / seconds, 1),
-            "peak_memory_mb": peak_memory(device)}  # fmt: skip
+    return {
+        "case": "plain eager loop, same networks",
+        "device": str(device),
+        "precision": precision,
+        "channels_last": layout,
+        "batch": batch,
+        "img_per_s": round(measure * batch / seconds, 1),
+        "peak_memory_mb": peak_memory(device),
+    }
 
 
 # Device helpers.
@@ -354,8 +469,9 @@ def resolve_precision_and_layout(config: Any, device: torch.device) -> Any:
 
     from gan_zoo.training.precision import resolve_precision
 
-    return dataclasses.replace(config, precision=resolve_precision(config.precision, device),
-                               channels_last=False)  # fmt: skip
+    return dataclasses.replace(
+        config, precision=resolve_precision(config.precision, device), channels_last=False
+    )
 
 
 def device_batches(batch: int, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -388,13 +504,15 @@ def peak_memory(device: torch.device) -> float:
 def half(device: str, tmp: Path, report: Report, only: set[str]) -> None:
     cuda = device == "cuda"
     ctx = {
-        "device": device, "tmp": tmp / device,
+        "device": device,
+        "tmp": tmp / device,
         "data": make_data(tmp / device / "fashion-mnist", 4096 if cuda else 1024),
         # The CPU half runs tiny networks; the GPU half the real widths.
         "tiny": [] if cuda else ["--set", "generator.width=8", "--set", "discriminator.width=8"],
-        "batch": 64 if cuda else 16, "resume_steps": 200 if cuda else 40,
+        "batch": 64 if cuda else 16,
+        "resume_steps": 200 if cuda else 40,
         "speed_steps": (20, 100) if cuda else (3, 10),
-    }  # fmt: skip
+    }
     checks: dict[str, Callable[[], str | None]] = {
         "resume": lambda: check_resume(ctx),
         "bf16": lambda: check_precision(ctx, "bf16"),
@@ -412,10 +530,21 @@ def half(device: str, tmp: Path, report: Report, only: set[str]) -> None:
 def versions() -> dict[str, Any]:
     import gan_zoo
 
-    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                            capture_output=True, text=True).stdout.strip() or None  # fmt: skip
-    info = {"gan_zoo": gan_zoo.__version__, "commit": commit, "torch": torch.__version__,
-            "cuda": torch.version.cuda, "python": sys.version.split()[0]}  # fmt: skip
+    commit = (
+        subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        or None
+    )
+    info = {
+        "gan_zoo": gan_zoo.__version__,
+        "commit": commit,
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "python": sys.version.split()[0],
+    }
     if torch.cuda.is_available():
         info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
         info["capability"] = ".".join(map(str, torch.cuda.get_device_capability(0)))
@@ -425,16 +554,26 @@ def versions() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="gpu_check.json", help="where to write the JSON report")
-    parser.add_argument("--only", default="", help=f"comma-separated checks of: {', '.join(CHECKS)}")
-    parser.add_argument("--cpu-half", action=argparse.BooleanOptionalAction, default=None,
-                        help="also run the CPU half when CUDA is there (default: only without CUDA)")  # fmt: skip
+    parser.add_argument(
+        "--only", default="", help=f"comma-separated checks of: {', '.join(CHECKS)}"
+    )
+    parser.add_argument(
+        "--cpu-half",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run the CPU half when CUDA is there (default: only without CUDA)",
+    )
     args = parser.parse_args(argv)
     only = {c.strip() for c in args.only.split(",") if c.strip()}
     if unknown := only - set(CHECKS):
-        parser.error(f"unknown check(s) {', '.join(sorted(unknown))}; choose from {', '.join(CHECKS)}")
+        parser.error(
+            f"unknown check(s) {', '.join(sorted(unknown))}; choose from {', '.join(CHECKS)}"
+        )
     report, started = Report(), datetime.datetime.now(datetime.timezone.utc)
     meta = versions()
-    print(f"gan-zoo {meta['gan_zoo']} ({meta['commit']}), torch {meta['torch']}, CUDA {meta['cuda']}")
+    print(
+        f"gan-zoo {meta['gan_zoo']} ({meta['commit']}), torch {meta['torch']}, CUDA {meta['cuda']}"
+    )
     cuda = torch.cuda.is_available()
     with tempfile.TemporaryDirectory(prefix="gan-zoo-gpu-check-") as tmp:
         if cuda:
@@ -445,26 +584,41 @@ def main(argv: list[str] | None = None) -> int:
         if not cuda or args.cpu_half:
             half("cpu", Path(tmp), report, only)
     print_speed(report.speed)
-    doc = {"schema": SCHEMA, "started": started.isoformat(timespec="seconds"),
-           "seconds": round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1),
-           "versions": meta, "cpu": cpu_info(), "cuda_available": cuda, "ok": report.ok,
-           "checks": report.checks, "speed": report.speed}  # fmt: skip
+    doc = {
+        "schema": SCHEMA,
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round(
+            (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1
+        ),
+        "versions": meta,
+        "cpu": cpu_info(),
+        "cuda_available": cuda,
+        "ok": report.ok,
+        "checks": report.checks,
+        "speed": report.speed,
+    }
     Path(args.out).write_text(json.dumps(doc, indent=2) + "\n")
     failed = [c["name"] for c in report.checks if c["status"] == "fail"]
-    print(f"{'FAIL' if failed else 'PASS'}: {len(report.checks) - len(failed)} of "
-          f"{len(report.checks)} checks passed or skipped{'; failed: ' + ', '.join(failed) if failed else ''}; "
-          f"report in {args.out}")  # fmt: skip
+    print(
+        f"{'FAIL' if failed else 'PASS'}: {len(report.checks) - len(failed)} of "
+        f"{len(report.checks)} checks passed or skipped{'; failed: ' + ', '.join(failed) if failed else ''}; "
+        f"report in {args.out}"
+    )
     return 1 if failed else 0
 
 
 def print_speed(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    print(f"\n{'case':40} {'device':7} {'precision':9} {'layout':6} {'batch':>5} {'img/s':>9} {'peak MiB':>9}")
+    print(
+        f"\n{'case':40} {'device':7} {'precision':9} {'layout':6} {'batch':>5} {'img/s':>9} {'peak MiB':>9}"
+    )
     for r in rows:
         layout = "NHWC" if r["channels_last"] else "NCHW"
-        print(f"{r['case']:40} {r['device']:7} {r['precision']:9} {layout:6} {r['batch']:>5} "
-              f"{r['img_per_s']:>9.1f} {r['peak_memory_mb']:>9.1f}")
+        print(
+            f"{r['case']:40} {r['device']:7} {r['precision']:9} {layout:6} {r['batch']:>5} "
+            f"{r['img_per_s']:>9.1f} {r['peak_memory_mb']:>9.1f}"
+        )
     print()
 
 

@@ -41,17 +41,25 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = _Parser(
-        prog="python benchmarks/results.py", description=__doc__.splitlines()[0],
+        prog="python benchmarks/results.py",
+        description=__doc__.splitlines()[0],
         epilog="Example: python benchmarks/results.py --rows dcgan --dry-run",
-    )  # fmt: skip
+    )
     parser.add_argument("--rows", nargs="+", metavar="ROW", help="Only these rows (default: all).")
     parser.add_argument("--list", action="store_true", help="List the rows and their state.")
     parser.add_argument("--dry-run", action="store_true", help="Print every command; run nothing.")
-    parser.add_argument("--render-only", action="store_true",
-                        help="Only render the table of docs/results.md from the records.")  # fmt: skip
-    parser.add_argument("--n", type=int, default=STANDARD_N,
-                        help=f"Generated images per metric (default {STANDARD_N}, the standard "
-                        "protocol; any other number labels the row non-standard).")  # fmt: skip
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="Only render the table of docs/results.md from the records.",
+    )
+    parser.add_argument(
+        "--n",
+        type=int,
+        default=STANDARD_N,
+        help=f"Generated images per metric (default {STANDARD_N}, the standard "
+        "protocol; any other number labels the row non-standard).",
+    )
     parser.add_argument(
         "--steps-scale",
         type=float,
@@ -79,8 +87,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=RESULTS_DIR,
         help="Where the records and runs/ go (default: benchmarks/results).",
     )
-    parser.add_argument("--doc", type=Path, default=results_render.DOC,
-                        help="The page with the table's markers (default: docs/results.md).")  # fmt: skip
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        default=results_render.DOC,
+        help="The page with the table's markers (default: docs/results.md).",
+    )
     args = parser.parse_args(argv)
     if args.n < 2:
         parser.error(f"--n must be at least 2, not {args.n}")
@@ -96,8 +108,10 @@ def list_rows(rows_file: RowsFile, args: argparse.Namespace) -> None:
     for row in rows_file.select(args.rows):
         done = sum(f"{row.name}-s{s}" in records for s in row.seeds)
         plugin = f" [plugin {row.plugin}]" if row.plugin else ""
-        print(f"{row.name:<14} {row.preset:<14} seeds {','.join(map(str, row.seeds)):<6} "
-              f"{done}/{len(row.seeds)} recorded  {row.note}{plugin}")  # fmt: skip
+        print(
+            f"{row.name:<14} {row.preset:<14} seeds {','.join(map(str, row.seeds)):<6} "
+            f"{done}/{len(row.seeds)} recorded  {row.note}{plugin}"
+        )
         if row.args:
             print(f"{'':<14} args: {' '.join(row.args)}")
 
@@ -114,8 +128,12 @@ def dry_run(jobs: Sequence[results_runner.Job], force: bool) -> None:
             print(cmd)
 
 
-def run(rows_file: RowsFile, jobs: Sequence[results_runner.Job], args: argparse.Namespace,
-        settings: results_runner.Settings) -> list[str]:  # fmt: skip
+def run(
+    rows_file: RowsFile,
+    jobs: Sequence[results_runner.Job],
+    args: argparse.Namespace,
+    settings: results_runner.Settings,
+) -> list[str]:
     """Run the jobs that need it; a seed that fails is reported and the others still run.
     Returns the failures, one line each."""
     results_runner.check_metrics(jobs)
@@ -141,7 +159,9 @@ def adopt(jobs: Sequence[results_runner.Job], run_dir: Path) -> results_runner.J
     matching = [job for job in jobs if job.seed == seed]
     if not matching:
         seeds = ", ".join(str(job.seed) for job in jobs)
-        raise results_runner.RunnerError(f"{run_dir} was trained with seed {seed}; the row has {seeds}")
+        raise results_runner.RunnerError(
+            f"{run_dir} was trained with seed {seed}; the row has {seeds}"
+        )
     results_runner.adopt(matching[0], run_dir)
     return matching[0]
 
@@ -168,9 +188,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 failed = run(rows_file, jobs, args, settings)
             except KeyboardInterrupt:
-                print("Interrupted; run the same command again to continue "
-                      "(recorded seeds are skipped, an unfinished training continues from its checkpoint).",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    "Interrupted; run the same command again to continue "
+                    "(recorded seeds are skipped, an unfinished training continues from its checkpoint).",
+                    file=sys.stderr,
+                )
                 results_render.render_doc(rows_file, args.results_dir, args.doc)
                 return 130
         results_render.render_doc(rows_file, args.results_dir, args.doc)

@@ -35,12 +35,25 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 NOT_RUN = "not run yet"
 #: (metric, column title, decimals)
 METRIC_COLUMNS = (
-    ("fid", "FID", 2), ("kid", "KID (± std)", 4), ("precision", "precision", 3),
-    ("recall", "recall", 3), ("classifier-fd", "classifier-FD", 2),
-    ("class-coverage", "class coverage", 3), ("class-accuracy", "class accuracy", 3),
-)  # fmt: skip
-COLUMNS = ("row", "recipe / notes", *(title for _, title, _ in METRIC_COLUMNS),
-           "img/s", "train time", "eval time", "hardware", "software", "protocol")  # fmt: skip
+    ("fid", "FID", 2),
+    ("kid", "KID (± std)", 4),
+    ("precision", "precision", 3),
+    ("recall", "recall", 3),
+    ("classifier-fd", "classifier-FD", 2),
+    ("class-coverage", "class coverage", 3),
+    ("class-accuracy", "class accuracy", 3),
+)
+COLUMNS = (
+    "row",
+    "recipe / notes",
+    *(title for _, title, _ in METRIC_COLUMNS),
+    "img/s",
+    "train time",
+    "eval time",
+    "hardware",
+    "software",
+    "protocol",
+)
 _RECORD_NAME = re.compile(r"^(?P<row>[a-z0-9][a-z0-9._-]*)-s(?P<seed>\d+)\.json$")
 
 
@@ -59,9 +72,13 @@ def load_records(results_dir: Path = RESULTS_DIR) -> dict[str, dict[str, Any]]:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise RenderError(f"cannot read record {path}: {e}") from None
-        if not (isinstance(record, dict) and isinstance(record.get("metrics"), dict)
-                and isinstance(record.get("commands"), dict)
-                and record.get("row") == match["row"] and record.get("seed") == int(match["seed"])):  # fmt: skip
+        if not (
+            isinstance(record, dict)
+            and isinstance(record.get("metrics"), dict)
+            and isinstance(record.get("commands"), dict)
+            and record.get("row") == match["row"]
+            and record.get("seed") == int(match["seed"])
+        ):
             raise RenderError(
                 f"{path} is not a record of row '{match['row']}' seed {match['seed']}"
             )
@@ -82,8 +99,10 @@ def spread(values: Sequence[float], decimals: int, std: float | None = None) -> 
         extra = f" ± {_number(std, decimals)}" if std is not None else ""
         return _number(values[0], decimals) + extra
     mean, sd = statistics.fmean(values), statistics.stdev(values)
-    return (f"{_number(mean, decimals)} ± {_number(sd, decimals)} "
-            f"[{_number(min(values), decimals)}, {_number(max(values), decimals)}]")  # fmt: skip
+    return (
+        f"{_number(mean, decimals)} ± {_number(sd, decimals)} "
+        f"[{_number(min(values), decimals)}, {_number(max(values), decimals)}]"
+    )
 
 
 def duration(seconds: float | None) -> str:
@@ -120,7 +139,11 @@ def software_text(record: dict) -> str:
     """``gan-zoo 0.1.0 (commit 0d20d98), torch 2.14.1``: the software that wrote the record."""
     sw = record.get("software", {})
     commit = str(sw.get("git_commit") or "unknown")
-    short = commit if commit == "unknown" else commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
+    short = (
+        commit
+        if commit == "unknown"
+        else commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
+    )
     return f"gan-zoo {sw.get('gan_zoo', '?')} (commit {short}), torch {sw.get('torch', '?')}"
 
 
@@ -152,11 +175,15 @@ def planned(
     run_dir = results_dir / "runs" / f"{row.name}-s{seed}"
     metrics = rows_file.metrics_for(conditional)
     try:  # the metrics the runner will ask for: those declared for the row's image size
-        metrics = list(applicable_metrics(metrics, resolve_config(row, train_argv(row, seed, run_dir))))
+        metrics = list(
+            applicable_metrics(metrics, resolve_config(row, train_argv(row, seed, run_dir)))
+        )
     except GanZooError:  # a plugin preset that is not installed here: the row's full list
         pass
-    return {"train": command(train_argv(row, seed, run_dir)),
-            "evaluate": command(evaluate_argv(run_dir, metrics, STANDARD_N))}  # fmt: skip
+    return {
+        "train": command(train_argv(row, seed, run_dir)),
+        "evaluate": command(evaluate_argv(run_dir, metrics, STANDARD_N)),
+    }
 
 
 def _notes(row: Row, records: Sequence[dict], stale: bool) -> str:
@@ -189,9 +216,12 @@ def _speed_cells(records: Sequence[dict]) -> list[str]:
     each seed's own value, ``s<seed>: ...``, in all four cells."""
     hardware = [hardware_text(r) for r in records]
     if len(set(hardware)) == 1:
-        return [_img_s(_mean(records, "training", "img_s")),
-                duration(_mean(records, "training", "seconds")),
-                duration(_mean(records, "evaluation", "seconds")), hardware[0]]  # fmt: skip
+        return [
+            _img_s(_mean(records, "training", "img_s")),
+            duration(_mean(records, "training", "seconds")),
+            duration(_mean(records, "evaluation", "seconds")),
+            hardware[0],
+        ]
 
     def each(show: Callable[[dict], str]) -> str:
         return "; ".join(f"s{r.get('seed')}: {show(r)}" for r in records)
@@ -209,29 +239,40 @@ def table_row(row: Row, records: Sequence[dict], stale: bool) -> str:
         cells = [_name(row), _notes(row, records, stale), NOT_RUN] + ["-"] * (len(COLUMNS) - 3)
         return "| " + " | ".join(cells) + " |"
     cells = [
-        _name(row), _notes(row, records, stale),
+        _name(row),
+        _notes(row, records, stale),
         *(_metric_cell(records, metric, d) for metric, _, d in METRIC_COLUMNS),
         *_speed_cells(records),
         _software_cell(records),
         protocol_text(records),
-    ]  # fmt: skip
+    ]
     return "| " + " | ".join(cells) + " |"
 
 
-def render(rows_file: RowsFile, records: dict[str, dict], results_dir: Path,
-           conditional: Callable[[Row], bool]) -> str:  # fmt: skip
+def render(
+    rows_file: RowsFile,
+    records: dict[str, dict],
+    results_dir: Path,
+    conditional: Callable[[Row], bool],
+) -> str:
     """The Markdown between the markers: the table, then every row's commands."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    commands = ["### Commands", "",
-                "Run from the repository root; `python benchmarks/results.py --rows ROW` runs a "
-                "row's commands and writes its records (`benchmarks/results/ROW-sSEED.json`).", ""]  # fmt: skip
+    commands = [
+        "### Commands",
+        "",
+        "Run from the repository root; `python benchmarks/results.py --rows ROW` runs a "
+        "row's commands and writes its records (`benchmarks/results/ROW-sSEED.json`).",
+        "",
+    ]
     for row in rows_file.rows:
         recorded = {
             s: records[f"{row.name}-s{s}"] for s in row.seeds if f"{row.name}-s{s}" in records
         }
         plans = {s: planned(row, s, rows_file, results_dir, conditional(row)) for s in row.seeds}
-        stale = any(r["commands"].get("train") != plans[s]["train"]
-                    and r.get("steps_scale") is None for s, r in recorded.items())  # fmt: skip
+        stale = any(
+            r["commands"].get("train") != plans[s]["train"] and r.get("steps_scale") is None
+            for s, r in recorded.items()
+        )
         lines.append(table_row(row, list(recorded.values()), stale))
         commands += [f"**{row.name}**", "", "```bash"]
         for seed in row.seeds:
@@ -239,13 +280,15 @@ def render(rows_file: RowsFile, records: dict[str, dict], results_dir: Path,
             commands.append(f"# seed {seed}" + ("" if seed in recorded else f": {NOT_RUN}"))
             commands += [shown.get("train", ""), shown.get("evaluate", "")]
         commands += ["```", ""]
-    legend = ("Columns: KID ± the standard deviation of its 100 subsets (one seed); rows with "
-              "several seeds show mean ± standard deviation over the seeds [min, max]. img/s is "
-              "the mean of the rates the training logged; times are wall-clock; speeds and "
-              "times are means over the seeds when all ran on the same hardware in the same "
-              "precision, otherwise each seed's own (s0: ...). software: the gan-zoo version "
-              "and commit (`-dirty`: tracked files differed from it) and the torch version of the "
-              "script that wrote the record (it trains, or adopts, and scores the seed).")  # fmt: skip
+    legend = (
+        "Columns: KID ± the standard deviation of its 100 subsets (one seed); rows with "
+        "several seeds show mean ± standard deviation over the seeds [min, max]. img/s is "
+        "the mean of the rates the training logged; times are wall-clock; speeds and "
+        "times are means over the seeds when all ran on the same hardware in the same "
+        "precision, otherwise each seed's own (s0: ...). software: the gan-zoo version "
+        "and commit (`-dirty`: tracked files differed from it) and the torch version of the "
+        "script that wrote the record (it trains, or adopts, and scores the seed)."
+    )
     return "\n".join([*lines, "", legend, "", *commands]).rstrip() + "\n"
 
 
@@ -258,8 +301,12 @@ def replace_between(text: str, block: str, where: str = "the page") -> str:
     return f"{head}{START}\n{block}{END}{tail}"
 
 
-def render_doc(rows_file: RowsFile, results_dir: Path = RESULTS_DIR, doc: Path = DOC,
-               conditional: Callable[[Row], bool] = is_conditional) -> bool:  # fmt: skip
+def render_doc(
+    rows_file: RowsFile,
+    results_dir: Path = RESULTS_DIR,
+    doc: Path = DOC,
+    conditional: Callable[[Row], bool] = is_conditional,
+) -> bool:
     """Rewrite the table of ``doc`` from the records; True when the page changed."""
     text = doc.read_text(encoding="utf-8")
     block = render(rows_file, load_records(results_dir), results_dir, conditional)

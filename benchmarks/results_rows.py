@@ -110,17 +110,27 @@ def _row(item: Any, index: int, dataset: str) -> Row:
             f"{where}: the runner sets {owned[0].split('=', 1)[0]} itself; remove it from 'args'"
         )
     seeds = item.get("seeds", [0])
-    if (not isinstance(seeds, list) or not seeds or len(set(seeds)) != len(seeds)
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):  # fmt: skip
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or len(set(seeds)) != len(seeds)
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+    ):
         raise RowsError(
             f"{where}: 'seeds' must be a list of distinct integers >= 0, e.g. [0, 1, 2]"
         )
     for key in ("note", "plugin", "dataset"):
         if key in item and not isinstance(item[key], str):
             raise RowsError(f"{where}: '{key}' must be a string")
-    return Row(name=name, preset=item["preset"], dataset=item.get("dataset", dataset),
-               args=args, seeds=tuple(seeds), note=item.get("note", ""),
-               plugin=item.get("plugin"))  # fmt: skip
+    return Row(
+        name=name,
+        preset=item["preset"],
+        dataset=item.get("dataset", dataset),
+        args=args,
+        seeds=tuple(seeds),
+        note=item.get("note", ""),
+        plugin=item.get("plugin"),
+    )
 
 
 def load_rows(path: str | Path = ROWS_FILE) -> RowsFile:
@@ -176,8 +186,18 @@ def display_path(path: Path) -> str:
 
 def train_argv(row: Row, seed: int, run_dir: Path, extra: Sequence[str] = ()) -> list[str]:
     """``gan-zoo train ...`` of one seed of ``row``, writing to ``run_dir``."""
-    return ["gan-zoo", "train", row.preset, row.dataset, *row.args, *extra,
-            "--seed", str(seed), "--out", display_path(run_dir)]  # fmt: skip
+    return [
+        "gan-zoo",
+        "train",
+        row.preset,
+        row.dataset,
+        *row.args,
+        *extra,
+        "--seed",
+        str(seed),
+        "--out",
+        display_path(run_dir),
+    ]
 
 
 def evaluate_argv(run_dir: Path, metrics: Sequence[str], n: int) -> list[str]:

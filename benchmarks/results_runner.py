@@ -156,8 +156,10 @@ def plan(
     jobs, notes = [], []
     for row in rows:
         if not preset_installed(row):
-            notes.append(f"skip {row.name}: preset '{row.preset}' needs the {row.plugin} plugin, "
-                         f"which is not installed (pip install plugins/{row.plugin})")  # fmt: skip
+            notes.append(
+                f"skip {row.name}: preset '{row.preset}' needs the {row.plugin} plugin, "
+                f"which is not installed (pip install plugins/{row.plugin})"
+            )
             continue
         wanted = tuple(rows_file.metrics_for(is_conditional(row)))
         for seed in row.seeds:
@@ -168,10 +170,19 @@ def plan(
             if settings.steps_scale is not None:
                 extra = ("--steps", str(scaled_steps(config, settings.steps_scale)))
                 argv = train_argv(row, seed, run_dir, extra)
-            jobs.append(Job(row, seed, metrics, tuple(argv),
-                            tuple(evaluate_argv(run_dir, metrics, settings.n)), settings.n,
-                            settings.steps_scale, run_dir,
-                            settings.results_dir / f"{record_key(row.name, seed)}.json"))  # fmt: skip
+            jobs.append(
+                Job(
+                    row,
+                    seed,
+                    metrics,
+                    tuple(argv),
+                    tuple(evaluate_argv(run_dir, metrics, settings.n)),
+                    settings.n,
+                    settings.steps_scale,
+                    run_dir,
+                    settings.results_dir / f"{record_key(row.name, seed)}.json",
+                )
+            )
     return jobs, notes
 
 
@@ -183,10 +194,10 @@ def applicable_metrics(metrics: Sequence[str], config: Any) -> tuple[str, ...]:
 
     registry = plugins.registry("metrics")
     return tuple(
-        m for m in metrics
-        if m not in registry
-        or registry.get(m).supports.matches(config.image_size, config.channels)
-    )  # fmt: skip
+        m
+        for m in metrics
+        if m not in registry or registry.get(m).supports.matches(config.image_size, config.channels)
+    )
 
 
 def check_metrics(jobs: Sequence[Job]) -> None:
@@ -237,11 +248,16 @@ def training_log(run_dir: Path) -> dict[str, Any]:
                 rates.append(float(item["img/s"]))
             step = max(step, int(item.get("step", 0)))
     try:  # what --precision auto became for this run (bf16 on CPUs with native bf16)
-        precision = json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get("precision")
+        precision = json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get(
+            "precision"
+        )
     except (OSError, ValueError, AttributeError):
         precision = None
-    return {"img_s": sum(rates) / len(rates) if rates else None, "steps": step,
-            "precision": precision if isinstance(precision, str) else None}  # fmt: skip
+    return {
+        "img_s": sum(rates) / len(rates) if rates else None,
+        "steps": step,
+        "precision": precision if isinstance(precision, str) else None,
+    }
 
 
 def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
@@ -260,11 +276,20 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
             return done
     done_file.unlink(missing_ok=True)
     resume_step = resumable_step(job) if reuse else None
-    if resume_step is not None and resume_step >= scaled_steps(resolve_config(job.row, job.train), 1.0):
+    if resume_step is not None and resume_step >= scaled_steps(
+        resolve_config(job.row, job.train), 1.0
+    ):
         # Finished, but its .train.json is missing (written after training: a crash or a copy
         # of the run folder lost it): nothing is left to train, take the run as it is.
-        print(f"{job.key}: reusing the finished training in {job.run_dir} (step {resume_step})", flush=True)
-        done = {"command": cmd, "seconds": trained_seconds(job.run_dir), **training_log(job.run_dir)}
+        print(
+            f"{job.key}: reusing the finished training in {job.run_dir} (step {resume_step})",
+            flush=True,
+        )
+        done = {
+            "command": cmd,
+            "seconds": trained_seconds(job.run_dir),
+            **training_log(job.run_dir),
+        }
         write_json(done_file, done)
         return done
     if job.run_dir.exists() and resume_step is None:
@@ -293,8 +318,11 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
         raise RunnerError(
             f"training {job.key} failed with exit code {rc} (its output is above): {ran}"
         )
-    done = {"command": cmd, "seconds": trained_seconds(job.run_dir) or round(seconds, 1),
-            **training_log(job.run_dir)}  # fmt: skip
+    done = {
+        "command": cmd,
+        "seconds": trained_seconds(job.run_dir) or round(seconds, 1),
+        **training_log(job.run_dir),
+    }
     if resume_step is not None:
         done["resumed_from_step"] = resume_step
     write_json(done_file, done)
@@ -361,13 +389,21 @@ def git_commit() -> str:
     """HEAD, with ``-dirty`` when tracked files outside the results differ from it."""
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True,
-                              text=True, check=True).stdout.strip()  # fmt: skip
+        return subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     try:
         head = git("rev-parse", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".",
-                    ":!benchmarks/results", ":!docs/results.md")  # fmt: skip
+        dirty = git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":!benchmarks/results",
+            ":!docs/results.md",
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("-dirty" if dirty else "")
@@ -382,9 +418,13 @@ def environment() -> dict[str, Any]:
 
     return {
         "hardware": {**hardware(), "torch_threads": torch.get_num_threads()},
-        "software": {"torch": torch.__version__, "gan_zoo": gan_zoo.__version__,
-                     "git_commit": git_commit(), "python": platform.python_version()},
-    }  # fmt: skip
+        "software": {
+            "torch": torch.__version__,
+            "gan_zoo": gan_zoo.__version__,
+            "git_commit": git_commit(),
+            "python": platform.python_version(),
+        },
+    }
 
 
 def run_job(job: Job, settings: Settings) -> dict[str, Any]:
@@ -392,19 +432,29 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     trained = train(job, settings.runs_dir, reuse=not settings.force)
     results, eval_seconds = evaluate(job)
     record = {
-        "schema": SCHEMA, "row": job.row.name, "seed": job.seed, "preset": job.row.preset,
-        "dataset": job.row.dataset, "note": job.row.note, "commands": job.commands(),
-        "num_samples": job.n, "steps_scale": job.steps_scale,
+        "schema": SCHEMA,
+        "row": job.row.name,
+        "seed": job.seed,
+        "preset": job.row.preset,
+        "dataset": job.row.dataset,
+        "note": job.row.note,
+        "commands": job.commands(),
+        "num_samples": job.n,
+        "steps_scale": job.steps_scale,
         "standard": all(r.get("protocol", {}).get("standard") is True for r in results.values()),
         "metrics": results,
-        "training": {**{k: trained.get(k) for k in ("img_s", "steps", "seconds", "precision")},
-                     **{k: trained[k] for k in ("adopted_from", "adopted_config") if k in trained}},
-        "evaluation": {"seconds": round(eval_seconds, 1),
-                       "python": f"gan_zoo.evaluate({display_path(job.run_dir)!r}, {list(job.metrics)!r}, "
-                                 f"num_samples={job.n})"},
+        "training": {
+            **{k: trained.get(k) for k in ("img_s", "steps", "seconds", "precision")},
+            **{k: trained[k] for k in ("adopted_from", "adopted_config") if k in trained},
+        },
+        "evaluation": {
+            "seconds": round(eval_seconds, 1),
+            "python": f"gan_zoo.evaluate({display_path(job.run_dir)!r}, {list(job.metrics)!r}, "
+            f"num_samples={job.n})",
+        },
         **environment(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }  # fmt: skip
+    }
     write_json(job.record_path, record)
     print(f"{job.key}: wrote {job.record_path}", flush=True)
     return record
@@ -415,10 +465,28 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
 #: machine); the others only say where it writes, how often it logs or checkpoints, or what it
 #: scores, which the trainer keeps from touching the weights (tested in tests/test_train_eval.py).
 RECIPE_FIELDS = (
-    "model", "dataset", "dataset_options", "generator", "discriminator", "loss", "regularizer",
-    "z_dim", "batch_size", "steps", "epochs", "n_critic", "g_optim", "d_optim", "lr_decay",
-    "lr_decay_every", "lr_decay_gamma", "ema", "ema_warmup", "augment", "seed",
-)  # fmt: skip
+    "model",
+    "dataset",
+    "dataset_options",
+    "generator",
+    "discriminator",
+    "loss",
+    "regularizer",
+    "z_dim",
+    "batch_size",
+    "steps",
+    "epochs",
+    "n_critic",
+    "g_optim",
+    "d_optim",
+    "lr_decay",
+    "lr_decay_every",
+    "lr_decay_gamma",
+    "ema",
+    "ema_warmup",
+    "augment",
+    "seed",
+)
 
 
 def adopt(job: Job, run_dir: Path) -> dict[str, Any]:
@@ -426,25 +494,40 @@ def adopt(job: Job, run_dir: Path) -> dict[str, Any]:
     cadence) into ``job.run_dir`` as its training, after checking that every field that decides
     the weights equals what the row's command gives; one-line errors otherwise."""
     config = read_json(run_dir / "config.json")
-    differ = recipe_differences(job, config) if isinstance(config, dict) else "config.json is not an object"
+    differ = (
+        recipe_differences(job, config)
+        if isinstance(config, dict)
+        else "config.json is not an object"
+    )
     if differ:
-        raise RunnerError(f"{run_dir} was not trained with row '{job.row.name}''s recipe ({differ})")
+        raise RunnerError(
+            f"{run_dir} was not trained with row '{job.row.name}''s recipe ({differ})"
+        )
     log = training_log(run_dir)
     if config.get("steps") is not None and log["steps"] < config["steps"]:
-        raise RunnerError(f"{run_dir} stopped at step {log['steps']} of {config['steps']}; finish it first")
+        raise RunnerError(
+            f"{run_dir} stopped at step {log['steps']} of {config['steps']}; finish it first"
+        )
     if job.run_dir.exists():
         raise RunnerError(f"{job.run_dir} exists; remove it to adopt {run_dir}")
     # Wall time: config.json is written as training starts, the last log line as it ends.
     with open(run_dir / "metrics.jsonl", encoding="utf-8") as f:
-        times = [t for t in (json.loads(line).get("time") for line in f) if isinstance(t, (int, float))]
+        times = [
+            t for t in (json.loads(line).get("time") for line in f) if isinstance(t, (int, float))
+        ]
     start = (run_dir / "config.json").stat().st_mtime
     job.run_dir.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(run_dir), str(job.run_dir))
-    done = {"command": command(job.train), "adopted_from": str(run_dir),
-            "adopted_config": {k: config.get(k) for k in ("out", "log_every", "sample_every",
-                                                          "checkpoint_every", "keep", "eval_metric")},
-            "seconds": trained_seconds(job.run_dir) or (round(times[-1] - start, 1) if times else None),
-            **log}  # fmt: skip
+    done = {
+        "command": command(job.train),
+        "adopted_from": str(run_dir),
+        "adopted_config": {
+            k: config.get(k)
+            for k in ("out", "log_every", "sample_every", "checkpoint_every", "keep", "eval_metric")
+        },
+        "seconds": trained_seconds(job.run_dir) or (round(times[-1] - start, 1) if times else None),
+        **log,
+    }
     write_json(job.run_dir.with_name(job.run_dir.name + ".train.json"), done)
     print(f"{job.key}: adopted {run_dir} as its training ({job.run_dir})", flush=True)
     return done

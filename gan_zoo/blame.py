@@ -149,8 +149,11 @@ def blame(exc: BaseException) -> str | None:
         entry = built_by(frame.f_locals.get("self"))
         status = owners.of(frame.f_code.co_filename)
         if entry is not None and entry.plugin.distribution == status.distribution:
-            return _line(f"{SINGULAR[entry.kind]} '{entry.key}' of plugin "
-                         f"{entry.plugin.distribution} {entry.plugin.version}", exc)  # fmt: skip
+            return _line(
+                f"{SINGULAR[entry.kind]} '{entry.key}' of plugin "
+                f"{entry.plugin.distribution} {entry.plugin.version}",
+                exc,
+            )
     if not frames:
         return None
     frame = frames[0]  # else: the innermost frame in a plugin's files
@@ -190,7 +193,8 @@ def _entries_in(owners: _Owners, status: Any, path: Path | None) -> list[tuple[A
 def _line(what: str, exc: BaseException) -> str:
     detail = " ".join(str(exc).split())[:300]
     return (
-        f"{what} raised {type(exc).__name__}" + (f": {detail}" if detail else "")
+        f"{what} raised {type(exc).__name__}"
+        + (f": {detail}" if detail else "")
         + f"; this is a bug in that plugin: report it to its authors, or run with --debug "
         f"(or {DEBUG_ENV}=1) for the traceback"
-    )  # fmt: skip
+    )

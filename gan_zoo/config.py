@@ -169,10 +169,12 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
             raise ConfigError(f"unknown {cls.__name__} field '{key}'{did_you_mean(key, names)}")
         kwargs[key] = _convert(hints[key], value, key)
     missing = [
-        f.name for f in dataclasses.fields(cls)
-        if f.name not in kwargs and f.default is dataclasses.MISSING
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in kwargs
+        and f.default is dataclasses.MISSING
         and f.default_factory is dataclasses.MISSING
-    ]  # fmt: skip
+    ]
     if missing:
         raise ConfigError(f"{cls.__name__} needs '{missing[0]}', got {data!r}"[:300])
     return cls(**kwargs)
@@ -279,7 +281,9 @@ def apply_override(config: Any, key: str, value: Any) -> None:
 
 
 def _optional(hint: Any) -> bool:
-    return typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in typing.get_args(hint)
+    return typing.get_origin(hint) in (typing.Union, types.UnionType) and type(
+        None
+    ) in typing.get_args(hint)
 
 
 def _base(hint: Any) -> Any:

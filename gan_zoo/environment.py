@@ -19,8 +19,14 @@ from ._version import __version__
 #: The oldest release of each dependency gan-zoo runs with, as pyproject.toml declares them
 #: (a test keeps the two equal). torch: fused Adam on the CPU and torch.amp.GradScaler("cpu")
 #: (see gan_zoo.torch_floor); torchvision: the release paired with torch 2.4.
-FLOORS = {"torch": (2, 4), "torchvision": (0, 19), "pluggy": (1, 3), "click": (8, 1),
-          "safetensors": (0, 4), "rich": (13, 0)}  # fmt: skip
+FLOORS = {
+    "torch": (2, 4),
+    "torchvision": (0, 19),
+    "pluggy": (1, 3),
+    "click": (8, 1),
+    "safetensors": (0, 4),
+    "rich": (13, 0),
+}
 CORE_DEPENDENCIES = tuple(FLOORS)
 
 
@@ -62,7 +68,10 @@ def describe() -> dict[str, Any]:
     from .training.precision import native_cpu_support, resolve_device, resolve_precision
 
     info = versions()
-    cuda: dict[str, Any] = {"built_with": torch.version.cuda, "available": torch.cuda.is_available()}
+    cuda: dict[str, Any] = {
+        "built_with": torch.version.cuda,
+        "available": torch.cuda.is_available(),
+    }
     if torch.cuda.is_available():
         cuda["cudnn"] = torch.backends.cudnn.version()
         cuda["gpus"] = [
@@ -71,15 +80,20 @@ def describe() -> dict[str, Any]:
             for i in range(torch.cuda.device_count())
         ]
     device = resolve_device("auto")
-    info.update({
-        "torch": torch.__version__,
-        "cuda": cuda,
-        "cpu": {"capability": torch.backends.cpu.get_cpu_capability(),
-                "native_bf16": native_cpu_support("bf16"), "native_fp16": native_cpu_support("fp16"),
-                "threads": torch.get_num_threads()},
-        "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()),
-        "auto": {"device": str(device), "precision": resolve_precision("auto", device)},
-    })  # fmt: skip
+    info.update(
+        {
+            "torch": torch.__version__,
+            "cuda": cuda,
+            "cpu": {
+                "capability": torch.backends.cpu.get_cpu_capability(),
+                "native_bf16": native_cpu_support("bf16"),
+                "native_fp16": native_cpu_support("fp16"),
+                "threads": torch.get_num_threads(),
+            },
+            "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()),
+            "auto": {"device": str(device), "precision": resolve_precision("auto", device)},
+        }
+    )
     return info
 
 
@@ -87,20 +101,34 @@ def version_lines(info: dict[str, Any]) -> list[str]:
     """``info`` (from :func:`versions` or :func:`describe`) as lines to paste into a report."""
     plugins = ", ".join(f"{k} {v}" for k, v in info["plugins"].items()) or "none"
     deps = ", ".join(f"{k} {v or 'missing'}" for k, v in info["dependencies"].items())
-    lines = [f"gan-zoo {info['gan-zoo']}", f"plugins: {plugins}", f"dependencies: {deps}",
-             f"python {info['python']} on {info['platform']}"]  # fmt: skip
+    lines = [
+        f"gan-zoo {info['gan-zoo']}",
+        f"plugins: {plugins}",
+        f"dependencies: {deps}",
+        f"python {info['python']} on {info['platform']}",
+    ]
     if "auto" in info:
         cuda = info["cuda"]
         if cuda["available"]:
-            lines.append(f"CUDA {cuda['built_with']}, cuDNN {cuda['cudnn']}: {'; '.join(cuda['gpus'])}")
+            lines.append(
+                f"CUDA {cuda['built_with']}, cuDNN {cuda['cudnn']}: {'; '.join(cuda['gpus'])}"
+            )
         else:
-            built = f"torch built with CUDA {cuda['built_with']}" if cuda["built_with"] else "CPU-only torch"
+            built = (
+                f"torch built with CUDA {cuda['built_with']}"
+                if cuda["built_with"]
+                else "CPU-only torch"
+            )
             lines.append(f"CUDA: not available ({built})")
         cpu = info["cpu"]
         bf16 = "native" if cpu["native_bf16"] else "emulated (slow)"
-        lines.append(f"CPU: {cpu['capability']}, bf16 {bf16}, {cpu['threads']} threads"
-                     + ("; MPS available" if info["mps"] else ""))  # fmt: skip
-        lines.append(f"--device auto -> {info['auto']['device']}, --precision auto -> {info['auto']['precision']}")
+        lines.append(
+            f"CPU: {cpu['capability']}, bf16 {bf16}, {cpu['threads']} threads"
+            + ("; MPS available" if info["mps"] else "")
+        )
+        lines.append(
+            f"--device auto -> {info['auto']['device']}, --precision auto -> {info['auto']['precision']}"
+        )
     return lines
 
 

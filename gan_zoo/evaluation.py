@@ -84,10 +84,13 @@ def evaluate(
     # A run directory may come from anywhere: its data paths and resource settings (workers,
     # memory) are never used; the data is found as for training, or where --data-dir says.
     dataset = open_split(
-        part_entry(config, "dataset").key, split, data_dir=data_dir,
-        image_size=config.get("image_size"), channels=config.get("channels"),
+        part_entry(config, "dataset").key,
+        split,
+        data_dir=data_dir,
+        image_size=config.get("image_size"),
+        channels=config.get("channels"),
         options=split_options(config.get("dataset_options")),
-    )  # fmt: skip
+    )
     for metric in built:  # every metric can run before any computes (FID alone takes minutes)
         METRIC.get(metric, "check_dataset")(dataset)
         METRIC.get(metric, "check_generator")(generator)
@@ -127,7 +130,9 @@ def write_reference_stats(
     )
     writer = METRIC.get(built, "write_reference_stats")
     if writer is None:
-        raise GanZooError(f"metric '{metric}' has no reference statistics; use fid or classifier-fd")
+        raise GanZooError(
+            f"metric '{metric}' has no reference statistics; use fid or classifier-fd"
+        )
     reference = open_split(
         dataset, split, data_dir=data_dir, image_size=image_size, channels=channels
     )

@@ -131,8 +131,12 @@ def network_kwargs(config: TrainConfig, part: str) -> dict[str, Any]:
 
 
 #: Factory arguments the run sets itself (from the data and the recipe), never as an option.
-_RUN_ARGUMENTS = {"z_dim": "z_dim (--set z_dim=...)", "image_size": "--image-size",
-                  "channels": "--channels", "num_classes": "the dataset's classes"}  # fmt: skip
+_RUN_ARGUMENTS = {
+    "z_dim": "z_dim (--set z_dim=...)",
+    "image_size": "--image-size",
+    "channels": "--channels",
+    "num_classes": "the dataset's classes",
+}
 
 
 def check_options(kind: str, spec: Any, what: str) -> None:
@@ -181,8 +185,13 @@ def _same_type(default: Any, value: Any) -> bool:
 
 
 def _kind_of(default: Any) -> str:
-    for kind, text in ((bool, "true or false"), (int, "an integer"), (float, "a number"),
-                       (str, "a string"), ((list, tuple), "a list")):  # fmt: skip
+    for kind, text in (
+        (bool, "true or false"),
+        (int, "an integer"),
+        (float, "a number"),
+        (str, "a string"),
+        ((list, tuple), "a list"),
+    ):
         if isinstance(default, kind):
             return text
     return type(default).__name__
@@ -235,8 +244,12 @@ def open_split(
 
 
 #: Dataset options that have a run setting of their own.
-RUN_DATASET_OPTIONS = {"data_dir": "--data-dir", "download": "--download",
-                       "image_size": "--image-size", "channels": "--channels"}  # fmt: skip
+RUN_DATASET_OPTIONS = {
+    "data_dir": "--data-dir",
+    "download": "--download",
+    "image_size": "--image-size",
+    "channels": "--channels",
+}
 
 
 def dataset_options(config: TrainConfig) -> dict[str, Any]:
@@ -263,9 +276,14 @@ def open_training_split(config: TrainConfig, split: str | None = None) -> Datase
     options = dataset_options(config)
     chosen = options.pop("split", "train")
     dataset = open_split(
-        config.dataset, split or chosen, data_dir=config.data_dir, download=config.download,
-        image_size=config.image_size, channels=config.channels, options=options,
-    )  # fmt: skip
+        config.dataset,
+        split or chosen,
+        data_dir=config.data_dir,
+        download=config.download,
+        image_size=config.image_size,
+        channels=config.channels,
+        options=options,
+    )
     if len(dataset) == 0:
         raise DataError(f"dataset '{config.dataset}' is empty ({dataset.source})")
     return dataset

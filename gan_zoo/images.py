@@ -139,9 +139,7 @@ def save_grid(
     return Written(path, len(images), picture.width, picture.height)
 
 
-def save_npz(
-    images: torch.Tensor, labels: torch.Tensor | None, path: str | os.PathLike
-) -> Written:
+def save_npz(images: torch.Tensor, labels: torch.Tensor | None, path: str | os.PathLike) -> Written:
     """uint8 images (N, C, H, W) as an ``.npz`` of ``images`` uint8 (N, H, W, C) and ``labels``
     int64 (N,), -1 for an unconditional model."""
     import numpy as np
@@ -190,8 +188,12 @@ def save_walk(
     _replace(
         path,
         lambda f: pictures[0].save(
-            f, format="GIF", save_all=True, append_images=pictures[1:],
-            duration=round(1000 / fps), loop=0,
+            f,
+            format="GIF",
+            save_all=True,
+            append_images=pictures[1:],
+            duration=round(1000 / fps),
+            loop=0,
         ),
-    )  # fmt: skip
+    )
     return Written(path, steps, pictures[0].width, pictures[0].height)

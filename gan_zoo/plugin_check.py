@@ -62,7 +62,9 @@ def check_plugins(distribution: str | None = None) -> list[Problem]:
         if distribution is None or status.distribution == distribution:
             if status.error:
                 problems.append(
-                    Problem("plugin", status.name, status.distribution, status.version, status.error)
+                    Problem(
+                        "plugin", status.name, status.distribution, status.version, status.error
+                    )
                 )
     for kind in KINDS:
         for entry in plugins.registry(kind):
@@ -122,14 +124,18 @@ def _missing_options(entry: Entry, target: Any) -> list[str]:
     accepted = entry.options()
     missing = [name for name in required if name not in accepted]
     if missing:
-        return [f"its factory does not take {', '.join(missing)} (see docs/plugins.md#the-contract)"]
+        return [
+            f"its factory does not take {', '.join(missing)} (see docs/plugins.md#the-contract)"
+        ]
     return []
 
 
 def small_options(entry: Entry, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Shrunk widths for a factory that has ``width`` / ``hidden`` options, then ``extra``."""
     accepted = entry.options()
-    options = {k: (list(v) if isinstance(v, list) else v) for k, v in SMALL.items() if k in accepted}
+    options = {
+        k: (list(v) if isinstance(v, list) else v) for k, v in SMALL.items() if k in accepted
+    }
     options.update(extra or {})
     return options
 
@@ -166,7 +172,9 @@ def _network(entry: Entry, target: Any) -> list[str]:
     if entry.kind == "generators":
         CONTRACTS["generators"].check(net, "run", batch=BATCH, image_size=size, channels=channels)
     else:
-        CONTRACTS["discriminators"].check(net, "run", labels=labels, image_size=size, channels=channels)
+        CONTRACTS["discriminators"].check(
+            net, "run", labels=labels, image_size=size, channels=channels
+        )
     return []
 
 
@@ -176,8 +184,9 @@ def _loss(entry: Entry, target: Any) -> list[str]:
 
 
 def _preset(entry: Entry, target: Any) -> list[str]:
-    CONTRACTS["models"].check(target, "run", who="model", registry=plugins.registry,
-                              supports=entry.supports)  # fmt: skip
+    CONTRACTS["models"].check(
+        target, "run", who="model", registry=plugins.registry, supports=entry.supports
+    )
     return []
 
 

@@ -135,7 +135,9 @@ class PluginHost:
             status.error = f"unknown hook '{unknown_hooks[0]}' (see docs/plugins.md)"
         self._registries = None
 
-    def register(self, plugin: Any, name: str, distribution: str = "test", version: str = "0") -> None:
+    def register(
+        self, plugin: Any, name: str, distribution: str = "test", version: str = "0"
+    ) -> None:
         """Register a plugin object by hand (tests, notebooks); see :meth:`unregister`."""
         self._add(PluginStatus(name, distribution, version, "registered"), lambda: plugin)
 
@@ -211,8 +213,11 @@ class PluginHost:
             self._reported |= {f"broken {b}" for b in broken} | set(shadowed)
         parts = []
         if broken:
-            parts.append(f"{len(broken)} broken plugin{'s' if len(broken) > 1 else ''} ("
-                         + ", ".join(broken) + ")")  # fmt: skip
+            parts.append(
+                f"{len(broken)} broken plugin{'s' if len(broken) > 1 else ''} ("
+                + ", ".join(broken)
+                + ")"
+            )
         parts += shadowed
         return "; ".join(parts) + "; see 'gan-zoo plugins'" if parts else None
 

@@ -55,7 +55,9 @@ def open_no_link(path: Any, flags: int, mode: int = 0o666) -> int:
     except FileNotFoundError:
         before = None
     if before is not None and stat.S_ISLNK(before.st_mode):
-        raise OSError(errno.ELOOP, "Too many levels of symbolic links (a link is in the way)", str(path))
+        raise OSError(
+            errno.ELOOP, "Too many levels of symbolic links (a link is in the way)", str(path)
+        )
     fd = os.open(path, flags, mode)
     try:
         opened, now = os.fstat(fd), os.lstat(path)

@@ -171,7 +171,9 @@ class Entry:
             elif callable(target):
                 folder = Path(target())
             else:
-                raise TypeError(f"target {type(target).__name__} is not 'package:folder' or a callable")
+                raise TypeError(
+                    f"target {type(target).__name__} is not 'package:folder' or a callable"
+                )
         except Exception as exc:
             line = " ".join(str(exc).split())[:200]
             raise GanZooError(
@@ -308,10 +310,13 @@ class Registry:
         return [
             entry
             for entry in entries
-            if (pattern is None or fnmatch.fnmatchcase(entry.key, pattern)
-                or fnmatch.fnmatchcase(entry.name, pattern))
+            if (
+                pattern is None
+                or fnmatch.fnmatchcase(entry.key, pattern)
+                or fnmatch.fnmatchcase(entry.name, pattern)
+            )
             and entry.supports.matches(image_size, channels, conditional)
-        ]  # fmt: skip
+        ]
 
     def names(self, pattern: str | None = None, **filters: Any) -> list[str]:
         return [entry.key for entry in self.list(pattern, **filters)]

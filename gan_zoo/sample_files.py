@@ -188,7 +188,9 @@ def save_sample_files(
 
     request = request or SampleRequest(n, labels, seed, truncation, batch_size, psi)
     fmt = fmt or "png"
-    generator.labels_for(request.n, request.labels)  # a bad class or psi fails before the folder is made
+    generator.labels_for(
+        request.n, request.labels
+    )  # a bad class or psi fails before the folder is made
     generator.check_psi(request.psi)
     check_disk(generator, folder, request.n)
     written = 0

@@ -125,7 +125,9 @@ class LoadedGenerator(nn.Module):
         if psi is None:
             return None
         if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not math.isfinite(psi):
-            raise ConfigError(f"psi must be a finite number (e.g. 0.7; 1 = no truncation), got {psi!r}")
+            raise ConfigError(
+                f"psi must be a finite number (e.g. 0.7; 1 = no truncation), got {psi!r}"
+            )
         if not self.supports_psi:
             spec = self.config.get("generator")
             name = spec.get("name") if isinstance(spec, dict) else spec
@@ -296,6 +298,11 @@ def load(path: str | Path, device: str | torch.device | None = "cpu") -> LoadedG
     loaded = LoadedGenerator(stored.net, stored.record, stored.class_names, stored.source)
     loaded = loaded.to(resolve_device(device)).eval()
     # The plugin contract, once, on two samples from a private seed.
-    GENERATOR.check(stored.net, "run", image_size=loaded.image_size, channels=loaded.channels,
-                    device=loaded.device)  # fmt: skip
+    GENERATOR.check(
+        stored.net,
+        "run",
+        image_size=loaded.image_size,
+        channels=loaded.channels,
+        device=loaded.device,
+    )
     return loaded

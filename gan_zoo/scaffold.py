@@ -39,7 +39,7 @@ def _suggestion(name: str) -> str:
     """A valid name close to ``name`` (lower-case, hyphens), or ``""``."""
     text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     if text.startswith(_PREFIX):
-        text = text[len(_PREFIX):]
+        text = text[len(_PREFIX) :]
     text = re.sub(r"^[0-9-]+", "", text)
     return text if _NAME.match(text) and text != name else ""
 
@@ -49,18 +49,24 @@ def plugin_names(name: str) -> dict[str, str]:
     hint = _suggestion(name)
     did_you_mean = f"; did you mean '{hint}'?" if hint else ""
     if name.startswith(_PREFIX):
-        raise GanZooError(f"plugin name '{name}' already has the '{_PREFIX}' prefix the "
-                          f"distribution gets{did_you_mean}")  # fmt: skip
+        raise GanZooError(
+            f"plugin name '{name}' already has the '{_PREFIX}' prefix the "
+            f"distribution gets{did_you_mean}"
+        )
     if not _NAME.match(name) or len(name) > 40:
-        raise GanZooError(f"plugin name '{name}' must be lower-case letters, digits and hyphens, "
-                          f"starting with a letter, at most 40 characters{did_you_mean}")  # fmt: skip
+        raise GanZooError(
+            f"plugin name '{name}' must be lower-case letters, digits and hyphens, "
+            f"starting with a letter, at most 40 characters{did_you_mean}"
+        )
     for kind in KINDS:
         registry = plugins.registry(kind)
         if name in registry:
             owner = registry.get(name).plugin.distribution
-            raise GanZooError(f"'{name}' is already a {SINGULAR[kind]} "
-                              f"of {owner}; this plugin's entries would be shadowed by it; did you "
-                              f"mean 'my-{name}'?")  # fmt: skip
+            raise GanZooError(
+                f"'{name}' is already a {SINGULAR[kind]} "
+                f"of {owner}; this plugin's entries would be shadowed by it; did you "
+                f"mean 'my-{name}'?"
+            )
     return {
         "name": name,
         "package": "gan_zoo_" + name.replace("-", "_"),
@@ -99,6 +105,12 @@ def _template_files(root, package: Path):
         folder, rel = stack.pop()
         for item in sorted(folder.iterdir(), key=lambda t: t.name):
             if item.is_dir():
-                stack.append((item, rel / (str(package) if item.name == "package" and rel == Path() else item.name)))
+                stack.append(
+                    (
+                        item,
+                        rel
+                        / (str(package) if item.name == "package" and rel == Path() else item.name),
+                    )
+                )
             elif item.name.endswith(".tmpl"):
                 yield item, rel / item.name[: -len(".tmpl")]

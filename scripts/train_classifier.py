@@ -86,8 +86,11 @@ def main() -> None:
                     flush=True,
                 )
         acc = accuracy(net, test.images, test.labels)
-        print(f"epoch {epoch + 1}/{args.epochs}: loss {loss.item():.3f}, test accuracy {acc:.4f}, "
-              f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+        print(
+            f"epoch {epoch + 1}/{args.epochs}: loss {loss.item():.3f}, test accuracy {acc:.4f}, "
+            f"{time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
 
     # Write weights with their record.
     acc = accuracy(net, test.images, test.labels)

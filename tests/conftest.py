@@ -10,7 +10,9 @@ import pytest
 
 from gan_zoo.testing import write_idx  # noqa: F401 (tests import it from here)
 
-sys._called_from_test = True  # gan_zoo.plugins loads no entry point unless GAN_ZOO_LOAD_PLUGINS names it
+sys._called_from_test = (
+    True  # gan_zoo.plugins loads no entry point unless GAN_ZOO_LOAD_PLUGINS names it
+)
 
 
 @pytest.fixture(autouse=True)
@@ -54,11 +56,21 @@ def pip_install(tmp_path_factory):
         if project not in installed:
             target = tmp_path_factory.mktemp("site")
             subprocess.run(
-                [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                 "--no-build-isolation", "--disable-pip-version-check",
-                 "--target", str(target), str(project)],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--no-deps",
+                    "--no-build-isolation",
+                    "--disable-pip-version-check",
+                    "--target",
+                    str(target),
+                    str(project),
+                ],
                 check=True,
-            )  # fmt: skip
+            )
             installed[project] = target
         return installed[project]
 

@@ -158,13 +158,19 @@ def layer_of(module: str, layers: list[tuple[int, str, list[str]]]) -> tuple[int
 
 def layer_violations(graph: dict[str, set[str]], layers) -> list[str]:
     """Every module the table does not place, and every import that points to a higher layer."""
-    problems = [f"{m} is on no layer of docs/architecture.md" for m in sorted(graph) if layer_of(m, layers) is None]
+    problems = [
+        f"{m} is on no layer of docs/architecture.md"
+        for m in sorted(graph)
+        if layer_of(m, layers) is None
+    ]
     for module in sorted(graph):
         here = layer_of(module, layers)
         for dep in sorted(graph[module]):
             there = layer_of(dep, layers) if dep in graph else None
             if here and there and there[0] > here[0]:
-                problems.append(f"{module} ({here[1]}) imports {dep} ({there[1]}), a layer above it")
+                problems.append(
+                    f"{module} ({here[1]}) imports {dep} ({there[1]}), a layer above it"
+                )
     return problems
 
 
@@ -182,8 +188,15 @@ def test_a_deliberate_upward_import_fails(tmp_path):
     (tmp_path / "training" / "loop.py").write_text("from .. import errors\n")
     (tmp_path / "stray.py").write_text("")
     layers = read_layers(ARCHITECTURE_DOC.read_text(encoding="utf-8"))
-    graph = {m.replace(tmp_path.name, "gan_zoo", 1): {d.replace(tmp_path.name, "gan_zoo", 1) for d in deps}
-             for m, deps in import_graph(tmp_path).items()}  # fmt: skip
+    graph = {
+        m.replace(tmp_path.name, "gan_zoo", 1): {
+            d.replace(tmp_path.name, "gan_zoo", 1) for d in deps
+        }
+        for m, deps in import_graph(tmp_path).items()
+    }
     problems = layer_violations(graph, layers)
-    assert "gan_zoo.errors (base) imports gan_zoo.training.loop (services), a layer above it" in problems
+    assert (
+        "gan_zoo.errors (base) imports gan_zoo.training.loop (services), a layer above it"
+        in problems
+    )
     assert "gan_zoo.stray is on no layer of docs/architecture.md" in problems

@@ -36,8 +36,9 @@ CHANGELOG = """# Changelog
 def check(version: str, tmp_path: Path, text: str = CHANGELOG) -> subprocess.CompletedProcess:
     changelog = tmp_path / "CHANGELOG.md"
     changelog.write_text(text)
-    return subprocess.run([sys.executable, SCRIPT, version, "--changelog", changelog],
-                          capture_output=True, text=True)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, SCRIPT, version, "--changelog", changelog], capture_output=True, text=True
+    )
 
 
 @pytest.mark.parametrize("version", ["0.2.0", "v0.2.0"])
@@ -65,8 +66,11 @@ def test_an_entry_without_a_release_date_is_refused(tmp_path):
 
 
 def test_a_missing_changelog_is_one_line(tmp_path):
-    result = subprocess.run([sys.executable, SCRIPT, "0.1.0", "--changelog", tmp_path / "nope.md"],
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, SCRIPT, "0.1.0", "--changelog", tmp_path / "nope.md"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert result.stderr.startswith("error: cannot read ")
 

@@ -25,9 +25,17 @@ from gan_zoo.errors import CheckpointError
 from gan_zoo.hookspecs import hookimpl
 
 FASHION_MNIST_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 
 
 class Parts:
@@ -500,25 +508,41 @@ def test_training_state_round_trips_through_state_dict_and_load_state_dict():
     """``load_state_dict(*state_dict())`` into fresh objects gives back every tensor."""
     saved = Parts(ema=True)
     rng = {"torch": torch.get_rng_state()}
-    state = checkpoint.TrainingState(saved.g, saved.d, saved.g_opt, saved.d_opt,
-                                     ema_generator=saved.ema, progress={"step": 2}, rng=rng)  # fmt: skip
+    state = checkpoint.TrainingState(
+        saved.g,
+        saved.d,
+        saved.g_opt,
+        saved.d_opt,
+        ema_generator=saved.ema,
+        progress={"step": 2},
+        rng=rng,
+    )
     tensors, doc = state.state_dict()
-    assert set(tensors) == {"generator.safetensors", "discriminator.safetensors",
-                            "training-state.safetensors"}  # fmt: skip
+    assert set(tensors) == {
+        "generator.safetensors",
+        "discriminator.safetensors",
+        "training-state.safetensors",
+    }
     assert doc["ema"] is True and doc["rng"] == ["torch"] and doc["state"] == {"step": 2}
-    assert any(k.startswith(checkpoint.RAW_GENERATOR_PREFIX) for k in tensors["training-state.safetensors"])
+    assert any(
+        k.startswith(checkpoint.RAW_GENERATOR_PREFIX) for k in tensors["training-state.safetensors"]
+    )
     json.dumps(doc)  # the document is JSON as it is
 
     fresh = Parts(ema=True, seed=7)
-    back = checkpoint.TrainingState(fresh.g, fresh.d, fresh.g_opt, fresh.d_opt, ema_generator=fresh.ema)
+    back = checkpoint.TrainingState(
+        fresh.g, fresh.d, fresh.g_opt, fresh.d_opt, ema_generator=fresh.ema
+    )
     copied = {name: {k: v.clone() for k, v in part.items()} for name, part in tensors.items()}
     back.load_state_dict(copied, json.loads(json.dumps(doc)))
     assert back.progress == {"step": 2} and torch.equal(back.rng["torch"], rng["torch"])
     for a, b in ((saved.g, fresh.g), (saved.d, fresh.d), (saved.ema, fresh.ema)):
         for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
             assert torch.equal(x, y), name
-    assert torch.equal(fresh.g_opt.state_dict()["state"][0]["exp_avg"],
-                       saved.g_opt.state_dict()["state"][0]["exp_avg"])  # fmt: skip
+    assert torch.equal(
+        fresh.g_opt.state_dict()["state"][0]["exp_avg"],
+        saved.g_opt.state_dict()["state"][0]["exp_avg"],
+    )
 
 
 def test_resume_and_init_and_load_share_one_reader(tmp_path, monkeypatch):
@@ -535,16 +559,32 @@ def test_resume_and_init_and_load_share_one_reader(tmp_path, monkeypatch):
 
     monkeypatch.setattr(reader_module.CheckpointReader, "__init__", spy)
     gan_zoo.load(run)
-    checkpoint.load_training_state(run, generator=parts.g, discriminator=parts.d,
-                                   g_optimizer=parts.g_opt, d_optimizer=parts.d_opt)  # fmt: skip
+    checkpoint.load_training_state(
+        run,
+        generator=parts.g,
+        discriminator=parts.d,
+        g_optimizer=parts.g_opt,
+        d_optimizer=parts.d_opt,
+    )
     assert opened == [run / "checkpoints" / "step-0000002"] * 2
 
 
 def test_file_names_and_key_prefixes_are_spelled_only_in_layout():
     """``generator_raw/``, ``rng/`` and the file names are layout.py's constants everywhere."""
     package = Path(gan_zoo.__file__).parent
-    names = ('"generator_raw/', '"rng/', '"generator.safetensors"', '"training-state.json"',
-             '"training-state.safetensors"', '"metrics.jsonl"')  # fmt: skip
-    spelled = [f"{path.relative_to(package)}: {name}" for path in package.rglob("*.py")
-               if path.name != "layout.py" for name in names if name in path.read_text()]  # fmt: skip
+    names = (
+        '"generator_raw/',
+        '"rng/',
+        '"generator.safetensors"',
+        '"training-state.json"',
+        '"training-state.safetensors"',
+        '"metrics.jsonl"',
+    )
+    spelled = [
+        f"{path.relative_to(package)}: {name}"
+        for path in package.rglob("*.py")
+        if path.name != "layout.py"
+        for name in names
+        if name in path.read_text()
+    ]
     assert spelled == []

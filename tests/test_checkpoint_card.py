@@ -99,15 +99,29 @@ def test_yaml_emitter_round_trips_awkward_values():
 
 
 RECORD = {
-    "model": "cgan", "dataset": "fashion-mnist", "conditional": True, "ema": 0.999,
+    "model": "cgan",
+    "dataset": "fashion-mnist",
+    "conditional": True,
+    "ema": 0.999,
     "generator": {"name": "tiny-g", "options": {"width": 8}},
     "discriminator": {"name": "tiny-d", "options": {}},
     "loss": {"name": "hinge", "options": {}},
     "g_optim": {"lr": 0.0002, "betas": [0.5, 0.999]},
-    "gan_zoo_version": "0.1.0", "plugins": {"generator": "gan-zoo-tiny 1.2.3"},
-    "class_names": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                    "Sneaker | new", "Bag", "Ankle boot"],
-}  # fmt: skip
+    "gan_zoo_version": "0.1.0",
+    "plugins": {"generator": "gan-zoo-tiny 1.2.3"},
+    "class_names": [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker | new",
+        "Bag",
+        "Ankle boot",
+    ],
+}
 
 
 def test_render_card_is_a_pure_function_of_its_arguments(monkeypatch):
@@ -121,20 +135,32 @@ def test_render_card_is_a_pure_function_of_its_arguments(monkeypatch):
 
     monkeypatch.setattr(builtins, "open", forbidden)
     monkeypatch.setattr(plugins, "registry", forbidden)
-    state = {"step": 469, "epoch": 1, "images_seen": 60000, "elapsed_seconds": 120.0,
-             "hardware": "CPU (test)", "last_losses": {"loss/d": 0.5}}  # fmt: skip
+    state = {
+        "step": 469,
+        "epoch": 1,
+        "images_seen": 60000,
+        "elapsed_seconds": 120.0,
+        "hardware": "CPU (test)",
+        "last_losses": {"loss/d": 0.5},
+    }
     metrics = {"fid": {"value": 23.5, "protocol": {"num_samples": 100, "reference_split": "test"}}}
-    args = dict(state=state, metrics=metrics, samples=None,
-                generator_kwargs={"image_size": 28, "channels": 1},
-                descriptions={"generator": "A tiny | piped generator."})  # fmt: skip
+    args = dict(
+        state=state,
+        metrics=metrics,
+        samples=None,
+        generator_kwargs={"image_size": 28, "channels": 1},
+        descriptions={"generator": "A tiny | piped generator."},
+    )
     text = render_card(RECORD, **args)
     assert text == render_card(RECORD, **args)
     front, body = split_front_matter(text)
     meta = yaml.safe_load(front)
     assert meta["gan_zoo"] == RECORD and "class-conditional" in meta["tags"]
     assert meta["model-index"][0]["results"][0]["metrics"][0] == {
-        "type": "fid", "value": 23.5, "name": "FID"
-    }  # fmt: skip
+        "type": "fid",
+        "value": 23.5,
+        "name": "FID",
+    }
     for fragment in (
         "# cgan on fashion-mnist",
         ") 0.1.0: preset `cgan` on the `fashion-mnist` dataset, 469 generator steps.",

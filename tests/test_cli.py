@@ -24,8 +24,15 @@ def test_version():
 
 def test_list_json_has_the_builtins():
     data = json.loads(run("list", "--json").output)
-    assert set(data) == {"models", "generators", "discriminators", "losses", "datasets", "metrics",
-                         "pretrained"}  # fmt: skip
+    assert set(data) == {
+        "models",
+        "generators",
+        "discriminators",
+        "losses",
+        "datasets",
+        "metrics",
+        "pretrained",
+    }
     assert data["pretrained"] == []  # the built-ins ship no weights
     names = {kind: [e["name"] for e in entries] for kind, entries in data.items()}
     assert "dcgan" in names["models"] and "bce" in names["losses"]
@@ -41,7 +48,9 @@ def test_list_one_kind_singular_alias_and_filters():
     )
     result = run("list", "generators", "dcg*", "--image-size", "28", "--json")
     assert "dcgan" in [e["name"] for e in json.loads(result.output)]
-    assert json.loads(run("list", "generators", "dcgan", "--image-size", "7", "--json").output) == []
+    assert (
+        json.loads(run("list", "generators", "dcgan", "--image-size", "7", "--json").output) == []
+    )
 
 
 def test_list_table():

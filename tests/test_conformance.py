@@ -62,8 +62,10 @@ def test_the_kit_imports_neither_torch_nor_pytest_until_used():
     import subprocess
     import sys
 
-    code = ("import sys, gan_zoo.testing, gan_zoo.plugin_check, gan_zoo.scaffold; "
-            "print(sorted(m for m in ('torch', 'pytest') if m in sys.modules))")  # fmt: skip
+    code = (
+        "import sys, gan_zoo.testing, gan_zoo.plugin_check, gan_zoo.scaffold; "
+        "print(sorted(m for m in ('torch', 'pytest') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     code = "import sys, gan_zoo.testing.plugin; print('torch' in sys.modules)"
@@ -83,10 +85,24 @@ def _run_kit(folder: Path, files: dict[str, str]) -> dict[str, str | None]:
         (folder / name).write_text(text)
     report = folder / "report.xml"
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-         "gan_zoo.testing.plugin", f"--junitxml={report}", *map(str, (folder / n for n in files))],
-        cwd=folder, capture_output=True, text=True, env=dict(os.environ), timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "gan_zoo.testing.plugin",
+            f"--junitxml={report}",
+            *map(str, (folder / n for n in files)),
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=600,
+    )
     results = {}
     for case in ET.parse(report).getroot().iter("testcase"):
         failure = case.find("failure")
@@ -100,34 +116,54 @@ def test_the_kit_fails_exactly_the_entries_that_break_the_contract(use_distribut
     """The kit run by pytest, as an author runs it, on a real installed distribution whose
     plugins break the contract on purpose: every broken entry fails with a line naming it."""
     use_distribution(Path(__file__).parent / "plugin_dist")
-    results = _run_kit(tmp_path, {
-        "test_kit.py": "from gan_zoo.testing import conformance\n"
-                       "test_conformance = conformance('gan-zoo-testplugins')\n",
-        "test_fixtures.py": FIXTURE_TESTS,
-    })  # fmt: skip
+    results = _run_kit(
+        tmp_path,
+        {
+            "test_kit.py": "from gan_zoo.testing import conformance\n"
+            "test_conformance = conformance('gan-zoo-testplugins')\n",
+            "test_fixtures.py": FIXTURE_TESTS,
+        },
+    )
     failed = {name for name, message in results.items() if message is not None}
     assert failed == {
-        "plugin-testplugin-badname-loads", "plugin-testplugin-broken-loads",
-        *{f"generator-{g}-{check}" for g in ("missing-target", "raising-gen", "wrong-size")
-          for check in ("contract", "forward-28px-1ch", "forward-28px-3ch", "moves")},
+        "plugin-testplugin-badname-loads",
+        "plugin-testplugin-broken-loads",
+        *{
+            f"generator-{g}-{check}"
+            for g in ("missing-target", "raising-gen", "wrong-size")
+            for check in ("contract", "forward-28px-1ch", "forward-28px-3ch", "moves")
+        },
         *{f"generator-missing-target-forward-32px-{c}ch" for c in (1, 3)},
-        "generator-missing-target-safetensors", "generator-raising-gen-safetensors",
-        "generator-ignores-psi-forward-28px-1ch", "generator-ignores-psi-forward-28px-3ch",
-        *{f"loss-{loss}-{check}" for loss in ("nan-loss", "vector-loss")
-          for check in ("contract", "properties", "trains-fp32", "trains-bf16")},
-    }  # fmt: skip
+        "generator-missing-target-safetensors",
+        "generator-raising-gen-safetensors",
+        "generator-ignores-psi-forward-28px-1ch",
+        "generator-ignores-psi-forward-28px-3ch",
+        *{
+            f"loss-{loss}-{check}"
+            for loss in ("nan-loss", "vector-loss")
+            for check in ("contract", "properties", "trains-fp32", "trains-bf16")
+        },
+    }
     passed = set(results) - failed
     assert {"test_register_plugin", "test_load_plugins", "test_idx_dir"} <= passed
-    assert {"generator-tiny-linear-forward-28px-3ch", "generator-tiny-linear-safetensors",
-            "model-tiny-gan-trains-bf16", "loss-bce-trains-fp32",
-            "loss-my-other-loss-properties"} <= passed  # fmt: skip
+    assert {
+        "generator-tiny-linear-forward-28px-3ch",
+        "generator-tiny-linear-safetensors",
+        "model-tiny-gan-trains-bf16",
+        "loss-bce-trains-fp32",
+        "loss-my-other-loss-properties",
+    } <= passed
     messages = results["generator-wrong-size-forward-28px-1ch"]
-    assert "generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin contract" in messages
+    assert (
+        "generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin contract" in messages
+    )
     assert "must be a scalar" in results["loss-vector-loss-properties"]
     assert "is nan on the first batch" in results["loss-nan-loss-trains-bf16"]
     assert "broken on purpose" in results["plugin-testplugin-broken-loads"]
-    assert "truncation_psi=0.0 must map every latent to the average image" in (
-        results["generator-ignores-psi-forward-28px-1ch"])
+    assert (
+        "truncation_psi=0.0 must map every latent to the average image"
+        in (results["generator-ignores-psi-forward-28px-1ch"])
+    )
     assert {"generator-ignores-psi-moves", "generator-ignores-psi-safetensors"} <= passed
 
 
@@ -135,9 +171,14 @@ def test_the_metrics_of_gan_zoo_fid_conform(use_distribution, tmp_path):
     """A real metric plugin through the kit: factory options, higher_is_better, a JSON-able
     protocol (structure only: computing FID is not cheap), for every metric it registers."""
     use_distribution(Path(__file__).parent.parent / "plugins" / "gan-zoo-fid")
-    results = _run_kit(tmp_path, {
-        "test_fid.py": "from gan_zoo.testing import conformance\n"
-                       "test_conformance = conformance('gan-zoo-fid')\n",
-    })  # fmt: skip
-    assert {f"metric-{m}-{check}" for m in ("fid", "kid") for check in ("contract", "protocol")} <= set(results)
+    results = _run_kit(
+        tmp_path,
+        {
+            "test_fid.py": "from gan_zoo.testing import conformance\n"
+            "test_conformance = conformance('gan-zoo-fid')\n",
+        },
+    )
+    assert {
+        f"metric-{m}-{check}" for m in ("fid", "kid") for check in ("contract", "protocol")
+    } <= set(results)
     assert {name: message for name, message in results.items() if message is not None} == {}

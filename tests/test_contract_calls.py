@@ -14,19 +14,37 @@ from gan_zoo.contracts import CONTRACTS
 PACKAGE = Path(__file__).resolve().parent.parent / "gan_zoo"
 #: What holds a plugin object in each core module: ``{module: {expression: registry kind}}``.
 PLUGIN_OBJECTS: dict[str, dict[str, str]] = {
-    "evaluation.py": {"metric": "metrics", "built": "metrics", "dataset": "datasets",
-                      "reference": "datasets"},
-    "training/evaluate.py": {"metric": "metrics", "self.metric": "metrics", "reference": "datasets"},
-    "training/step.py": {"loss": "losses", "self.loss": "losses", "source": "losses",
-                         "self.regularizer": "losses", "G": "generators", "D": "discriminators",
-                         "self.G": "generators", "self.D": "discriminators"},
-    "training/loop.py": {"parts.loss": "losses", "parts.dataset": "datasets",
-                         "t.dataset": "datasets"},
+    "evaluation.py": {
+        "metric": "metrics",
+        "built": "metrics",
+        "dataset": "datasets",
+        "reference": "datasets",
+    },
+    "training/evaluate.py": {
+        "metric": "metrics",
+        "self.metric": "metrics",
+        "reference": "datasets",
+    },
+    "training/step.py": {
+        "loss": "losses",
+        "self.loss": "losses",
+        "source": "losses",
+        "self.regularizer": "losses",
+        "G": "generators",
+        "D": "discriminators",
+        "self.G": "generators",
+        "self.D": "discriminators",
+    },
+    "training/loop.py": {
+        "parts.loss": "losses",
+        "parts.dataset": "datasets",
+        "t.dataset": "datasets",
+    },
     "training/setup.py": {"loss": "losses", "dataset": "datasets", "D": "discriminators"},
     "training/streams.py": {"dataset": "datasets"},
     "metrics/base.py": {"dataset": "datasets", "generator": "generators"},
     "sampling.py": {"stored.net": "generators"},
-}  # fmt: skip
+}
 #: Members outside a contract that core code reads on purpose, each with the reason.
 ALLOWED: dict[tuple[str, str], str] = {
     ("training/setup.py", "images"): "sharding for DDP needs an in-memory dataset; others are "
@@ -43,9 +61,13 @@ def violations(source: str, objects: dict[str, str], module: str = "") -> list[s
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Attribute):
             target, name, via = ast.unparse(node.value), node.attr, "attribute"
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-              and node.func.id in ("getattr", "hasattr") and len(node.args) >= 2
-              and isinstance(node.args[1], ast.Constant)):  # fmt: skip
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+        ):
             target, name, via = ast.unparse(node.args[0]), node.args[1].value, node.func.id
         else:
             continue

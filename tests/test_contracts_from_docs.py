@@ -21,8 +21,13 @@ from gan_zoo.testing.protocols import check_dataset, check_metric
 from gan_zoo.testing.training import check_loss_properties, loss_config, train_two_steps
 
 DOCS = Path(__file__).parent.parent / "docs"
-TINY = dict(progress="quiet", batch_size=16, device="cpu", steps=2,
-            overrides=["generator.width=4", "discriminator.width=4", "z_dim=8"])  # fmt: skip
+TINY = dict(
+    progress="quiet",
+    batch_size=16,
+    device="cpu",
+    steps=2,
+    overrides=["generator.width=4", "discriminator.width=4", "z_dim=8"],
+)
 
 
 def docs_metric_plugin() -> types.ModuleType:
@@ -37,16 +42,44 @@ def docs_metric_plugin() -> types.ModuleType:
 
 def test_the_metric_example_in_the_docs_works_everywhere(idx_dir, tmp_path, register_plugin):
     register_plugin(docs_metric_plugin(), "brightness")
-    assert not hasattr(plugins.registry("metrics").create("mean-brightness", num_samples=4,
-                       batch_size=2, device="cpu"), "check_dataset")  # fmt: skip
-    run = gan_zoo.train("dcgan", "fashion-mnist", data_dir=str(idx_dir), out=str(tmp_path / "run"),
-                        eval_metric="mean-brightness", eval_samples=8, **TINY)  # fmt: skip
-    results = gan_zoo.evaluate(run.dir, ["mean-brightness"], num_samples=8, batch_size=4,
-                               device="cpu", data_dir=str(idx_dir))  # fmt: skip
+    assert not hasattr(
+        plugins.registry("metrics").create(
+            "mean-brightness", num_samples=4, batch_size=2, device="cpu"
+        ),
+        "check_dataset",
+    )
+    run = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        data_dir=str(idx_dir),
+        out=str(tmp_path / "run"),
+        eval_metric="mean-brightness",
+        eval_samples=8,
+        **TINY,
+    )
+    results = gan_zoo.evaluate(
+        run.dir,
+        ["mean-brightness"],
+        num_samples=8,
+        batch_size=4,
+        device="cpu",
+        data_dir=str(idx_dir),
+    )
     assert math.isfinite(results["mean-brightness"]["value"])
     assert results["mean-brightness"]["protocol"]["name"] == "mean-brightness"
-    out = CliRunner().invoke(build_cli(), ["evaluate", str(run.dir), "--metric", "mean-brightness",
-                                           "--n", "4", "--data-dir", str(idx_dir)])  # fmt: skip
+    out = CliRunner().invoke(
+        build_cli(),
+        [
+            "evaluate",
+            str(run.dir),
+            "--metric",
+            "mean-brightness",
+            "--n",
+            "4",
+            "--data-dir",
+            str(idx_dir),
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert check_plugins("test") == []
     check_metric(plugins.registry("metrics").get("mean-brightness"), {}, compute=True)
@@ -106,8 +139,13 @@ class DocsPlugin:
 
     @hookimpl
     def register_datasets(self, register):
-        register("docs-data", DocsDataset, description="A dataset with only the protocol members.",
-                 image_sizes=(28,), channels=(1,))  # fmt: skip
+        register(
+            "docs-data",
+            DocsDataset,
+            description="A dataset with only the protocol members.",
+            image_sizes=(28,),
+            channels=(1,),
+        )
 
 
 def test_a_loss_and_a_dataset_from_the_docs_alone_train(tmp_path, register_plugin):
@@ -150,6 +188,9 @@ def test_a_check_names_the_breach():
         def d_loss(self, real_logits, fake_logits):
             return real_logits.float().mean()
 
-    with pytest.raises(ContractError, match=r"loss NoGLoss breaks the plugin contract: it lacks "
-                                            r"g_loss of the Loss protocol"):  # fmt: skip
+    with pytest.raises(
+        ContractError,
+        match=r"loss NoGLoss breaks the plugin contract: it lacks "
+        r"g_loss of the Loss protocol",
+    ):
         LOSS.check(NoGLoss(), "signature")

@@ -81,7 +81,9 @@ def test_read_idx_rejects_a_foreign_file(tmp_path):
 @pytest.mark.parametrize("compress", [True, False], ids=["gzip", "raw"])
 def test_read_idx_rejects_a_short_payload(tmp_path, compress):
     path = write_idx(tmp_path / "x", bytes(100), (2, 8, 8), compress=compress)  # declares 128
-    with pytest.raises(DataError, match=r"holds 100 bytes of data but its header declares 128 \(2, 8, 8\)"):
+    with pytest.raises(
+        DataError, match=r"holds 100 bytes of data but its header declares 128 \(2, 8, 8\)"
+    ):
         read_idx(path, 3)
 
 
@@ -173,8 +175,12 @@ def test_search_order(idx_dir, tmp_path, monkeypatch):
 
     assert create_dataset("fashion-mnist", data_dir=idx_dir).source == str(idx_dir)
     assert search.candidates("fashion-mnist", "/d") == [
-        Path("/d"), Path("/d/fashion-mnist"), env, cache, system,
-    ]  # fmt: skip
+        Path("/d"),
+        Path("/d/fashion-mnist"),
+        env,
+        cache,
+        system,
+    ]
 
 
 def test_cache_dir_honours_xdg_cache_home(tmp_path, monkeypatch):
@@ -188,9 +194,14 @@ def test_not_found_is_one_line_with_every_way_to_get_the_data(tmp_path, monkeypa
         create_dataset("fashion-mnist", data_dir=tmp_path)
     message = one_line(err.value)
     for part in (
-        "Fashion-MNIST not found", str(tmp_path), "apt-get install dataset-fashion-mnist",
-        "gan-zoo datasets download fashion-mnist", "--download", "--data-dir", "GAN_ZOO_DATA",
-    ):  # fmt: skip
+        "Fashion-MNIST not found",
+        str(tmp_path),
+        "apt-get install dataset-fashion-mnist",
+        "gan-zoo datasets download fashion-mnist",
+        "--download",
+        "--data-dir",
+        "GAN_ZOO_DATA",
+    ):
         assert part in message
 
 
@@ -245,9 +256,24 @@ def write_cifar(folder: Path, records: dict[str, int], seed: int = 0) -> Path:
         data = bytearray()
         for i in range(n):
             data.append(i % 10)
-            data += bytes([i % 10]) * 1024 + bytes([100]) * 1024 + bytes(rng.randrange(256) for _ in range(1024))
+            data += (
+                bytes([i % 10]) * 1024
+                + bytes([100]) * 1024
+                + bytes(rng.randrange(256) for _ in range(1024))
+            )
         (folder / filename).write_bytes(bytes(data))
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    names = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ]
     (folder / "batches.meta.txt").write_text("\n".join(names) + "\n\n")
     return folder
 
@@ -291,7 +317,9 @@ def test_cifar10_not_found_names_the_binary_archive(tmp_path, monkeypatch):
 
 # The batching contract.
 def make_dataset(n: int = 10, size: int = 4) -> ImageDataset:
-    images = torch.arange(n, dtype=torch.uint8).view(n, 1, 1, 1).expand(n, 1, size, size).contiguous()
+    images = (
+        torch.arange(n, dtype=torch.uint8).view(n, 1, 1, 1).expand(n, 1, size, size).contiguous()
+    )
     return ImageDataset("toy", "train", images, torch.arange(n) % 3, ["a", "b", "c"], "memory")
 
 
@@ -305,7 +333,9 @@ def test_batches_scale_shuffle_and_drop_last():
     assert torch.equal(torch.cat([b[1] for b in batches]), index % 3)  # labels follow images
     assert len(set(index.tolist())) == 8  # without replacement
     everything = list(dataset.batches(4, drop_last=False))
-    assert sorted(torch.cat([b[1] for b in everything]).tolist()) == sorted(i % 3 for i in range(10))
+    assert sorted(torch.cat([b[1] for b in everything]).tolist()) == sorted(
+        i % 3 for i in range(10)
+    )
 
 
 def test_batches_are_seeded_and_fresh_each_epoch():
@@ -333,7 +363,9 @@ def test_bad_tensors_are_rejected():
     with pytest.raises(DataError, match="uint8"):
         ImageDataset("toy", "train", torch.zeros(2, 1, 4, 4), torch.zeros(2), [], "memory")
     with pytest.raises(DataError, match="2 images but labels of shape .3,."):
-        ImageDataset("toy", "train", torch.zeros(2, 1, 4, 4, dtype=torch.uint8), torch.zeros(3), [], "m")
+        ImageDataset(
+            "toy", "train", torch.zeros(2, 1, 4, 4, dtype=torch.uint8), torch.zeros(3), [], "m"
+        )
 
 
 def test_sample_counts_and_to():

@@ -37,9 +37,16 @@ def test_info_json(idx_dir):
 def test_grid_saves_real_samples(idx_dir, tmp_path):
     out = tmp_path / "real.png"
     result = run(
-        "datasets", "info", "fashion-mnist", "--data-dir", str(idx_dir), "--grid", str(out),
-        "--grid-size", "16",
-    )  # fmt: skip
+        "datasets",
+        "info",
+        "fashion-mnist",
+        "--data-dir",
+        str(idx_dir),
+        "--grid",
+        str(out),
+        "--grid-size",
+        "16",
+    )
     assert result.exit_code == 0, result.output
     with Image.open(out) as im:
         assert im.size == (4 * 30 + 2, 4 * 30 + 2)  # 4x4 tiles of 28 px, 2 px padding
@@ -52,9 +59,22 @@ def test_image_folder_options_and_one_warning(tmp_path):
         Image.new("RGB", (20, 30), (i * 40, 0, 0)).save(root / "boot" / f"{i}.png")
     (root / "boot" / "bad.png").write_bytes(b"nope")
     result = run(
-        "datasets", "info", "image-folder", "--data-dir", str(root), "--image-size", "16",
-        "--channels", "1", "-o", "test-fraction=0.5", "-o", "workers=0", "--split", "all",
-    )  # fmt: skip
+        "datasets",
+        "info",
+        "image-folder",
+        "--data-dir",
+        str(root),
+        "--image-size",
+        "16",
+        "--channels",
+        "1",
+        "-o",
+        "test-fraction=0.5",
+        "-o",
+        "workers=0",
+        "--split",
+        "all",
+    )
     assert result.exit_code == 0, result.output
     assert "image-folder (all): 4 images, 16x16 grayscale, 1 class" in result.output
     assert result.output.count("Warning: image-folder: skipped 1 of 5 files") == 1
@@ -96,8 +116,11 @@ def test_list_is_list_datasets():
     result = run("datasets", "list", "--json")
     assert result.exit_code == 0, result.output
     assert [d["name"] for d in json.loads(result.output)] == [
-        "cifar10", "fashion-mnist", "image-folder", "mnist",
-    ]  # fmt: skip
+        "cifar10",
+        "fashion-mnist",
+        "image-folder",
+        "mnist",
+    ]
     assert json.loads(run("list", "datasets", "--json").output) == json.loads(result.output)
 
 

@@ -55,7 +55,10 @@ def test_class_folders_with_bad_files_skipped_in_one_warning(photos):
     assert dataset.source == str(photos.resolve())
     assert len(messages) == 1
     assert "skipped 2 of 15 files" in messages[0]
-    assert "1 not an image: cat/notes.txt" in messages[0] and "1 unreadable: dog/broken.png" in messages[0]
+    assert (
+        "1 not an image: cat/notes.txt" in messages[0]
+        and "1 unreadable: dog/broken.png" in messages[0]
+    )
     red = dataset.images[dataset.labels == 0][:, 0]
     blue = dataset.images[dataset.labels == 1][:, 2]
     assert int(red.min()) >= 195 and int(blue.min()) >= 190
@@ -79,7 +82,9 @@ def test_second_load_hits_the_cache(photos, monkeypatch):
 
     solid(photos / "cat" / "c9.png", (10, 10, 10))  # the folder changed: a new cache entry
     third, _ = load(photos, split="all")
-    assert len(third) == 14 and len(list(search.cache_dir("image-folder").glob("*.safetensors"))) == 2
+    assert (
+        len(third) == 14 and len(list(search.cache_dir("image-folder").glob("*.safetensors"))) == 2
+    )
 
 
 def test_settings_are_part_of_the_cache_key(photos):
@@ -169,7 +174,9 @@ def test_too_big_for_memory_streams(photos):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        batches = list(stream.to("cpu").batches(4, torch.Generator().manual_seed(0), drop_last=False))
+        batches = list(
+            stream.to("cpu").batches(4, torch.Generator().manual_seed(0), drop_last=False)
+        )
     assert [str(w.message) for w in caught] == [
         "image-folder: skipped 1 unreadable image file(s) (broken.png)"
     ]

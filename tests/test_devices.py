@@ -48,7 +48,9 @@ def fake_cuda(monkeypatch):
     """The global CUDA generator's calls, recorded: ``calls`` lists (name, value)."""
     calls = []
     monkeypatch.setattr(torch.cuda, "get_rng_state", lambda device=None: FakePhilox(99).get_state())
-    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, device=None: calls.append(("set", s)))
+    monkeypatch.setattr(
+        torch.cuda, "set_rng_state", lambda s, device=None: calls.append(("set", s))
+    )
     monkeypatch.setattr(torch.cuda, "manual_seed", lambda seed: calls.append(("seed", seed)))
     return calls
 
@@ -95,16 +97,24 @@ def test_a_cuda_checkpoint_resumed_on_the_cpu_reseeds_deterministically(fake_cud
         assert "drawn on CUDA" in resumed.restore(rng, step=5)
         draws.append(torch.randn(4, generator=resumed.noise))
     assert torch.equal(*draws)
-    assert torch.equal(draws[0], torch.randn(4, generator=torch.Generator().manual_seed(resumed._noise_seed(5))))  # fmt: skip
+    assert torch.equal(
+        draws[0], torch.randn(4, generator=torch.Generator().manual_seed(resumed._noise_seed(5)))
+    )
 
 
 @pytest.mark.parametrize(
     "name, size", [("noise", 17), ("noise", 0), ("cuda", 5056), ("data", 16), ("torch", 16)]
 )
 def test_rng_states_of_no_generator_are_still_corrupt(name, size):
-    rng = {"data": torch.get_rng_state(), "torch": torch.get_rng_state(), "noise": torch.get_rng_state()}
+    rng = {
+        "data": torch.get_rng_state(),
+        "torch": torch.get_rng_state(),
+        "noise": torch.get_rng_state(),
+    }
     rng[name] = torch.zeros(size, dtype=torch.uint8)
-    with pytest.raises(CheckpointError, match=f"RNG state '{name}' is not a uint8 vector of .*corrupt"):
+    with pytest.raises(
+        CheckpointError, match=f"RNG state '{name}' is not a uint8 vector of .*corrupt"
+    ):
         check_rng(rng, "training-state.safetensors")
 
 
@@ -128,8 +138,15 @@ def test_a_cuda_run_resumes_on_the_cpu_through_real_files(idx_dir, tmp_path):
     from gan_zoo import train
 
     common = dict(data_dir=str(idx_dir), device="cpu", progress="quiet")
-    run = train("dcgan", "fashion-mnist", steps=3, out=str(tmp_path / "run"), batch_size=8,
-                overrides=TINY, **common)  # fmt: skip
+    run = train(
+        "dcgan",
+        "fashion-mnist",
+        steps=3,
+        out=str(tmp_path / "run"),
+        batch_size=8,
+        overrides=TINY,
+        **common,
+    )
     _as_if_trained_on_cuda(run.checkpoint)
     resumed = train(None, None, steps=6, resume=run.dir, **common)
     assert resumed.step == 6
@@ -144,7 +161,9 @@ def gpu(monkeypatch):
 
     def make(major: int, minor: int = 0) -> torch.device:
         monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (major, minor))
-        monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: f"GPU sm_{major}{minor}")
+        monkeypatch.setattr(
+            torch.cuda, "get_device_name", lambda device=None: f"GPU sm_{major}{minor}"
+        )
         # What torch answers by default on a V100 or T4 too: bf16 "supported" (emulated).
         monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
         return torch.device("cuda", 0)
@@ -152,8 +171,9 @@ def gpu(monkeypatch):
     return make
 
 
-@pytest.mark.parametrize("capability, expected", [((7, 0), "fp16"), ((7, 5), "fp16"),
-                                                  ((8, 0), "bf16"), ((9, 0), "bf16")])  # fmt: skip
+@pytest.mark.parametrize(
+    "capability, expected", [((7, 0), "fp16"), ((7, 5), "fp16"), ((8, 0), "bf16"), ((9, 0), "bf16")]
+)
 def test_auto_precision_on_cuda_is_bf16_only_where_it_is_native(gpu, capability, expected):
     from gan_zoo.training.precision import resolve_precision
 
@@ -175,7 +195,11 @@ def test_bf16_forced_on_a_pre_ampere_gpu_gets_one_warning(gpu):
 def cuda_backends():
     """Put the process-wide backend flags back as they were."""
     conv = torch.backends.cudnn.conv
-    saved = (torch.backends.cudnn.benchmark, torch.backends.cuda.matmul.fp32_precision, conv.fp32_precision)
+    saved = (
+        torch.backends.cudnn.benchmark,
+        torch.backends.cuda.matmul.fp32_precision,
+        conv.fp32_precision,
+    )
     yield
     torch.use_deterministic_algorithms(False)
     torch.backends.cudnn.deterministic = False
@@ -200,8 +224,17 @@ def test_the_tf32_choice_is_recorded_in_config_and_card(idx_dir, tmp_path):
 
     from gan_zoo import train
 
-    run = train("dcgan", "fashion-mnist", steps=1, batch_size=8, out=str(tmp_path / "run"), data_dir=str(idx_dir),
-                device="cpu", progress="quiet", overrides=TINY)  # fmt: skip
+    run = train(
+        "dcgan",
+        "fashion-mnist",
+        steps=1,
+        batch_size=8,
+        out=str(tmp_path / "run"),
+        data_dir=str(idx_dir),
+        device="cpu",
+        progress="quiet",
+        overrides=TINY,
+    )
     record = json.loads((run.dir / "config.json").read_text())
     assert record["tf32"] is False and record["cudnn_benchmark"] is True
     card = (run.checkpoint / "README.md").read_text()
@@ -219,7 +252,9 @@ def test_diffaugment_keeps_channels_last(policy):
     assert plain.is_contiguous() and torch.allclose(plain, out, atol=1e-6)  # either layout
 
 
-def test_deterministic_turns_the_autotuner_off_and_deterministic_kernels_on(cuda_backends, monkeypatch):
+def test_deterministic_turns_the_autotuner_off_and_deterministic_kernels_on(
+    cuda_backends, monkeypatch
+):
     import os
 
     from gan_zoo.training.precision import set_cuda_backends
@@ -249,7 +284,10 @@ def test_real_feature_caches_are_kept_apart_by_device_and_precision(cuda_backend
 def _real_batches(seed=1, batch=8):
     gen = torch.Generator().manual_seed(seed)
     while True:
-        yield torch.rand(batch, 1, 28, 28, generator=gen) * 2 - 1, torch.randint(10, (batch,), generator=gen)
+        yield (
+            torch.rand(batch, 1, 28, 28, generator=gen) * 2 - 1,
+            torch.randint(10, (batch,), generator=gen),
+        )
 
 
 @pytest.mark.slow
@@ -264,10 +302,17 @@ def test_the_compiled_step_never_recompiles_after_warm_up_and_marks_each_step(mo
     from gan_zoo.training.setup import build_networks, fit_to_data
     from gan_zoo.training.step import TrainStep
 
-    options = {"device": "cpu", "precision": "fp32", "channels_last": False, "compile": True,
-               "n_critic": 2}  # fmt: skip
+    options = {
+        "device": "cpu",
+        "precision": "fp32",
+        "channels_last": False,
+        "compile": True,
+        "n_critic": 2,
+    }
     config = resolve.build_config(model, "fashion-mnist", options, TINY)
-    config, G, D, loss, regularizer = build_networks(fit_to_data(config, 28, 1, 10), torch.device("cpu"))
+    config, G, D, loss, regularizer = build_networks(
+        fit_to_data(config, 28, 1, 10), torch.device("cpu")
+    )
     step = TrainStep(config, G, D, loss, regularizer, noise=torch.Generator().manual_seed(0))
     marks = []
     monkeypatch.setattr(torch.compiler, "cudagraph_mark_step_begin", lambda: marks.append(1))
@@ -283,8 +328,17 @@ def test_the_compiled_step_never_recompiles_after_warm_up_and_marks_each_step(mo
     assert torch.isfinite(result.d_loss) and torch.isfinite(result.g_loss)
 
 
-@pytest.mark.parametrize("version, ok", [("2.3.1+cu121", False), ("2.1.0", False), ("2.4.0", True),
-                                         ("2.11.0+cu130", True), ("2.14.1", True), ("3.0.0a0", True)])  # fmt: skip
+@pytest.mark.parametrize(
+    "version, ok",
+    [
+        ("2.3.1+cu121", False),
+        ("2.1.0", False),
+        ("2.4.0", True),
+        ("2.11.0+cu130", True),
+        ("2.14.1", True),
+        ("3.0.0a0", True),
+    ],
+)
 def test_the_torch_floor_is_one_line_naming_it(monkeypatch, idx_dir, version, ok):
     from gan_zoo.errors import GanZooError
     from gan_zoo.torch_floor import check_torch
@@ -293,7 +347,10 @@ def test_the_torch_floor_is_one_line_naming_it(monkeypatch, idx_dir, version, ok
     if ok:
         check_torch()
         return
-    with pytest.raises(GanZooError, match=rf"gan-zoo needs torch >= 2.4 to train, but torch {re.escape(version)} is installed; upgrade") as err:  # fmt: skip
+    with pytest.raises(
+        GanZooError,
+        match=rf"gan-zoo needs torch >= 2.4 to train, but torch {re.escape(version)} is installed; upgrade",
+    ) as err:
         gan_zoo_train_one_step(idx_dir)
     assert "\n" not in str(err.value)
 
@@ -301,8 +358,16 @@ def test_the_torch_floor_is_one_line_naming_it(monkeypatch, idx_dir, version, ok
 def gan_zoo_train_one_step(idx_dir):
     from gan_zoo import train
 
-    return train("dcgan", "fashion-mnist", steps=1, batch_size=8, data_dir=str(idx_dir), device="cpu",
-                 progress="quiet", overrides=TINY)  # fmt: skip
+    return train(
+        "dcgan",
+        "fashion-mnist",
+        steps=1,
+        batch_size=8,
+        data_dir=str(idx_dir),
+        device="cpu",
+        progress="quiet",
+        overrides=TINY,
+    )
 
 
 def test_pyproject_declares_the_same_floor():

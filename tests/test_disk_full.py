@@ -35,8 +35,9 @@ def one_line(result, *fragments) -> str:
 
 
 def resume(run, data, steps=4):
-    return cli_in_process("train", "--resume", run, "--steps", steps, "--data-dir", data,
-                          "--device", "cpu", "--quiet")  # fmt: skip
+    return cli_in_process(
+        "train", "--resume", run, "--steps", steps, "--data-dir", data, "--device", "cpu", "--quiet"
+    )
 
 
 @pytest.fixture
@@ -111,9 +112,18 @@ def test_resume_on_a_full_disk_then_again_with_space(small_disk, trained, data_d
     assert (run / "checkpoints" / "latest").read_text().strip() == "step-0000004"
 
 
-@pytest.mark.parametrize("where, fragment", [("samples", "/samples/"), ("checkpoint", "/.tmp-step-"),
-                                             ("pointer", "/.latest.")])  # fmt: skip
-def test_a_full_disk_during_training_keeps_the_last_checkpoint(tmp_path, trained, data_dir, full_at, where, fragment):  # noqa: F811
+@pytest.mark.parametrize(
+    "where, fragment",
+    [("samples", "/samples/"), ("checkpoint", "/.tmp-step-"), ("pointer", "/.latest.")],
+)
+def test_a_full_disk_during_training_keeps_the_last_checkpoint(
+    tmp_path,
+    trained,  # noqa: F811
+    data_dir,  # noqa: F811
+    full_at,
+    where,
+    fragment,
+):
     run = tmp_path / "run"
     shutil.copytree(trained, run)
     (run / ".lock").unlink(missing_ok=True)

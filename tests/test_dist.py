@@ -26,18 +26,26 @@ pytestmark = pytest.mark.slow
 
 # distribution -> (project folder, import package, files that must be in the wheel besides .py)
 DISTRIBUTIONS = {
-    "gan-zoo": (REPO, "gan_zoo", [
-        "gan_zoo/metrics/fashion-mnist-cnn.safetensors",
-        "gan_zoo/templates/plugin/pyproject.toml.tmpl",
-        "gan_zoo/templates/plugin/package/__init__.py.tmpl",
-        "gan_zoo/templates/plugin/tests/test_conformance.py.tmpl",
-    ]),
+    "gan-zoo": (
+        REPO,
+        "gan_zoo",
+        [
+            "gan_zoo/metrics/fashion-mnist-cnn.safetensors",
+            "gan_zoo/templates/plugin/pyproject.toml.tmpl",
+            "gan_zoo/templates/plugin/package/__init__.py.tmpl",
+            "gan_zoo/templates/plugin/tests/test_conformance.py.tmpl",
+        ],
+    ),
     "gan-zoo-fid": (REPO / "plugins" / "gan-zoo-fid", "gan_zoo_fid", []),
     "gan-zoo-stylegan2": (REPO / "plugins" / "gan-zoo-stylegan2", "gan_zoo_stylegan2", []),
-    "gan-zoo-pretrained": (REPO / "plugins" / "gan-zoo-pretrained", "gan_zoo_pretrained", [
-        "gan_zoo_pretrained/tags.json",  # each tag's files are checked against it below
-    ]),
-}  # fmt: skip
+    "gan-zoo-pretrained": (
+        REPO / "plugins" / "gan-zoo-pretrained",
+        "gan_zoo_pretrained",
+        [
+            "gan_zoo_pretrained/tags.json",  # each tag's files are checked against it below
+        ],
+    ),
+}
 TAG_FILES = ("generator.safetensors", "config.json", "README.md")
 # Never in a wheel: caches, build outputs, a test suite (the scaffold's *.tmpl tests are data).
 JUNK = re.compile(
@@ -176,10 +184,18 @@ def as_a_user(user_venv, tmp_path):
     """Run a command of the user venv from a folder outside the checkout, with no trace of this
     venv or checkout in the environment."""
     bin_dir = user_venv / ("Scripts" if os.name == "nt" else "bin")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "GAN_ZOO_LOAD_PLUGINS", "GAN_ZOO_DATA", "PYTHONHOME")}  # fmt: skip
-    env.update(PATH=os.pathsep.join([str(bin_dir), env.get("PATH", "")]), XDG_CACHE_HOME=str(tmp_path / "cache"),
-               VIRTUAL_ENV=str(user_venv), COLUMNS="100")  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in ("PYTHONPATH", "VIRTUAL_ENV", "GAN_ZOO_LOAD_PLUGINS", "GAN_ZOO_DATA", "PYTHONHOME")
+    }
+    env.update(
+        PATH=os.pathsep.join([str(bin_dir), env.get("PATH", "")]),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        VIRTUAL_ENV=str(user_venv),
+        COLUMNS="100",
+    )
     cwd = tmp_path / "work"
     cwd.mkdir()
     assert REPO.resolve() not in cwd.resolve().parents
@@ -231,8 +247,22 @@ def test_the_installed_wheels_work_from_the_command_line(as_a_user, user_venv, p
         return result
 
     data = small_fashion_mnist(as_a_user.cwd / "data")
-    timed("train", "gan-zoo", "train", "dcgan", "fashion-mnist", "--steps", "3", "--data-dir", data,
-          "--out", "run", "--device", "cpu", "--plain")  # fmt: skip
+    timed(
+        "train",
+        "gan-zoo",
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--steps",
+        "3",
+        "--data-dir",
+        data,
+        "--out",
+        "run",
+        "--device",
+        "cpu",
+        "--plain",
+    )
     run_dir = as_a_user.cwd / "run"
     assert (run_dir / "config.json").is_file() and (run_dir / "checkpoints").is_dir()
 
@@ -253,8 +283,23 @@ def test_the_installed_wheels_work_from_the_command_line(as_a_user, user_venv, p
         assert name in listing, listing
 
     # The small test split has 64 images: --n may not ask for more references than that.
-    scores = timed("evaluate", "gan-zoo", "evaluate", run_dir, "--metric", "classifier-fd", "--n", "64",
-                   "--batch-size", "32", "--device", "cpu", "--data-dir", data, "--json").stdout  # fmt: skip
+    scores = timed(
+        "evaluate",
+        "gan-zoo",
+        "evaluate",
+        run_dir,
+        "--metric",
+        "classifier-fd",
+        "--n",
+        "64",
+        "--batch-size",
+        "32",
+        "--device",
+        "cpu",
+        "--data-dir",
+        data,
+        "--json",
+    ).stdout
     assert json.loads(scores)["classifier-fd"]["value"] >= 0
 
     timed("import the kit", "python", "-c", "import gan_zoo.testing")
@@ -266,9 +311,23 @@ def test_the_core_wheel_resolves_with_the_oldest_declared_torch(dist, tmp_path, 
     pyproject.toml (a dry run: nothing is downloaded beyond metadata, nothing installed)."""
     report = tmp_path / "report.json"
     wheels = sorted(dist.glob("*.whl"))
-    result = run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-                  "--disable-pip-version-check", "--report", report, *wheels, "torch==2.4.*",
-                  "torchvision==0.19.*"])  # fmt: skip
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--report",
+            report,
+            *wheels,
+            "torch==2.4.*",
+            "torchvision==0.19.*",
+        ]
+    )
     output = result.stdout + result.stderr
     if result.returncode != 0 and re.search(
         r"No matching distribution found for (torch|torchvision)==", output

@@ -56,9 +56,13 @@ def two_gpus(monkeypatch):
 
 @pytest.mark.parametrize(
     "device, backend, gpu",
-    [("cpu", "gloo", None), ("auto", "nccl", "cuda:1"), ("cuda", "nccl", "cuda:1"),
-     ("cuda:0", "nccl", "cuda:1")],
-)  # fmt: skip
+    [
+        ("cpu", "gloo", None),
+        ("auto", "nccl", "cuda:1"),
+        ("cuda", "nccl", "cuda:1"),
+        ("cuda:0", "nccl", "cuda:1"),
+    ],
+)
 def test_init_picks_the_backend_and_gpu_of_the_device_the_run_uses(two_gpus, device, backend, gpu):
     info = ddp.init(device)
     assert (info.rank, info.world_size, info.local_rank) == (1, 2, 1)
@@ -89,8 +93,14 @@ def test_train_joins_the_process_group_for_the_configured_device(monkeypatch):
 
 def _bn_net() -> nn.Module:
     torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
-                         nn.Linear(12, 4), nn.BatchNorm1d(4))  # fmt: skip
+    return nn.Sequential(
+        nn.Conv2d(2, 3, 1),
+        nn.BatchNorm2d(3),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(12, 4),
+        nn.BatchNorm1d(4),
+    )
 
 
 def test_the_cpu_stand_in_keeps_batchnorm_keys_and_works_without_a_group():
@@ -160,8 +170,15 @@ dist.destroy_process_group()
 def test_the_cpu_stand_in_normalises_with_the_global_batch(tmp_path):
     script = tmp_path / "sync_check.py"
     script.write_text(SYNC_CHECK)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
-           "2", str(script)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        str(script),
+    ]
     root = str(Path(gan_zoo.__file__).parent.parent)  # this checkout's gan_zoo, not another
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=root)
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
@@ -170,9 +187,11 @@ def test_the_cpu_stand_in_normalises_with_the_global_batch(tmp_path):
 
 def _tiny(**options) -> TrainConfig:
     config = resolve.build_config(
-        options.pop("model", "dcgan"), "fashion-mnist", options,
+        options.pop("model", "dcgan"),
+        "fashion-mnist",
+        options,
         ["generator.width=8", "discriminator.width=8"],
-    )  # fmt: skip
+    )
     config.image_size, config.channels = 28, 1
     config.device, config.precision = "cpu", "fp32"
     return config
@@ -180,18 +199,28 @@ def _tiny(**options) -> TrainConfig:
 
 @pytest.mark.parametrize(
     "options, sets, penalty",
-    [({"loss": "wgan-gp"}, [], "wgan-gp"), ({}, ["regularizer=r1"], "r1"),
-     ({"loss": "r1"}, [], "r1")],
-)  # fmt: skip
+    [
+        ({"loss": "wgan-gp"}, [], "wgan-gp"),
+        ({}, ["regularizer=r1"], "r1"),
+        ({"loss": "r1"}, [], "r1"),
+    ],
+)
 def test_sync_batchnorm_is_refused_under_a_penalty_on_a_batchnorm_critic(
     idx_dir, tmp_path, options, sets, penalty
 ):
     with pytest.raises(ConfigError) as err:
         gan_zoo.train(
-            "dcgan", "fashion-mnist", overrides=sets, sync_batchnorm=True, steps=1,
-            data_dir=str(idx_dir), device="cpu", out=str(tmp_path / "run"), progress="quiet",
+            "dcgan",
+            "fashion-mnist",
+            overrides=sets,
+            sync_batchnorm=True,
+            steps=1,
+            data_dir=str(idx_dir),
+            device="cpu",
+            out=str(tmp_path / "run"),
+            progress="quiet",
             **options,
-        )  # fmt: skip
+        )
     message = str(err.value)
     assert "\n" not in message and f"'{penalty}'" in message
     assert "--set discriminator.norm=none" in message and "--sync-batchnorm" in message
@@ -208,8 +237,12 @@ def test_sync_batchnorm_is_allowed_when_the_critic_has_no_batchnorm():
 def test_ranks_share_initial_weights_but_not_the_global_random_stream():
     config = _tiny(model="wgan-gp")
     draws, weights = {}, {}
-    for rank, info in ((None, None), (0, ddp.DistInfo(0, 2)), (1, ddp.DistInfo(1, 2)),
-                       (2, ddp.DistInfo(2, 3))):  # fmt: skip
+    for rank, info in (
+        (None, None),
+        (0, ddp.DistInfo(0, 2)),
+        (1, ddp.DistInfo(1, 2)),
+        (2, ddp.DistInfo(2, 3)),
+    ):
         _, G, D, _, _ = build_networks(config, CPU, info)
         params = [*G.parameters(), *D.parameters()]
         weights[rank] = torch.cat([p.detach().flatten() for p in params])
@@ -237,9 +270,14 @@ def test_non_main_ranks_reseed_the_global_stream_on_resume():
 
 
 @pytest.mark.parametrize(
-    "ddp_batch, world, batch, per_step", [("per-process", 2, 16, 64), ("global", 2, 8, 32),
-                                          ("per-process", 1, 16, 32), ("global", 1, 16, 32)],
-)  # fmt: skip
+    "ddp_batch, world, batch, per_step",
+    [
+        ("per-process", 2, 16, 64),
+        ("global", 2, 8, 32),
+        ("per-process", 1, 16, 32),
+        ("global", 1, 16, 32),
+    ],
+)
 def test_the_ddp_batch_choice(ddp_batch, world, batch, per_step):
     class Shard:  # this rank's share of 256 images
         def __len__(self):
@@ -275,8 +313,12 @@ def test_a_config_json_from_before_ddp_batch_loads_and_resumes_with_the_global_b
 
 
 def test_the_model_card_says_how_the_batch_was_split():
-    record = {"model": "dcgan", "dataset": "fashion-mnist", "batch_size": 64,
-              "ddp_batch": "per-process"}  # fmt: skip
+    record = {
+        "model": "dcgan",
+        "dataset": "fashion-mnist",
+        "batch_size": 64,
+        "ddp_batch": "per-process",
+    }
     state = {"step": 10, "world_size": 4, "batch_per_process": 64, "hardware": "GPU x4"}
     card = render_card(record, state=state, samples=None)
     assert (

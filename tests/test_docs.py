@@ -9,9 +9,7 @@ from gan_zoo import hookspecs
 
 DOCS = Path(__file__).parent.parent / "docs"
 HOOKS = [
-    name
-    for name, obj in vars(hookspecs).items()
-    if callable(obj) and hasattr(obj, "gan_zoo_spec")
+    name for name, obj in vars(hookspecs).items() if callable(obj) and hasattr(obj, "gan_zoo_spec")
 ]
 
 
@@ -42,7 +40,9 @@ def render_cli_reference() -> str:
         if isinstance(command, click.Group):
             for name in sorted(command.list_commands(ctx)):
                 # A child context inherits the group's settings (help option names, width).
-                yield from walk(click.Context(command.get_command(ctx, name), info_name=name, parent=ctx))
+                yield from walk(
+                    click.Context(command.get_command(ctx, name), info_name=name, parent=ctx)
+                )
 
     cli = build_cli()
     settings = {**cli.context_settings, "terminal_width": 100, "max_content_width": 100}
@@ -73,9 +73,13 @@ def render_class(cls) -> str:
     module = inspect.getmodule(cls)
     source = inspect.getsource(module)
     lines = source.splitlines()
-    (node,) = [n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == cls.__name__]
+    (node,) = [
+        n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == cls.__name__
+    ]
     doc = ast.get_docstring(node) or ""
-    body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    body = [
+        n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+    ]
     members = []
     for member in body:
         start = min([member.lineno] + [d.lineno for d in getattr(member, "decorator_list", [])])
@@ -112,9 +116,7 @@ def render_contract() -> str:
     from gan_zoo.contracts import CONTRACTS, PRESET
 
     out = [render_kind(c) for c in CONTRACTS.values() if c is not PRESET]
-    fields = "\n".join(
-        f"    {f.name}: {f.type}" for f in dataclasses.fields(config.Preset)
-    )
+    fields = "\n".join(f"    {f.name}: {f.type}" for f in dataclasses.fields(config.Preset))
     preset_doc = textwrap.dedent(config.Preset.__doc__ or "").strip()
     check_doc = inspect.cleandoc(PRESET.check.__doc__ or "")
     out.append(
@@ -132,8 +134,10 @@ def render_metric_contract() -> str:
     return render_kind(METRIC)
 
 
-GENERATED = {PLUGINS_DOC: (CONTRACT_BEGIN, render_contract),
-             METRICS_DOC: (METRIC_BEGIN, render_metric_contract)}  # fmt: skip
+GENERATED = {
+    PLUGINS_DOC: (CONTRACT_BEGIN, render_contract),
+    METRICS_DOC: (METRIC_BEGIN, render_metric_contract),
+}
 
 
 @pytest.mark.parametrize("doc", sorted(GENERATED), ids=lambda p: p.name)

@@ -10,7 +10,9 @@ import gan_zoo
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("ema_batchnorm", REPO / "benchmarks" / "ema_batchnorm.py")
+    spec = importlib.util.spec_from_file_location(
+        "ema_batchnorm", REPO / "benchmarks" / "ema_batchnorm.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -18,10 +20,18 @@ def _script():
 
 def _run(idx_dir, tmp_path, name, **options):
     return gan_zoo.train(
-        "dcgan", "fashion-mnist", data_dir=str(idx_dir), batch_size=16, steps=3, device="cpu",
-        out=str(tmp_path / name), overrides=["generator.width=8", "discriminator.width=8"],
-        progress="quiet", eval_metric="none", **options,
-    )  # fmt: skip
+        "dcgan",
+        "fashion-mnist",
+        data_dir=str(idx_dir),
+        batch_size=16,
+        steps=3,
+        device="cpu",
+        out=str(tmp_path / name),
+        overrides=["generator.width=8", "discriminator.width=8"],
+        progress="quiet",
+        eval_metric="none",
+        **options,
+    )
 
 
 def test_scores_the_average_with_both_statistics(idx_dir, tmp_path, capsys):

@@ -17,9 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_version_names_gan_zoo_its_plugins_and_dependencies_without_importing_torch():
-    code = ("import sys\nfrom gan_zoo.cli import main\ntry:\n    main(['--version'])\n"
-            "except SystemExit:\n    pass\nprint('torch imported:', 'torch' in sys.modules)")  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys\nfrom gan_zoo.cli import main\ntry:\n    main(['--version'])\n"
+        "except SystemExit:\n    pass\nprint('torch imported:', 'torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     lines = out.splitlines()
     assert lines[0].startswith("gan-zoo ") and lines[1].startswith("plugins: ")
     assert lines[2].startswith("dependencies: torch ") and "click" in lines[2]
@@ -54,16 +58,29 @@ def test_installed_plugins_are_listed_with_their_versions(use_distribution):
 
 def test_an_old_dependency_is_one_line_naming_its_floor(monkeypatch, capsys):
     real = environment._version
-    monkeypatch.setattr(environment, "_version", lambda name: "8.0.4" if name == "click" else real(name))
+    monkeypatch.setattr(
+        environment, "_version", lambda name: "8.0.4" if name == "click" else real(name)
+    )
     with pytest.raises(SystemExit) as exit_:
         main(["list", "models"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert err == "Error: gan-zoo needs click >= 8.1, but click 8.0.4 is installed; upgrade it with: pip install -U 'click>=8.1'\n"  # fmt: skip
+    assert (
+        err
+        == "Error: gan-zoo needs click >= 8.1, but click 8.0.4 is installed; upgrade it with: pip install -U 'click>=8.1'\n"
+    )
 
 
-@pytest.mark.parametrize("text, release", [("2.14.1+cu130", (2, 14, 1)), ("0.4.5", (0, 4, 5)),
-                                           ("13.9.4", (13, 9, 4)), ("2.6.0rc1", (2, 6, 0)), ("dev", ())])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, release",
+    [
+        ("2.14.1+cu130", (2, 14, 1)),
+        ("0.4.5", (0, 4, 5)),
+        ("13.9.4", (13, 9, 4)),
+        ("2.6.0rc1", (2, 6, 0)),
+        ("dev", ()),
+    ],
+)
 def test_release_numbers(text, release):
     assert environment._release(text) == release
 

@@ -17,9 +17,16 @@ TINY = ["generator.width=8", "discriminator.width=8"]
 @pytest.fixture
 def tiny_run(idx_dir, tmp_path):
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", overrides=TINY, progress="quiet", data_dir=str(idx_dir),
-        batch_size=16, device="cpu", steps=4, out=str(tmp_path / "run"),
-    )  # fmt: skip
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        data_dir=str(idx_dir),
+        batch_size=16,
+        device="cpu",
+        steps=4,
+        out=str(tmp_path / "run"),
+    )
     return run
 
 
@@ -37,8 +44,23 @@ def test_evaluate_records_metrics_in_the_card(tiny_run, idx_dir, use_distributio
     use_distribution(REPO / "plugins" / "gan-zoo-fid")
     monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "gan-zoo-fid")
     plugins.reset()
-    args = ["evaluate", str(tiny_run.dir), "--metric", "fid", "--metric", "kid", "--n", "8",
-            "--batch-size", "8", "--device", "cpu", "--data-dir", str(idx_dir), "--json"]  # fmt: skip
+    args = [
+        "evaluate",
+        str(tiny_run.dir),
+        "--metric",
+        "fid",
+        "--metric",
+        "kid",
+        "--n",
+        "8",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(idx_dir),
+        "--json",
+    ]
     result = CliRunner().invoke(build_cli(), args)
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
@@ -62,15 +84,25 @@ def test_reference_stats_are_written_and_compared_with(tiny_run, idx_dir, tmp_pa
 
     stats = tmp_path / "fmnist-test.npz"
     common = ["--n", "64", "--batch-size", "32", "--device", "cpu", "--data-dir", str(idx_dir)]
-    out = CliRunner().invoke(build_cli(), ["ref-stats", "fashion-mnist", "--metric", "classifier-fd",
-                                           "--out", str(stats), *common])  # fmt: skip
+    out = CliRunner().invoke(
+        build_cli(),
+        ["ref-stats", "fashion-mnist", "--metric", "classifier-fd", "--out", str(stats), *common],
+    )
     assert out.exit_code == 0, out.output
     with np.load(stats, allow_pickle=False) as data:
         assert data["mu"].ndim == 1 and data["sigma"].shape == (len(data["mu"]),) * 2
     scores = {}
     for extra in ([], ["--ref-stats", str(stats)]):
-        args = ["evaluate", str(tiny_run.dir), "--metric", "classifier-fd", "--no-record", "--json",
-                *common, *extra]  # fmt: skip
+        args = [
+            "evaluate",
+            str(tiny_run.dir),
+            "--metric",
+            "classifier-fd",
+            "--no-record",
+            "--json",
+            *common,
+            *extra,
+        ]
         out = CliRunner().invoke(build_cli(), args)
         assert out.exit_code == 0, out.output
         scores[bool(extra)] = json.loads(out.output)["classifier-fd"]
@@ -82,11 +114,23 @@ def test_ref_stats_refuse_a_metric_without_statistics(tiny_run, idx_dir, tmp_pat
     from gan_zoo.evaluation import write_reference_stats
 
     stats = write_reference_stats(
-        "fashion-mnist", tmp_path / "s.npz", metric="classifier-fd", num_samples=64,
-        device="cpu", data_dir=str(idx_dir),
-    )  # fmt: skip
-    args = ["evaluate", str(tiny_run.dir), "--metric", "class-coverage", "--ref-stats", str(stats),
-            "--data-dir", str(idx_dir)]  # fmt: skip
+        "fashion-mnist",
+        tmp_path / "s.npz",
+        metric="classifier-fd",
+        num_samples=64,
+        device="cpu",
+        data_dir=str(idx_dir),
+    )
+    args = [
+        "evaluate",
+        str(tiny_run.dir),
+        "--metric",
+        "class-coverage",
+        "--ref-stats",
+        str(stats),
+        "--data-dir",
+        str(idx_dir),
+    ]
     out = CliRunner().invoke(build_cli(), args)
     assert out.exit_code == 2 and out.output.count("\n") == 1
     assert out.output.startswith("Error: class-coverage") and "ref_stats" in out.output
@@ -103,9 +147,27 @@ def test_every_metric_is_checked_before_any_computes(tiny_run, idx_dir, monkeypa
     monkeypatch.setattr(classifier.ClassifierFD, "compute", computed)
     metrics_json = tiny_run.dir / "checkpoints" / "latest"
     with pytest.raises(MetricError, match="class-accuracy needs a conditional generator"):
-        gan_zoo.evaluate(tiny_run.dir, ["classifier-fd", "class-accuracy"], num_samples=8,
-                         data_dir=str(idx_dir), device="cpu")  # fmt: skip
+        gan_zoo.evaluate(
+            tiny_run.dir,
+            ["classifier-fd", "class-accuracy"],
+            num_samples=8,
+            data_dir=str(idx_dir),
+            device="cpu",
+        )
     assert metrics_json.exists()
-    result = CliRunner().invoke(build_cli(), ["evaluate", str(tiny_run.dir), "--metric", "classifier-fd",
-                                              "--metric", "class-accuracy", "--n", "8", "--data-dir", str(idx_dir)])  # fmt: skip
+    result = CliRunner().invoke(
+        build_cli(),
+        [
+            "evaluate",
+            str(tiny_run.dir),
+            "--metric",
+            "classifier-fd",
+            "--metric",
+            "class-accuracy",
+            "--n",
+            "8",
+            "--data-dir",
+            str(idx_dir),
+        ],
+    )
     assert result.exit_code == 2 and result.output.count("\n") == 1, result.output

@@ -18,11 +18,38 @@ import pytest
 from test_hostile_runs import CKPT, cli_in_process, data_dir, trained  # noqa: F401 (fixtures)
 
 GARBAGE: list[Any] = [
-    None, True, False, 0, -1, 1, 2**63, -(2**70), 10**400 // 10**380, 1e308, -1e-308, 0.5,
-    float("nan"), float("inf"), "", "x", "dcgan", "'; rm -rf ~ #", "$(reboot)", "\u202e\u0000",
-    "a" * 5000, "step-0000002", [], [1, 2], ["a", None], {}, {"name": None}, {"__tensor__": 5},
-    {"__tensor__": "nope"}, [[[[[[[[[[[]]]]]]]]]]], {"a": {"b": {"c": {"d": {}}}}},
-]  # fmt: skip
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    2**63,
+    -(2**70),
+    10**400 // 10**380,
+    1e308,
+    -1e-308,
+    0.5,
+    float("nan"),
+    float("inf"),
+    "",
+    "x",
+    "dcgan",
+    "'; rm -rf ~ #",
+    "$(reboot)",
+    "\u202e\u0000",
+    "a" * 5000,
+    "step-0000002",
+    [],
+    [1, 2],
+    ["a", None],
+    {},
+    {"name": None},
+    {"__tensor__": 5},
+    {"__tensor__": "nope"},
+    [[[[[[[[[[[]]]]]]]]]]],
+    {"a": {"b": {"c": {"d": {}}}}},
+]
 
 
 def garbage(rng: random.Random) -> Any:
@@ -70,7 +97,9 @@ def raw_mutation(data: bytes, rng: random.Random) -> bytes:
         return data[: rng.randint(0, len(data))]
     if choice < 0.8:
         at = rng.randint(0, len(data))
-        return data[:at] + bytes(rng.randint(0x80, 0xFF) for _ in range(rng.randint(1, 8))) + data[at:]
+        return (
+            data[:at] + bytes(rng.randint(0x80, 0xFF) for _ in range(rng.randint(1, 8))) + data[at:]
+        )
     return bytes(rng.randint(0, 255) for _ in range(rng.randint(0, 256)))
 
 
@@ -144,7 +173,13 @@ def test_fuzz_info_and_generate(fresh, tmp_path, block):
         what = spoil(run, rng)
         codes.append(check(cli_in_process("info", run, "--json"), seed, f"info after {what}"))
         out = tmp_path / f"g{seed}.png"
-        codes.append(check(cli_in_process("generate", run, "--n", 2, "--out", out), seed, f"generate after {what}"))
+        codes.append(
+            check(
+                cli_in_process("generate", run, "--n", 2, "--out", out),
+                seed,
+                f"generate after {what}",
+            )
+        )
         shutil.rmtree(run)
     assert 0 in codes and 2 in codes, "the mutations should reach both outcomes"
 
@@ -156,27 +191,94 @@ def test_fuzz_resume(fresh, data_dir, block):  # noqa: F811
         rng = random.Random(seed)
         run = fresh()
         what = spoil(run, rng)
-        result = cli_in_process("train", "--resume", run, "--steps", 3, "--data-dir", data_dir,
-                                "--device", "cpu", "--quiet")  # fmt: skip
+        result = cli_in_process(
+            "train",
+            "--resume",
+            run,
+            "--steps",
+            3,
+            "--data-dir",
+            data_dir,
+            "--device",
+            "cpu",
+            "--quiet",
+        )
         codes.append(check(result, seed, f"resume after {what}"))
         shutil.rmtree(run)
     assert 0 in codes and 2 in codes, "the mutations should reach both outcomes"
 
 
 SET_KEYS = [
-    "seed", "steps", "epochs", "batch_size", "z_dim", "image_size", "channels", "n_critic", "ema",
-    "ema_warmup", "precision", "device", "lr_decay", "lr_decay_every", "keep", "log_every",
-    "g_optim.lr", "g_optim.betas", "d_optim.weight_decay", "generator", "generator.width",
-    "generator.activation", "discriminator.norm", "discriminator.spectral_norm", "loss",
-    "loss.gp_weight", "regularizer", "regularizer.gamma", "augment", "eval_metric",
-    "eval_samples", "compile_mode", "license", "dataset_options.split", "nope", "g_optim.nope",
-    "generator.options", "generator.width.x",
-]  # fmt: skip
+    "seed",
+    "steps",
+    "epochs",
+    "batch_size",
+    "z_dim",
+    "image_size",
+    "channels",
+    "n_critic",
+    "ema",
+    "ema_warmup",
+    "precision",
+    "device",
+    "lr_decay",
+    "lr_decay_every",
+    "keep",
+    "log_every",
+    "g_optim.lr",
+    "g_optim.betas",
+    "d_optim.weight_decay",
+    "generator",
+    "generator.width",
+    "generator.activation",
+    "discriminator.norm",
+    "discriminator.spectral_norm",
+    "loss",
+    "loss.gp_weight",
+    "regularizer",
+    "regularizer.gamma",
+    "augment",
+    "eval_metric",
+    "eval_samples",
+    "compile_mode",
+    "license",
+    "dataset_options.split",
+    "nope",
+    "g_optim.nope",
+    "generator.options",
+    "generator.width.x",
+]
 SET_VALUES = [
-    "0", "-1", "1", "2**70", "1180591620717411303424", "1e999", "-1e-300", "0.5", "1.5", "nan",
-    "true", "null", "none", "abc", "[0.5]", "[0.5, 0.9]", "[1.5, 0.9]", "[]", "{}", '{"a": 1}',
-    "dcgan", "hinge", "r1", "bf16", "linear", "'; rm -rf ~", "", "=", "x" * 300,
-]  # fmt: skip
+    "0",
+    "-1",
+    "1",
+    "2**70",
+    "1180591620717411303424",
+    "1e999",
+    "-1e-300",
+    "0.5",
+    "1.5",
+    "nan",
+    "true",
+    "null",
+    "none",
+    "abc",
+    "[0.5]",
+    "[0.5, 0.9]",
+    "[1.5, 0.9]",
+    "[]",
+    "{}",
+    '{"a": 1}',
+    "dcgan",
+    "hinge",
+    "r1",
+    "bf16",
+    "linear",
+    "'; rm -rf ~",
+    "",
+    "=",
+    "x" * 300,
+]
 
 
 def test_random_set_overrides_are_accepted_or_one_line(monkeypatch):
@@ -188,7 +290,9 @@ def test_random_set_overrides_are_accepted_or_one_line(monkeypatch):
     rng = random.Random(20261202)
     outcomes = {"ok": 0, "error": 0}
     for case in range(400):
-        sets = [f"{rng.choice(SET_KEYS)}={rng.choice(SET_VALUES)}" for _ in range(rng.randint(1, 3))]
+        sets = [
+            f"{rng.choice(SET_KEYS)}={rng.choice(SET_VALUES)}" for _ in range(rng.randint(1, 3))
+        ]
         try:
             resolve.build_config("dcgan", "fashion-mnist", {}, sets)
             outcomes["ok"] += 1

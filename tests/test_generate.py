@@ -112,7 +112,9 @@ def test_psi_truncates_in_the_generators_own_latent_space(tmp_path):
     plain = g.sample(6, seed=3)
     assert torch.equal(g.sample(6, seed=3, psi=1.0), plain)  # psi 1: no truncation
     average = g.sample(6, seed=3, psi=0.0)  # psi 0: every latent becomes w_avg
-    assert torch.allclose(average, average[:1].expand_as(average)) and not torch.equal(average, plain)
+    assert torch.allclose(average, average[:1].expand_as(average)) and not torch.equal(
+        average, plain
+    )
     half = g.sample(6, seed=3, psi=0.5)
     assert (half - average).abs().mean() < (plain - average).abs().mean()  # nearer the average
     # Other batch sizes draw the same latents; a CPU's GEMM may round the last bit differently
@@ -134,13 +136,18 @@ def test_psi_on_a_generator_without_a_w_space_is_one_line_and_writes_nothing(run
     assert not g.supports_psi
     with pytest.raises(ConfigError, match="generator 'dcgan' has no intermediate latent space"):
         g.sample(2, psi=0.7)
-    for args in (["generate", run, "--psi", "0.7", "--out", tmp_path / "g.png"],
-                 ["generate", run, "--psi", "0.7", "--out-dir", tmp_path / "files"],
-                 ["interpolate", run, "--psi", "0.7", "--out", tmp_path / "w.gif"]):  # fmt: skip
+    for args in (
+        ["generate", run, "--psi", "0.7", "--out", tmp_path / "g.png"],
+        ["generate", run, "--psi", "0.7", "--out-dir", tmp_path / "files"],
+        ["interpolate", run, "--psi", "0.7", "--out", tmp_path / "w.gif"],
+    ):
         result = CliRunner().invoke(build_cli(), [str(a) for a in args])
         assert result.exit_code == 2, result.output
         assert result.output.count("\n") == 1 and "use --truncation" in result.output
-    assert list(tmp_path.glob("g.png")) + list(tmp_path.glob("files")) + list(tmp_path.glob("w.gif")) == []
+    assert (
+        list(tmp_path.glob("g.png")) + list(tmp_path.glob("files")) + list(tmp_path.glob("w.gif"))
+        == []
+    )
 
 
 def test_generate_conditional_by_name_and_number(tmp_path):
@@ -285,8 +292,9 @@ def test_image_writers(tmp_path):
         assert data["labels"].tolist() == [-1] * 5  # unconditional
     files = images.save_image_files(batch[:2], None, tmp_path / "files", "npz", start=7)
     assert files.count == 2 and sorted(p.name for p in files.path.iterdir()) == [
-        "000007.npz", "000008.npz"
-    ]  # fmt: skip
+        "000007.npz",
+        "000008.npz",
+    ]
     with np.load(files.path / "000008.npz") as data:
         assert data["images"].shape == (1, 4, 4, 1) and data["labels"].tolist() == [-1]
     with pytest.raises(ConfigError, match="unknown image file format 'jpg'"):

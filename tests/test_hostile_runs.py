@@ -47,12 +47,19 @@ def run_cli(tmp_path: Path, *args, timeout: float = 120) -> tuple[int, str, str]
     """``gan-zoo ARGS`` in a subprocess of its own session: (exit code, stdout, stderr); fails
     the test if it hangs (then the whole session is killed) or peaks above 1 GB RSS."""
     rss_file = tmp_path / f"rss-{os.urandom(4).hex()}"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-c", _RUNNER, str(rss_file), *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        start_new_session=True, cwd=tmp_path,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -80,7 +87,11 @@ def data_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("data") / "fashion-mnist"
     folder.mkdir()
     for prefix, n in (("train", 64), ("t10k", 16)):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte", bytes(range(256)) * (n * 784 // 256), (n, 28, 28))
+        write_idx(
+            folder / f"{prefix}-images-idx3-ubyte",
+            bytes(range(256)) * (n * 784 // 256),
+            (n, 28, 28),
+        )
         write_idx(folder / f"{prefix}-labels-idx1-ubyte", bytes(i % 10 for i in range(n)), (n,))
     return folder
 
@@ -89,9 +100,23 @@ def data_dir(tmp_path_factory) -> Path:
 def trained(tmp_path_factory, data_dir) -> Path:
     """A real run of 2 steps (with samples, metrics.jsonl and plots), trained once."""
     out = tmp_path_factory.mktemp("trained") / "run"
-    result = cli_in_process("train", "dcgan", "fashion-mnist", "--out", out, "--steps", 2,
-                            "--batch-size", 8, "--data-dir", data_dir, "--device", "cpu",
-                            "--quiet", *TINY)  # fmt: skip
+    result = cli_in_process(
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--out",
+        out,
+        "--steps",
+        2,
+        "--batch-size",
+        8,
+        "--data-dir",
+        data_dir,
+        "--device",
+        "cpu",
+        "--quiet",
+        *TINY,
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -120,8 +145,19 @@ def untouched(path: Path) -> bool:
 
 
 def resume(tmp_path, run, data_dir, steps=4):
-    return run_cli(tmp_path, "train", "--resume", run, "--steps", steps, "--data-dir", data_dir,
-                   "--device", "cpu", "--quiet")  # fmt: skip
+    return run_cli(
+        tmp_path,
+        "train",
+        "--resume",
+        run,
+        "--steps",
+        steps,
+        "--data-dir",
+        data_dir,
+        "--device",
+        "cpu",
+        "--quiet",
+    )
 
 
 def test_the_trained_run_resumes(tmp_path, run, data_dir):
@@ -138,10 +174,14 @@ def test_resume_never_writes_through_a_link_out_of_the_run(tmp_path, run, data_d
     result = resume(tmp_path, run, data_dir)
     line = assert_refused(result)
     assert "link" in line or "is corrupt" in line or "not a regular" in line, line
-    assert untouched(outside) and sorted(p.name for p in outside.parent.iterdir()) == ["precious.txt"]
+    assert untouched(outside) and sorted(p.name for p in outside.parent.iterdir()) == [
+        "precious.txt"
+    ]
 
 
-def test_evaluate_never_rewrites_a_card_in_a_checkpoint_linked_out_of_the_run(tmp_path, run, outside):
+def test_evaluate_never_rewrites_a_card_in_a_checkpoint_linked_out_of_the_run(
+    tmp_path, run, outside
+):
     elsewhere = outside.parent / "step-0000002"
     shutil.move(run / CKPT, elsewhere)
     (run / CKPT).symlink_to(elsewhere, target_is_directory=True)
@@ -155,26 +195,49 @@ def test_evaluate_never_rewrites_a_card_in_a_checkpoint_linked_out_of_the_run(tm
     for path in (run, run / CKPT):  # what evaluate records into
         with pytest.raises(CheckpointError, match="symbolic link out of its run"):
             record_metrics(path, {"fid": {"value": 1.0, "protocol": {"num_samples": 8}}})
-    assert (elsewhere / "README.md").read_text() == card and not (elsewhere / "metrics.json").exists()
+    assert (elsewhere / "README.md").read_text() == card and not (
+        elsewhere / "metrics.json"
+    ).exists()
 
 
-@pytest.mark.parametrize("command, name", [
-    ("info", "checkpoints/best"), ("info", "checkpoints/latest"), ("info", f"{CKPT}/training-state.json"),
-    ("info", f"{CKPT}/config.json"), ("generate", "checkpoints/latest"), ("generate", f"{CKPT}/config.json"),
-    ("train", f"{CKPT}/training-state.json"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "command, name",
+    [
+        ("info", "checkpoints/best"),
+        ("info", "checkpoints/latest"),
+        ("info", f"{CKPT}/training-state.json"),
+        ("info", f"{CKPT}/config.json"),
+        ("generate", "checkpoints/latest"),
+        ("generate", f"{CKPT}/config.json"),
+        ("train", f"{CKPT}/training-state.json"),
+    ],
+)
 def test_a_fifo_is_refused_and_never_blocks(tmp_path, run, data_dir, command, name):
     (run / name).unlink(missing_ok=True)
     os.mkfifo(run / name)
     if command == "train":
         result = resume(tmp_path, run, data_dir)
     else:
-        result = run_cli(tmp_path, command, run, "--out" if command == "generate" else "--json",
-                         *([tmp_path / "g.png"] if command == "generate" else []), timeout=90)  # fmt: skip
+        result = run_cli(
+            tmp_path,
+            command,
+            run,
+            "--out" if command == "generate" else "--json",
+            *([tmp_path / "g.png"] if command == "generate" else []),
+            timeout=90,
+        )
     assert_refused(result, "FIFO")
 
 
-@pytest.mark.parametrize("name", ["checkpoints/best", "checkpoints/latest", f"{CKPT}/config.json", f"{CKPT}/generator.safetensors"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "checkpoints/best",
+        "checkpoints/latest",
+        f"{CKPT}/config.json",
+        f"{CKPT}/generator.safetensors",
+    ],
+)
 def test_a_link_to_dev_zero_is_refused(tmp_path, run, name):
     (run / name).unlink(missing_ok=True)
     (run / name).symlink_to("/dev/zero")
@@ -198,22 +261,32 @@ def test_a_sparse_huge_safetensors_header_is_refused(tmp_path, run):
     with open(weights, "wb") as f:
         f.write(struct.pack("<Q", 3 * 2**30))
         f.truncate(3 * 2**30 + 8)
-    assert_refused(run_cli(tmp_path, "generate", run, "--out", tmp_path / "g.png"), "not a safetensors file")
+    assert_refused(
+        run_cli(tmp_path, "generate", run, "--out", tmp_path / "g.png"), "not a safetensors file"
+    )
 
 
 def test_sparse_huge_tensors_that_fit_no_model_are_refused_before_reading(tmp_path, run):
     weights = run / CKPT / "generator.safetensors"
-    header = json.dumps({"__metadata__": {"part": "generator"},
-                         "w": {"dtype": "F32", "shape": [2**30], "data_offsets": [0, 2**32]}}).encode()  # fmt: skip
+    header = json.dumps(
+        {
+            "__metadata__": {"part": "generator"},
+            "w": {"dtype": "F32", "shape": [2**30], "data_offsets": [0, 2**32]},
+        }
+    ).encode()
     with open(weights, "wb") as f:
         f.write(struct.pack("<Q", len(header)) + header)
         f.truncate(8 + len(header) + 2**32)
     assert_refused(run_cli(tmp_path, "generate", run, "--out", tmp_path / "g.png"), "has no tensor")
 
 
-@pytest.mark.parametrize("option, value", [("generator", {"name": "dcgan", "options": {"width": 3000}}),
-                                           ("z_dim", 16_000)])  # fmt: skip
-def test_a_config_that_would_allocate_gigabytes_fails_before_allocating(tmp_path, run, option, value):
+@pytest.mark.parametrize(
+    "option, value",
+    [("generator", {"name": "dcgan", "options": {"width": 3000}}), ("z_dim", 16_000)],
+)
+def test_a_config_that_would_allocate_gigabytes_fails_before_allocating(
+    tmp_path, run, option, value
+):
     path = run / CKPT / "config.json"
     record = json.loads(path.read_text())
     record[option] = value
@@ -229,9 +302,13 @@ def test_int8_weights_are_refused(tmp_path, run):
 
     weights = run / CKPT / "generator.safetensors"
     meta = read_metadata(weights)
-    tensors = {k: (v.to(torch.int8) if v.is_floating_point() else v) for k, v in load_file(weights).items()}
+    tensors = {
+        k: (v.to(torch.int8) if v.is_floating_point() else v) for k, v in load_file(weights).items()
+    }
     save_file(tensors, weights, metadata=meta)
-    assert_refused(run_cli(tmp_path, "generate", run, "--out", tmp_path / "g.png"), "I8 in the file but F32")
+    assert_refused(
+        run_cli(tmp_path, "generate", run, "--out", tmp_path / "g.png"), "I8 in the file but F32"
+    )
 
 
 def test_command_shaped_names_are_never_echoed(tmp_path, run):
@@ -250,34 +327,53 @@ def test_command_shaped_names_are_never_echoed(tmp_path, run):
         assert "curl" not in text and "not installed" in text, text
 
 
-@pytest.mark.parametrize("field, value, fragment", [
-    ("generator", ["dcgan"], "generator must be"),
-    ("class_names", {"a": 1}, "class_names must be"),
-    ("image_size", "28", "image_size must be"),
-    ("plugins", [1, 2], "plugins must be"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("generator", ["dcgan"], "generator must be"),
+        ("class_names", {"a": 1}, "class_names must be"),
+        ("image_size", "28", "image_size must be"),
+        ("plugins", [1, 2], "plugins must be"),
+    ],
+)
 def test_wrong_types_in_config_json_are_one_line(run, field, value, fragment):
     path = run / CKPT / "config.json"
     record = json.loads(path.read_text())
     record[field] = value
     path.write_text(json.dumps(record))
     for command in ("info", "generate"):
-        result = cli_in_process(command, run, *(["--out", run / "g.png"] if command == "generate" else []))
+        result = cli_in_process(
+            command, run, *(["--out", run / "g.png"] if command == "generate" else [])
+        )
         assert result.exit_code == 2 and fragment in result.output, result.output
 
 
 def test_a_truncation_of_1e_7_finishes_with_one_warning_line(tmp_path, run):
-    code, out, err = run_cli(tmp_path, "generate", run, "--truncation", "1e-7", "--n", 4,
-                             "--out", tmp_path / "t.png", timeout=120)  # fmt: skip
+    code, out, err = run_cli(
+        tmp_path,
+        "generate",
+        run,
+        "--truncation",
+        "1e-7",
+        "--n",
+        4,
+        "--out",
+        tmp_path / "t.png",
+        timeout=120,
+    )
     assert code == 0, err
     assert [line for line in err.splitlines() if line] == [err.splitlines()[0]]
     assert err.startswith("Warning: truncation 1e-07 is so small") and "py:" not in err
 
 
 def test_a_huge_sample_request_is_refused_with_the_size_it_needs(tmp_path, run):
-    line = assert_refused(run_cli(tmp_path, "generate", run, "--n", 1_000_000_000, "--out", tmp_path / "x.npz"))
+    line = assert_refused(
+        run_cli(tmp_path, "generate", run, "--n", 1_000_000_000, "--out", tmp_path / "x.npz")
+    )
     assert "1.6 TB in memory" in line and "--out-dir" in line
-    line = assert_refused(run_cli(tmp_path, "generate", run, "--n", 10**15, "--out-dir", tmp_path / "many"))
+    line = assert_refused(
+        run_cli(tmp_path, "generate", run, "--n", 10**15, "--out-dir", tmp_path / "many")
+    )
     assert "on disk" in line
 
 
@@ -319,7 +415,9 @@ def test_info_of_a_run_pruned_once_reads_the_new_checkpoint(run, monkeypatch):
 
 def test_stale_pointer_temp_files_are_cleaned_at_the_next_save(tmp_path, run, data_dir):
     for name in (".latest.abc123.tmp", ".best.xyz.tmp", ".tmp-step-0000003-q"):
-        (run / "checkpoints" / name).mkdir() if name.startswith(".tmp-") else (run / "checkpoints" / name).write_text("x")
+        (run / "checkpoints" / name).mkdir() if name.startswith(".tmp-") else (
+            run / "checkpoints" / name
+        ).write_text("x")
     code, _, err = resume(tmp_path, run, data_dir)
     assert code == 0, err
     assert sorted(p.name for p in (run / "checkpoints").iterdir() if p.name.startswith(".")) == []
@@ -327,8 +425,21 @@ def test_stale_pointer_temp_files_are_cleaned_at_the_next_save(tmp_path, run, da
 
 def test_an_out_that_is_not_utf8_is_refused_before_training(tmp_path, data_dir):
     out = os.fsdecode(bytes(tmp_path) + b"/run-\xff")
-    result = cli_in_process("train", "dcgan", "fashion-mnist", "--out", out, "--steps", 2,
-                            "--data-dir", data_dir, "--device", "cpu", "--quiet", *TINY)  # fmt: skip
+    result = cli_in_process(
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--out",
+        out,
+        "--steps",
+        2,
+        "--data-dir",
+        data_dir,
+        "--device",
+        "cpu",
+        "--quiet",
+        *TINY,
+    )
     assert result.exit_code == 2 and "not valid text" in result.output, result.output
     assert not os.path.exists(os.fsencode(out))
 
@@ -343,6 +454,19 @@ def test_an_unwritable_out_is_one_line(tmp_path, data_dir, kind):
             pytest.skip("root writes into read-only folders")
         (tmp_path / "ro").mkdir(mode=0o555)
         out = tmp_path / "ro" / "run"
-    result = cli_in_process("train", "dcgan", "fashion-mnist", "--out", out, "--steps", 2,
-                            "--data-dir", data_dir, "--device", "cpu", "--quiet", *TINY)  # fmt: skip
+    result = cli_in_process(
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--out",
+        out,
+        "--steps",
+        2,
+        "--data-dir",
+        data_dir,
+        "--device",
+        "cpu",
+        "--quiet",
+        *TINY,
+    )
     assert result.exit_code == 2 and len(result.output.splitlines()) == 1, result.output

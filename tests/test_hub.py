@@ -43,8 +43,9 @@ def run(data, tmp_path_factory) -> Path:
     return train_tiny(data, tmp_path_factory.mktemp("hub-source") / "run")
 
 
-def fill_cache(cache: Path, repo: str, files: dict[str, bytes], commit: str = COMMIT,
-               ref: str = "main") -> Path:  # fmt: skip
+def fill_cache(
+    cache: Path, repo: str, files: dict[str, bytes], commit: str = COMMIT, ref: str = "main"
+) -> Path:
     """A huggingface_hub cache entry of ``repo`` holding ``files``; returns the snapshot folder."""
     storage = cache / ("models--" + repo.replace("/", "--"))
     snapshot = storage / "snapshots" / commit
@@ -85,7 +86,11 @@ def test_a_cached_hub_repo_loads_offline_as_plain_files(run, offline_cache):
     g = gan_zoo.load(f"hf-hub:{REPO}")
     assert torch.equal(g.sample(4, seed=3), gan_zoo.load(run).sample(4, seed=3))
     assert g.source == hub.cache_dir() / "someone--tiny-dcgan" / COMMIT
-    assert sorted(p.name for p in g.source.iterdir()) == ["README.md", "config.json", "generator.safetensors"]
+    assert sorted(p.name for p in g.source.iterdir()) == [
+        "README.md",
+        "config.json",
+        "generator.safetensors",
+    ]
     assert not any(p.is_symlink() for p in g.source.iterdir())
     gan_zoo.load(f"hf-hub:{REPO}")  # a second time reuses the plain files
 
@@ -93,21 +98,47 @@ def test_a_cached_hub_repo_loads_offline_as_plain_files(run, offline_cache):
 def test_a_revision_is_resolved_through_the_cache_refs(run, offline_cache):
     fill_cache(offline_cache, REPO, checkpoint_files(run), commit="f" * 40, ref="v1")
     assert gan_zoo.load(f"hf-hub:{REPO}@v1").source.name == "f" * 40
-    with pytest.raises(CheckpointError, match=r"^cannot download hf-hub:someone/tiny-dcgan@v2 \(.*\); check the name"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"^cannot download hf-hub:someone/tiny-dcgan@v2 \(.*\); check the name",
+    ):
         gan_zoo.load(f"hf-hub:{REPO}@v2")
 
 
-def test_the_cli_generates_and_trains_from_a_hub_id_in_a_fresh_process(run, data, offline_cache, tmp_path):
+def test_the_cli_generates_and_trains_from_a_hub_id_in_a_fresh_process(
+    run, data, offline_cache, tmp_path
+):
     fill_cache(offline_cache, REPO, checkpoint_files(run))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+    }
     out = tmp_path / "grid.png"
-    gen = subprocess.run([sys.executable, "-m", "gan_zoo", "generate", f"hf-hub:{REPO}", "--n", "4",
-                          "--out", str(out)], capture_output=True, text=True, env=env)  # fmt: skip
+    gen = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gan_zoo",
+            "generate",
+            f"hf-hub:{REPO}",
+            "--n",
+            "4",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert gen.returncode == 0, gen.stderr
     assert out.exists()
     new = train_tiny(data, tmp_path / "from-hub", steps=1, init=f"hf-hub:{REPO}")
     init = json.loads((new / "config.json").read_text())["init"]
-    assert init["source"] == f"hf-hub:{REPO}" and init["loaded"] == "generator (raw), EMA generator, discriminator"
+    assert (
+        init["source"] == f"hf-hub:{REPO}"
+        and init["loaded"] == "generator (raw), EMA generator, discriminator"
+    )
 
 
 def test_unknown_repos_and_bad_ids_are_one_line(offline_cache):
@@ -150,7 +181,10 @@ def test_without_huggingface_hub_the_extra_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # import fails as if not installed
     result = CliRunner().invoke(build_cli(), ["generate", f"hf-hub:{REPO}"])
     assert result.exit_code == 2
-    assert result.output == 'Error: hf-hub: sources need the optional extra: pip install "gan-zoo[hub]"\n'
+    assert (
+        result.output
+        == 'Error: hf-hub: sources need the optional extra: pip install "gan-zoo[hub]"\n'
+    )
 
 
 # Uploading.
@@ -159,7 +193,13 @@ def test_staging_copies_the_checkpoint_without_optimizer_state(run, tmp_path):
     folder.mkdir()
     staged = dict(hub.stage_push(run, folder))
     ckpt = resolve_checkpoint(run)
-    expected = {"generator.safetensors", "discriminator.safetensors", "README.md", "config.json", "samples.png"}
+    expected = {
+        "generator.safetensors",
+        "discriminator.safetensors",
+        "README.md",
+        "config.json",
+        "samples.png",
+    }
     assert set(staged) == expected == {p.name for p in folder.iterdir()}
     assert all((folder / n).read_bytes() == (ckpt / n).read_bytes() for n in expected)
     assert staged["generator.safetensors"] == (ckpt / "generator.safetensors").stat().st_size
@@ -170,9 +210,13 @@ def test_staging_copies_the_checkpoint_without_optimizer_state(run, tmp_path):
 
 
 def test_bad_checkpoint_choices_are_one_line(run):
-    with pytest.raises(CheckpointError, match=r"has no checkpoints/best \(it was trained without --eval-metric\)"):
+    with pytest.raises(
+        CheckpointError, match=r"has no checkpoints/best \(it was trained without --eval-metric\)"
+    ):
         hub.find_checkpoint(run, "best")
-    with pytest.raises(CheckpointError, match=r"has no checkpoint step-0000007 \(it has: step-0000002\)"):
+    with pytest.raises(
+        CheckpointError, match=r"has no checkpoint step-0000007 \(it has: step-0000002\)"
+    ):
         hub.find_checkpoint(run, "step-7")
     with pytest.raises(GanZooError, match="must be best, latest or step-N"):
         hub.find_checkpoint(run, "newest")
@@ -194,15 +238,34 @@ def test_push_creates_the_repo_and_uploads_the_staged_folder(run, monkeypatch):
             calls.append(("create_repo", repo_id, options))
 
         def upload_folder(self, **options):
-            calls.append(("upload_folder", sorted(p.name for p in Path(options["folder_path"]).iterdir()), options["repo_id"]))
+            calls.append(
+                (
+                    "upload_folder",
+                    sorted(p.name for p in Path(options["folder_path"]).iterdir()),
+                    options["repo_id"],
+                )
+            )
             return type("CommitInfo", (), {"commit_url": "hub://someone/tiny-dcgan/commit/1"})()
 
     monkeypatch.setattr(huggingface_hub, "HfApi", RecordingApi)
     result = CliRunner().invoke(build_cli(), ["push", str(run), REPO, "--private"])
     assert result.exit_code == 0, result.output
-    assert calls[0] == ("create_repo", REPO, {"private": True, "exist_ok": True, "repo_type": "model"})
-    assert calls[1] == ("upload_folder", ["README.md", "config.json", "discriminator.safetensors",
-                                          "generator.safetensors", "samples.png"], REPO)  # fmt: skip
+    assert calls[0] == (
+        "create_repo",
+        REPO,
+        {"private": True, "exist_ok": True, "repo_type": "model"},
+    )
+    assert calls[1] == (
+        "upload_folder",
+        [
+            "README.md",
+            "config.json",
+            "discriminator.safetensors",
+            "generator.safetensors",
+            "samples.png",
+        ],
+        REPO,
+    )
     assert "Uploaded 5 files" in result.output and f"hf-hub:{REPO}" in result.output
 
 
@@ -213,5 +276,7 @@ def test_a_pushed_folder_is_a_loadable_hub_repo(run, offline_cache, tmp_path):
     hub.stage_push(run, folder)
     fill_cache(offline_cache, REPO, {p.name: p.read_bytes() for p in folder.iterdir()})
     info = json.loads(CliRunner().invoke(build_cli(), ["info", f"hf-hub:{REPO}", "--json"]).output)
-    assert info["source"] == "hf-hub" and info["path"] == f"hf-hub:{REPO}" and info["model"] == "dcgan"
+    assert (
+        info["source"] == "hf-hub" and info["path"] == f"hf-hub:{REPO}" and info["model"] == "dcgan"
+    )
     assert TINY  # the run is the tiny DCGAN of test_pretrained

@@ -122,19 +122,35 @@ def test_unknown_activation_suggests_the_right_name():
 # The PyTorch reference DCGAN (pytorch/examples/dcgan/main.py, ngf = ndf = 64, nz = 100,
 # nc = 3), written out layer by layer; the reference D ends in a Sigmoid that our BCE applies.
 REFERENCE_G = [
-    ("ConvTranspose2d", 100, 512, 4, 1, 0), ("BatchNorm2d", 512), ("ReLU",),
-    ("ConvTranspose2d", 512, 256, 4, 2, 1), ("BatchNorm2d", 256), ("ReLU",),
-    ("ConvTranspose2d", 256, 128, 4, 2, 1), ("BatchNorm2d", 128), ("ReLU",),
-    ("ConvTranspose2d", 128, 64, 4, 2, 1), ("BatchNorm2d", 64), ("ReLU",),
-    ("ConvTranspose2d", 64, 3, 4, 2, 1), ("Tanh",),
-]  # fmt: skip
+    ("ConvTranspose2d", 100, 512, 4, 1, 0),
+    ("BatchNorm2d", 512),
+    ("ReLU",),
+    ("ConvTranspose2d", 512, 256, 4, 2, 1),
+    ("BatchNorm2d", 256),
+    ("ReLU",),
+    ("ConvTranspose2d", 256, 128, 4, 2, 1),
+    ("BatchNorm2d", 128),
+    ("ReLU",),
+    ("ConvTranspose2d", 128, 64, 4, 2, 1),
+    ("BatchNorm2d", 64),
+    ("ReLU",),
+    ("ConvTranspose2d", 64, 3, 4, 2, 1),
+    ("Tanh",),
+]
 REFERENCE_D = [
-    ("Conv2d", 3, 64, 4, 2, 1), ("LeakyReLU", 0.2),
-    ("Conv2d", 64, 128, 4, 2, 1), ("BatchNorm2d", 128), ("LeakyReLU", 0.2),
-    ("Conv2d", 128, 256, 4, 2, 1), ("BatchNorm2d", 256), ("LeakyReLU", 0.2),
-    ("Conv2d", 256, 512, 4, 2, 1), ("BatchNorm2d", 512), ("LeakyReLU", 0.2),
+    ("Conv2d", 3, 64, 4, 2, 1),
+    ("LeakyReLU", 0.2),
+    ("Conv2d", 64, 128, 4, 2, 1),
+    ("BatchNorm2d", 128),
+    ("LeakyReLU", 0.2),
+    ("Conv2d", 128, 256, 4, 2, 1),
+    ("BatchNorm2d", 256),
+    ("LeakyReLU", 0.2),
+    ("Conv2d", 256, 512, 4, 2, 1),
+    ("BatchNorm2d", 512),
+    ("LeakyReLU", 0.2),
     ("Conv2d", 512, 1, 4, 1, 0),
-]  # fmt: skip
+]
 
 
 def _describe(layer: nn.Module) -> tuple:

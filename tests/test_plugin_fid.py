@@ -71,9 +71,14 @@ def test_features_match_fid_helper_pytorchs_own_pipeline(fid_plugin):
     uint8_rgb = ((images + 1) * 127.5).round().to(torch.uint8).expand(-1, 3, -1, -1)
     helper = FidHelper(device="cpu")  # its TorchScript network, TF input range, nv_bilinear_float
     theirs = torch.from_numpy(
-        helper.extract_feats(uint8_rgb, data_range=(0, 255), resize_hw=helper.resize_hw,
-                             resample_mode=helper.resample_mode, quant=True)
-    ).double()  # fmt: skip
+        helper.extract_feats(
+            uint8_rgb,
+            data_range=(0, 255),
+            resize_hw=helper.resize_hw,
+            resample_mode=helper.resample_mode,
+            quant=True,
+        )
+    ).double()
     assert relative_error(inception.features(images), theirs) < 1e-4
 
 
@@ -89,8 +94,10 @@ def test_protocol_names_the_standard_and_labels_everything_else(fid_plugin, idx_
         and standard["reference"] == "64 images of fashion-mnist/test"
     )
     assert len(standard["network_sha256"]) == 12 and "299" in standard["resize"]
-    for metric, data in ((gan_zoo.create_metric("fid", num_samples=2000), test),
-                         (gan_zoo.create_metric("kid"), train)):  # fmt: skip
+    for metric, data in (
+        (gan_zoo.create_metric("fid", num_samples=2000), test),
+        (gan_zoo.create_metric("kid"), train),
+    ):
         p = metric.protocol(data)
         assert p["standard"] is False and p["name"].startswith("non-standard")
     assert gan_zoo.create_metric("kid").protocol(test)["subsets"] == 100
@@ -199,9 +206,13 @@ def test_reference_stats_round_trip_and_foreign_files(fid_plugin, idx_dir, tmp_p
     np.savez(tmp_path / "small.npz", mu=np.zeros(3), sigma=np.eye(3))
     np.savez(tmp_path / "nokeys.npz", m=np.zeros(3))
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    for name, message in (("pickled", "not a readable"), ("small", "3-d statistics"),
-                          ("nokeys", "no 'mu' and 'sigma'"), ("junk", "not a readable"),
-                          ("missing", "not found")):  # fmt: skip
+    for name, message in (
+        ("pickled", "not a readable"),
+        ("small", "3-d statistics"),
+        ("nokeys", "no 'mu' and 'sigma'"),
+        ("junk", "not a readable"),
+        ("missing", "not found"),
+    ):
         with pytest.raises(GanZooError, match=message):
             load_stats(tmp_path / f"{name}.npz", 2048)
     with pytest.raises(GanZooError, match=r"\.npz"):
@@ -220,8 +231,15 @@ def test_a_streaming_image_folder_works_without_images_in_memory(fid_plugin, tmp
         pil_image((torch.rand(3, 32, 32, generator=g) * 255).to(torch.uint8)).save(
             folder / f"{i:02d}.png"
         )
-    data = gan_zoo.create_dataset("image-folder", split="test", data_dir=str(folder), image_size=32,
-                                  test_fraction=0.5, max_memory_mb=0, workers=0)  # fmt: skip
+    data = gan_zoo.create_dataset(
+        "image-folder",
+        split="test",
+        data_dir=str(folder),
+        image_size=32,
+        test_fraction=0.5,
+        max_memory_mb=0,
+        workers=0,
+    )
     assert not hasattr(data, "images")
     torch.manual_seed(0)
     generator = gan_zoo.create_generator("dcgan", image_size=32, channels=3)

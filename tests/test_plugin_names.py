@@ -53,10 +53,27 @@ def test_an_error_in_gan_zoo_itself_names_no_plugin(installed, idx_dir, tmp_path
 
     from gan_zoo.cli import build_cli
 
-    monkeypatch.setattr(dcgan.DCGANGenerator, "forward",
-                        lambda self, z, labels=None: layers.check_channels("g", None))  # fmt: skip
-    args = ["train", "dcgan", "fashion-mnist", "--data-dir", str(idx_dir.parent), "--steps", "1",
-            "--batch-size", "8", "--device", "cpu", "--quiet", "--out", str(tmp_path / "r")]  # fmt: skip
+    monkeypatch.setattr(
+        dcgan.DCGANGenerator,
+        "forward",
+        lambda self, z, labels=None: layers.check_channels("g", None),
+    )
+    args = [
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--data-dir",
+        str(idx_dir.parent),
+        "--steps",
+        "1",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     out = CliRunner().invoke(build_cli(), args)
     assert isinstance(out.exception, TypeError), out.output
     assert "bug in that plugin" not in out.output and blame(out.exception) is None
@@ -76,8 +93,12 @@ def test_an_error_in_a_plugins_entry_names_that_entry(installed, kind):
             "raising-metric", num_samples=2, batch_size=2, device="cpu"
         ).compute(None, None),
     }
-    names = {"network": "discriminator 'raising-net'", "loss": "loss 'raising-loss'",
-             "dataset": "dataset 'raising-data'", "metric": "metric 'raising-metric'"}  # fmt: skip
+    names = {
+        "network": "discriminator 'raising-net'",
+        "loss": "loss 'raising-loss'",
+        "dataset": "dataset 'raising-data'",
+        "metric": "metric 'raising-metric'",
+    }
     line = blame(_raised(calls[kind]))
     assert line is not None and line.startswith(f"{names[kind]} {WHO} raised RuntimeError: ")
     assert f"{kind} exploded; this is a bug in that plugin" in line
@@ -113,8 +134,15 @@ def test_a_plugins_preset_trains_with_its_own_entry_of_a_clashing_name(
 
     import gan_zoo
 
-    run = gan_zoo.train("clash-gan", "fashion-mnist", data_dir=str(idx_dir.parent), steps=1,
-                        device="cpu", out=str(tmp_path / "run"), eval_metric="none")  # fmt: skip
+    run = gan_zoo.train(
+        "clash-gan",
+        "fashion-mnist",
+        data_dir=str(idx_dir.parent),
+        steps=1,
+        device="cpu",
+        out=str(tmp_path / "run"),
+        eval_metric="none",
+    )
     record = json.loads((Path(run.dir) / "config.json").read_text())
     assert record["loss"]["name"] == "gan-zoo-clashtest/ragan"
     assert record["plugins"]["loss"] == "gan-zoo-clashtest 0.3.0"
@@ -130,8 +158,16 @@ def test_an_old_run_with_plain_names_keeps_its_meaning(installed, idx_dir, tmp_p
     from gan_zoo.checkpoint import missing_part, part_entry
     from gan_zoo.training.resolve import resume_config
 
-    run = gan_zoo.train("dcgan", "fashion-mnist", data_dir=str(idx_dir.parent), steps=1, loss="ragan",
-                        device="cpu", out=str(tmp_path / "run"), eval_metric="none")  # fmt: skip
+    run = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        data_dir=str(idx_dir.parent),
+        steps=1,
+        loss="ragan",
+        device="cpu",
+        out=str(tmp_path / "run"),
+        eval_metric="none",
+    )
     record = json.loads((Path(run.dir) / "config.json").read_text())
     assert record["loss"]["name"] == "ragan" and record["plugins"]["loss"].startswith("gan-zoo ")
     # Written as if by the plugin's preset before this fix: plain name, the plugin's distribution.

@@ -82,8 +82,9 @@ class _Faults:
     def register_models(self, register):
         register("lost", Preset(generator=NetSpec("nowhere")), description="Names a missing G.")
         register("not-a-preset", {"generator": "dcgan"}, description="A dict, not a Preset.")
-        register("too-big", Preset(image_size=128), description="DCGAN at 128 px.",
-                 image_sizes=(128,))  # fmt: skip
+        register(
+            "too-big", Preset(image_size=128), description="DCGAN at 128 px.", image_sizes=(128,)
+        )
 
     @hookimpl
     def register_metrics(self, register):

@@ -42,7 +42,9 @@ def _shrunk_config(name: str, precision: str) -> TrainConfig:
 def _two_steps(name: str, precision: str) -> dict[str, float]:
     config = _shrunk_config(name, precision)
     conditional = plugins.registry("models").get(name).supports.conditional
-    assert config.conditional == conditional and config.num_classes == (CLASSES if conditional else 0)
+    assert config.conditional == conditional and config.num_classes == (
+        CLASSES if conditional else 0
+    )
     for kind, spec in (("generators", config.generator), ("discriminators", config.discriminator)):
         assert plugins.registry(kind).get(spec.name).supports.conditional == conditional, spec
     config, G, D, loss, regularizer = build_networks(config, torch.device("cpu"))

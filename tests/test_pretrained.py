@@ -32,11 +32,21 @@ SHIPPED = ("generator.safetensors", "config.json", "README.md", "metrics.json")
 
 def train_tiny(data: Path, out: Path, **options) -> Path:
     """A real two-step run with EMA; returns its run directory."""
-    settings = dict(steps=2, batch_size=16, device="cpu", log_every=1, ema=0.9, ema_warmup=0,
-                    data_dir=str(data), out=str(out))  # fmt: skip
+    settings = dict(
+        steps=2,
+        batch_size=16,
+        device="cpu",
+        log_every=1,
+        ema=0.9,
+        ema_warmup=0,
+        data_dir=str(data),
+        out=str(out),
+    )
     settings.update(options)
     overrides = settings.pop("overrides", TINY)
-    return gan_zoo.train("dcgan", "fashion-mnist", overrides=overrides, progress="quiet", **settings).dir
+    return gan_zoo.train(
+        "dcgan", "fashion-mnist", overrides=overrides, progress="quiet", **settings
+    ).dir
 
 
 def pack(run: Path, folder: Path) -> Path:
@@ -106,9 +116,15 @@ def test_an_existing_path_wins_over_a_tag(tagged, source_run, tmp_path, monkeypa
 
 
 def test_an_unknown_tag_is_one_line_with_did_you_mean(tagged):
-    with pytest.raises(CheckpointError, match=r"^unknown pretrained tag 'dcgan\.fashion-mnst' \(and no such file or folder\); did you mean 'dcgan\.fashion-mnist'\?$"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"^unknown pretrained tag 'dcgan\.fashion-mnst' \(and no such file or folder\); did you mean 'dcgan\.fashion-mnist'\?$",
+    ):
         gan_zoo.load("dcgan.fashion-mnst")
-    with pytest.raises(CheckpointError, match=r"^'zebra' is neither a file or folder nor a pretrained tag; pass a run"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"^'zebra' is neither a file or folder nor a pretrained tag; pass a run",
+    ):
         gan_zoo.load("zebra")
     result = run_cli("generate", "dcgan.fashion-mnst", code=2)
     assert result.output.count("\n") == 1 and "did you mean 'dcgan.fashion-mnist'" in result.output
@@ -118,11 +134,15 @@ def test_an_unknown_tag_is_one_line_with_did_you_mean(tagged):
 
 def test_a_tag_whose_folder_is_gone_is_one_line(register_plugin, tmp_path):
     register_plugin(TagPlugin(tmp_path / "missing"), "tags", distribution="gan-zoo-testtags")
-    with pytest.raises(GanZooError, match=r"pretrained tag 'dcgan\.fashion-mnist' .* not a folder; reinstall it"):
+    with pytest.raises(
+        GanZooError, match=r"pretrained tag 'dcgan\.fashion-mnist' .* not a folder; reinstall it"
+    ):
         gan_zoo.load(TAG)
 
 
-def test_a_package_data_target_is_found_with_importlib_resources(register_plugin, tmp_path, monkeypatch, tag_folder):
+def test_a_package_data_target_is_found_with_importlib_resources(
+    register_plugin, tmp_path, monkeypatch, tag_folder
+):
     package = tmp_path / "site" / "my_weights"
     shutil.copytree(tag_folder, package / "weights" / TAG)
     (package / "__init__.py").write_text("")
@@ -163,8 +183,19 @@ def test_no_tags_is_a_clean_empty_list():
 
 def test_evaluating_a_tag_writes_nothing_into_the_package(tagged, data):
     before = files_of(tagged)
-    result = run_cli("evaluate", TAG, "--metric", "classifier-fd", "--n", "16", "--device", "cpu",
-                     "--data-dir", data, "--json")  # fmt: skip
+    result = run_cli(
+        "evaluate",
+        TAG,
+        "--metric",
+        "classifier-fd",
+        "--n",
+        "16",
+        "--device",
+        "cpu",
+        "--data-dir",
+        data,
+        "--json",
+    )
     assert "not recorded" in result.stderr
     assert files_of(tagged) == before
 
@@ -198,13 +229,20 @@ def test_init_from_a_run_loads_g_ema_and_d_before_step_0(source_run, data, tmp_p
     # At lr 1e-12 the step moves nothing measurably: G and D are the source's; the EMA took one
     # step (decay 0.9) from the source's EMA towards the source's raw G.
     assert close(raw_generator(ckpt), raw_generator(src))
-    assert close(load_file(ckpt / "discriminator.safetensors"), load_file(src / "discriminator.safetensors"))
+    assert close(
+        load_file(ckpt / "discriminator.safetensors"), load_file(src / "discriminator.safetensors")
+    )
     ema, raw = params(load_file(src / "generator.safetensors")), params(raw_generator(src))
-    assert close(load_file(ckpt / "generator.safetensors"), {k: 0.9 * ema[k] + 0.1 * raw[k] for k in ema})
+    assert close(
+        load_file(ckpt / "generator.safetensors"), {k: 0.9 * ema[k] + 0.1 * raw[k] for k in ema}
+    )
     record = json.loads((run / "config.json").read_text())
     digest = hashlib.sha256((src / "generator.safetensors").read_bytes()).hexdigest()
-    assert record["init"] == {"source": str(source_run), "generator_sha256": digest,
-                              "loaded": "generator (raw), EMA generator, discriminator"}  # fmt: skip
+    assert record["init"] == {
+        "source": str(source_run),
+        "generator_sha256": digest,
+        "loaded": "generator (raw), EMA generator, discriminator",
+    }
     assert json.loads((ckpt / "training-state.json").read_text())["state"]["step"] == 1
     card = (ckpt / "README.md").read_text()
     assert f"This run started from the weights of `{source_run}`" in card and digest in card
@@ -213,19 +251,44 @@ def test_init_from_a_run_loads_g_ema_and_d_before_step_0(source_run, data, tmp_p
 def test_init_from_a_tag_starts_d_fresh(tagged, data, tmp_path):
     run = train_tiny(data, tmp_path / "new", steps=1, lr=1e-12, init=TAG)
     record = json.loads((run / "config.json").read_text())
-    assert record["init"]["source"] == TAG and record["init"]["loaded"] == "generator, EMA generator"
+    assert (
+        record["init"]["source"] == TAG and record["init"]["loaded"] == "generator, EMA generator"
+    )
     shipped = load_file(tagged / "generator.safetensors")  # the EMA weights: G and EMA start there
     assert close(raw_generator(resolve_checkpoint(run)), shipped)
     assert close(load_file(resolve_checkpoint(run) / "generator.safetensors"), shipped)
 
 
 def test_init_of_another_architecture_names_both(source_run, data, tmp_path):
-    with pytest.raises(ConfigError, match=r"^--init .* holds generator 'dcgan' \(.*width=8.*\) but this run builds generator 'dcgan' \(.*width=16.*\): .*does not fit"):
-        train_tiny(data, tmp_path / "new", init=str(source_run),
-                   overrides=["generator.width=16", "discriminator.width=16"])  # fmt: skip
+    with pytest.raises(
+        ConfigError,
+        match=r"^--init .* holds generator 'dcgan' \(.*width=8.*\) but this run builds generator 'dcgan' \(.*width=16.*\): .*does not fit",
+    ):
+        train_tiny(
+            data,
+            tmp_path / "new",
+            init=str(source_run),
+            overrides=["generator.width=16", "discriminator.width=16"],
+        )
     assert not (tmp_path / "new").exists()  # refused before the run directory was claimed
-    result = run_cli("train", "dcgan", "fashion-mnist", "--init", source_run, "--data-dir", data,
-                     "--device", "cpu", "--steps", "1", "--batch-size", "16", "--out", tmp_path / "cli", code=2)  # fmt: skip
+    result = run_cli(
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--init",
+        source_run,
+        "--data-dir",
+        data,
+        "--device",
+        "cpu",
+        "--steps",
+        "1",
+        "--batch-size",
+        "16",
+        "--out",
+        tmp_path / "cli",
+        code=2,
+    )
     assert result.output.startswith("Error: --init") and result.output.count("\n") == 1
 
 

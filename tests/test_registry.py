@@ -50,7 +50,9 @@ def test_a_taken_name_is_shadowed_and_reachable_by_its_qualified_name():
     shadowed = reg.register(entry("dcgan", plugin=B))
     assert shadowed.shadowed and shadowed.key == "dist-b/dcgan"
     assert reg.get("dcgan").plugin is not B and reg.get("dist-b/dcgan") is shadowed
-    assert [(w.plugin.distribution, s.plugin.distribution) for w, s in reg.clashes] == [("dist-a", "dist-b")]
+    assert [(w.plugin.distribution, s.plugin.distribution) for w, s in reg.clashes] == [
+        ("dist-a", "dist-b")
+    ]
     assert "dist-b/dcgan" in reg.names() and "dist-b/dcgan" in reg
     with pytest.raises(UnknownNameError, match="dist-b/dcgan"):
         reg.get("dist-b/dcgann")

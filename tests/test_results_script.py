@@ -36,20 +36,35 @@ def write_rows(path: Path, rows: list, **top) -> Path:
 
 def record(row: str, seed: int, fid: float, *, n: int = 10000, kid_std: float = 0.001, **extra):
     standard = n == 10000
-    protocol = {"name": "gan-zoo/inception-10k-test" if standard else f"non-standard (inception, {n} generated)",
-                "standard": standard, "num_samples": n}  # fmt: skip
+    protocol = {
+        "name": "gan-zoo/inception-10k-test"
+        if standard
+        else f"non-standard (inception, {n} generated)",
+        "standard": standard,
+        "num_samples": n,
+    }
     return {
-        "schema": 1, "row": row, "seed": seed, "preset": row, "num_samples": n, "standard": standard,
+        "schema": 1,
+        "row": row,
+        "seed": seed,
+        "preset": row,
+        "num_samples": n,
+        "standard": standard,
         "steps_scale": None,
-        "commands": {"train": f"gan-zoo train {row} fashion-mnist --seed {seed} --out x", "evaluate": "e"},
-        "metrics": {"fid": {"value": fid, "protocol": protocol},
-                    "kid": {"value": 0.01, "kid_std": kid_std, "protocol": protocol}},
+        "commands": {
+            "train": f"gan-zoo train {row} fashion-mnist --seed {seed} --out x",
+            "evaluate": "e",
+        },
+        "metrics": {
+            "fid": {"value": fid, "protocol": protocol},
+            "kid": {"value": 0.01, "kid_std": kid_std, "protocol": protocol},
+        },
         "training": {"img_s": 500.0, "seconds": 3000.0, "steps": 11700},
         "evaluation": {"seconds": 1500.0},
         "hardware": {"cpu": "AMD EPYC", "flags": ["avx2"], "cpus": 2},
         "software": {"gan_zoo": "0.1.0", "torch": "2.14.1", "git_commit": "0d20d98" + "0" * 33},
         **extra,
-    }  # fmt: skip
+    }
 
 
 # The rows file.
@@ -73,7 +88,9 @@ def test_every_row_command_is_accepted_by_gan_zoo_train(tmp_path):
         assert row.name in planned or (row.plugin and any(row.name in n for n in notes))
     # A row that changes the preset's schedule says so; other arguments (precision) need not.
     rescheduled = [row for row in rows_file.rows if {"--steps", "--epochs"} & set(row.args)]
-    assert rescheduled and all(row.note.startswith(("shortened:", "longer:")) for row in rescheduled)
+    assert rescheduled and all(
+        row.note.startswith(("shortened:", "longer:")) for row in rescheduled
+    )
     cgan = next(job for job in jobs if job.row.name == "cgan")
     assert "class-accuracy" in cgan.metrics and "class-accuracy" not in jobs[0].metrics
 
@@ -140,9 +157,12 @@ def test_an_unknown_row_is_one_line_with_did_you_mean(capsys):
 
 @pytest.mark.parametrize(
     "argv, message",
-    [(["--n", "1"], "--n must be at least 2, not 1"), (["--steps-scale", "2"], "must be in (0, 1]"),
-     (["--rowz", "dcgan"], "unrecognized arguments: --rowz")],
-)  # fmt: skip
+    [
+        (["--n", "1"], "--n must be at least 2, not 1"),
+        (["--steps-scale", "2"], "must be in (0, 1]"),
+        (["--rowz", "dcgan"], "unrecognized arguments: --rowz"),
+    ],
+)
 def test_bad_options_are_one_line(capsys, argv, message):
     with pytest.raises(SystemExit) as info:
         _script().main(argv)
@@ -154,13 +174,21 @@ def test_rows_are_scored_only_with_metrics_declared_for_their_image_size(tmp_pat
     """The classifier metrics are 28 px only: a 32 px row is planned without them (a StyleGAN2
     row once failed on them after 20 minutes of FID), in the commands and in the table."""
     rows_file = results_rows.RowsFile(
-        rows=(Row("d32", "dcgan", "fashion-mnist", args=("--image-size", "32")),
-              Row("d28", "dcgan", "fashion-mnist")),
-        metrics=("fid", "classifier-fd", "class-coverage"), conditional_metrics=(), excluded={},
-    )  # fmt: skip
-    jobs, _ = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(results_dir=tmp_path))
+        rows=(
+            Row("d32", "dcgan", "fashion-mnist", args=("--image-size", "32")),
+            Row("d28", "dcgan", "fashion-mnist"),
+        ),
+        metrics=("fid", "classifier-fd", "class-coverage"),
+        conditional_metrics=(),
+        excluded={},
+    )
+    jobs, _ = results_runner.plan(
+        rows_file, rows_file.rows, results_runner.Settings(results_dir=tmp_path)
+    )
     assert {job.row.name: job.metrics for job in jobs} == {
-        "d32": ("fid",), "d28": ("fid", "classifier-fd", "class-coverage")}
+        "d32": ("fid",),
+        "d28": ("fid", "classifier-fd", "class-coverage"),
+    }
     block = results_render.render(rows_file, {}, tmp_path, lambda row: False)
     d32 = block.split("**d32**")[1].split("**d28**")[0]
     assert "--metric fid --n 10000" in d32 and "classifier-fd" not in d32
@@ -177,11 +205,15 @@ def test_dry_run_prints_every_command_and_runs_nothing(tmp_path, capsys):
 
 # The renderer.
 ROWS = results_rows.RowsFile(
-    rows=(Row("dcgan", "dcgan", "fashion-mnist", seeds=(0, 1, 2), note="the default recipe"),
-          Row("gan", "gan", "fashion-mnist", note="50 epochs"),
-          Row("wgan-gp", "wgan-gp", "fashion-mnist")),
-    metrics=("fid", "kid"), conditional_metrics=(), excluded={},
-)  # fmt: skip
+    rows=(
+        Row("dcgan", "dcgan", "fashion-mnist", seeds=(0, 1, 2), note="the default recipe"),
+        Row("gan", "gan", "fashion-mnist", note="50 epochs"),
+        Row("wgan-gp", "wgan-gp", "fashion-mnist"),
+    ),
+    metrics=("fid", "kid"),
+    conditional_metrics=(),
+    excluded={},
+)
 
 
 def _line(block: str, name: str) -> str:
@@ -226,13 +258,20 @@ def test_the_table_names_the_software_of_each_record(tmp_path):
     records = {f"dcgan-s{s}": record("dcgan", s, 20.0 + s) for s in (0, 1, 2)}
     line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
     assert "| gan-zoo 0.1.0 (commit 0d20d98), torch 2.14.1 |" in line  # one text when all agree
-    records["dcgan-s2"]["software"] = {"gan_zoo": "0.2.0", "torch": "2.14.1",
-                                       "git_commit": "abcdef0123" + "0" * 30 + "-dirty"}  # fmt: skip
+    records["dcgan-s2"]["software"] = {
+        "gan_zoo": "0.2.0",
+        "torch": "2.14.1",
+        "git_commit": "abcdef0123" + "0" * 30 + "-dirty",
+    }
     line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
-    assert ("s1: gan-zoo 0.1.0 (commit 0d20d98), torch 2.14.1; "
-            "s2: gan-zoo 0.2.0 (commit abcdef0-dirty), torch 2.14.1 |") in line  # fmt: skip
+    assert (
+        "s1: gan-zoo 0.1.0 (commit 0d20d98), torch 2.14.1; "
+        "s2: gan-zoo 0.2.0 (commit abcdef0-dirty), torch 2.14.1 |"
+    ) in line
     del records["dcgan-s0"]["software"]  # a record without the section still renders
-    assert "gan-zoo ? (commit unknown), torch ?" in results_render.render(ROWS, {"dcgan-s0": records["dcgan-s0"]}, tmp_path, lambda row: False)
+    assert "gan-zoo ? (commit unknown), torch ?" in results_render.render(
+        ROWS, {"dcgan-s0": records["dcgan-s0"]}, tmp_path, lambda row: False
+    )
 
 
 def test_partial_seeds_and_stale_records_are_said(tmp_path):
@@ -312,10 +351,18 @@ def test_a_finished_training_is_reused_unless_forced(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_the_runner_trains_evaluates_records_and_renders(tmp_path, idx_dir, monkeypatch, capsys):
     monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
-    rows = write_rows(tmp_path / "rows.json", [
-        {"name": "broken", "preset": "dcgan", "args": ["--steps", "2", "--batch-size", "4096"]},
-        {"name": "tiny", "preset": "dcgan", "args": ["--steps", "2"], "note": "2 steps on random pixels"},
-    ])  # fmt: skip
+    rows = write_rows(
+        tmp_path / "rows.json",
+        [
+            {"name": "broken", "preset": "dcgan", "args": ["--steps", "2", "--batch-size", "4096"]},
+            {
+                "name": "tiny",
+                "preset": "dcgan",
+                "args": ["--steps", "2"],
+                "note": "2 steps on random pixels",
+            },
+        ],
+    )
     doc = tmp_path / "results.md"
     doc.write_text("# R\n\n<!-- results:start -->\n<!-- results:end -->\n", encoding="utf-8")
     out_dir = tmp_path / "results"
@@ -357,25 +404,54 @@ def test_the_runner_trains_evaluates_records_and_renders(tmp_path, idx_dir, monk
 
 
 @pytest.mark.slow
-def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(tmp_path, idx_dir, monkeypatch, capsys):
+def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(
+    tmp_path, idx_dir, monkeypatch, capsys
+):
     monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
-    rows = write_rows(tmp_path / "rows.json", [
-        {"name": "tiny", "preset": "dcgan", "args": ["--steps", "2", "--loss", "hinge"]},
-    ])  # fmt: skip
+    rows = write_rows(
+        tmp_path / "rows.json",
+        [
+            {"name": "tiny", "preset": "dcgan", "args": ["--steps", "2", "--loss", "hinge"]},
+        ],
+    )
     doc = tmp_path / "results.md"
     doc.write_text("# R\n\n<!-- results:start -->\n<!-- results:end -->\n", encoding="utf-8")
     out_dir = tmp_path / "results"
-    argv = ["--rows-file", str(rows), "--results-dir", str(out_dir), "--doc", str(doc), "--n", "32",
-            "--rows", "tiny"]  # fmt: skip
+    argv = [
+        "--rows-file",
+        str(rows),
+        "--results-dir",
+        str(out_dir),
+        "--doc",
+        str(doc),
+        "--n",
+        "32",
+        "--rows",
+        "tiny",
+    ]
     # Another recipe (the default loss) is refused, naming the field, and nothing moves.
-    other = gan_zoo.train("dcgan", "fashion-mnist", steps=2, out=str(tmp_path / "other"),
-                          progress="quiet", log_every=1)  # fmt: skip
+    other = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        steps=2,
+        out=str(tmp_path / "other"),
+        progress="quiet",
+        log_every=1,
+    )
     assert _script().main([*argv, "--adopt", str(other.dir)]) == 2
     assert "loss: run {'name': 'bce'" in capsys.readouterr().err
     assert other.dir.is_dir() and not (out_dir / "runs").exists()
     # The row's recipe with another --out and logging cadence is adopted, then evaluated.
-    mine = gan_zoo.train("dcgan", "fashion-mnist", steps=2, loss="hinge", out=str(tmp_path / "mine"),
-                         progress="quiet", log_every=1, checkpoint_every=1)  # fmt: skip
+    mine = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        steps=2,
+        loss="hinge",
+        out=str(tmp_path / "mine"),
+        progress="quiet",
+        log_every=1,
+        checkpoint_every=1,
+    )
     assert _script().main([*argv, "--adopt", str(mine.dir)]) == 0
     assert "tiny-s0: adopted" in capsys.readouterr().out and not mine.dir.exists()
     done = json.loads((out_dir / "runs" / "tiny-s0.train.json").read_text(encoding="utf-8"))
@@ -387,20 +463,41 @@ def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(tmp_path, idx_d
 
 
 @pytest.mark.slow
-def test_an_interrupted_row_training_continues_from_its_checkpoint(tmp_path, idx_dir, monkeypatch, capsys):
+def test_an_interrupted_row_training_continues_from_its_checkpoint(
+    tmp_path, idx_dir, monkeypatch, capsys
+):
     import signal
     import subprocess
     import time
 
     monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
-    args = ["--steps", "400", "--batch-size", "8", "--set", "generator.width=4",
-            "--set", "discriminator.width=4", "--log-every", "1", "--eval-metric", "none"]  # fmt: skip
-    rows_file = load_rows(write_rows(tmp_path / "rows.json", [{"name": "t", "preset": "dcgan", "args": args}]))
+    args = [
+        "--steps",
+        "400",
+        "--batch-size",
+        "8",
+        "--set",
+        "generator.width=4",
+        "--set",
+        "discriminator.width=4",
+        "--log-every",
+        "1",
+        "--eval-metric",
+        "none",
+    ]
+    rows_file = load_rows(
+        write_rows(tmp_path / "rows.json", [{"name": "t", "preset": "dcgan", "args": args}])
+    )
     (job,) = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))[0]
     # The row's own command, stopped by SIGTERM part-way (the loop saves a checkpoint and exits).
     script = Path(sys.executable).parent / "gan-zoo"
-    proc = subprocess.Popen([str(script), *job.train[1:], "--quiet"], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [str(script), *job.train[1:], "--quiet"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     log = job.run_dir / "metrics.jsonl"
     deadline = time.monotonic() + 120
     while not (log.exists() and log.read_text(encoding="utf-8").count("\n") >= 3):

@@ -37,7 +37,9 @@ def test_lock_held_by_another_process_is_refused_until_it_ends(tmp_path):
         sys.stdin.read()
         """
     )
-    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout.readline().strip() == "locked"
         with pytest.raises(RunLockedError, match=rf"process {child.pid} "):
@@ -67,7 +69,10 @@ def test_many_processes_racing_for_one_lock_get_exactly_one_holder(tmp_path):
         """
     )
     for _ in range(3):
-        procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(6)]
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+            for _ in range(6)
+        ]
         outcomes = sorted(p.communicate()[0].strip() for p in procs)
         assert outcomes.count("locked") == 1, outcomes
 
@@ -95,14 +100,29 @@ def _train(out, data, resume_steps=None):
     """``gan-zoo train`` of a tiny DCGAN into ``out`` (or ``--resume out`` to ``resume_steps``)."""
     common = ["--data-dir", str(data), "--device", "cpu", "--quiet"]
     if resume_steps is None:
-        args = ["dcgan", "fashion-mnist", "--out", str(out), "--steps", "3", "--batch-size", "8",
-                "--set", "generator.width=4", "--set", "discriminator.width=4", *common]  # fmt: skip
+        args = [
+            "dcgan",
+            "fashion-mnist",
+            "--out",
+            str(out),
+            "--steps",
+            "3",
+            "--batch-size",
+            "8",
+            "--set",
+            "generator.width=4",
+            "--set",
+            "discriminator.width=4",
+            *common,
+        ]
     else:
         args = ["--resume", str(out), "--steps", str(resume_steps), *common]
     return subprocess.Popen(
         [sys.executable, "-m", "gan_zoo", "train", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow
@@ -174,6 +194,8 @@ def test_a_lock_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(runlock.os, "pwrite", full)
-    with pytest.raises(GanZooError, match="cannot write the lock file .*No space left on device") as err:
+    with pytest.raises(
+        GanZooError, match="cannot write the lock file .*No space left on device"
+    ) as err:
         RunLock(tmp_path).acquire()
     assert "\n" not in str(err.value)

@@ -90,16 +90,25 @@ def test_the_generated_plugin_passes_the_quick_checks(scaffold, monkeypatch):
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("My_Model", "plugin name 'My_Model' must be lower-case letters, digits and hyphens, "
-                     "starting with a letter, at most 40 characters; did you mean 'my-model'?"),
-        ("gan-zoo-foo", "plugin name 'gan-zoo-foo' already has the 'gan-zoo-' prefix the "
-                        "distribution gets; did you mean 'foo'?"),
+        (
+            "My_Model",
+            "plugin name 'My_Model' must be lower-case letters, digits and hyphens, "
+            "starting with a letter, at most 40 characters; did you mean 'my-model'?",
+        ),
+        (
+            "gan-zoo-foo",
+            "plugin name 'gan-zoo-foo' already has the 'gan-zoo-' prefix the "
+            "distribution gets; did you mean 'foo'?",
+        ),
         ("9lives", "did you mean 'lives'?"),
-        ("dcgan", "'dcgan' is already a model of gan-zoo; this plugin's entries would be "
-                  "shadowed by it; did you mean 'my-dcgan'?"),
+        (
+            "dcgan",
+            "'dcgan' is already a model of gan-zoo; this plugin's entries would be "
+            "shadowed by it; did you mean 'my-dcgan'?",
+        ),
         ("bce", "'bce' is already a loss of gan-zoo"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_name_is_one_line_and_exit_2(name, message, tmp_path):
     out = new(name, "--out", str(tmp_path / "x"))
     assert out.exit_code == 2
@@ -113,7 +122,10 @@ def test_an_occupied_folder_is_refused_and_an_empty_one_used(tmp_path):
     (tmp_path / "taken" / "notes.txt").write_text("mine")
     out = new("fine", "--out", str(tmp_path / "taken"))
     assert out.exit_code == 2
-    assert out.output == f"Error: {tmp_path / 'taken'} already exists and is not empty; pick another --out\n"
+    assert (
+        out.output
+        == f"Error: {tmp_path / 'taken'} already exists and is not empty; pick another --out\n"
+    )
     assert sorted(p.name for p in (tmp_path / "taken").iterdir()) == ["notes.txt"]
     (tmp_path / "empty").mkdir()
     assert new("fine", "--out", str(tmp_path / "empty")).exit_code == 0
@@ -128,7 +140,9 @@ def test_it_writes_into_dot_name_by_default(tmp_path, monkeypatch):
 
 def _env(*paths: Path) -> dict[str, str]:
     env = {**os.environ, "GAN_ZOO_LOAD_PLUGINS": "gan-zoo-my-model"}
-    env["PYTHONPATH"] = os.pathsep.join([*map(str, paths), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([*map(str, paths), env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
     env.pop("GAN_ZOO_DEBUG", None)
     return env
 
@@ -137,10 +151,28 @@ def test_gan_zoo_train_runs_the_pip_installed_plugin(scaffold, pip_install, idx_
     site = pip_install(scaffold)
     exe = Path(sys.executable).with_name("gan-zoo")
     out = subprocess.run(
-        [str(exe), "train", "my-model", "fashion-mnist", "--steps", "2", "--data-dir", str(idx_dir),
-         "--batch-size", "8", "--device", "cpu", "--out", str(tmp_path / "run"), "--quiet"],
-        capture_output=True, text=True, env=_env(site), timeout=600,
-    )  # fmt: skip
+        [
+            str(exe),
+            "train",
+            "my-model",
+            "fashion-mnist",
+            "--steps",
+            "2",
+            "--data-dir",
+            str(idx_dir),
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(site),
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     config = (tmp_path / "run" / "config.json").read_text()
     assert '"model": "my-model"' in config and '"gan-zoo-my-model 0.1.0' in config
@@ -156,8 +188,12 @@ def test_the_generated_tests_pass_as_generated(scaffold, pip_install):
     site = pip_install(scaffold)
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"],
-        cwd=scaffold, capture_output=True, text=True, env=_env(site, REPO), timeout=900,
-    )  # fmt: skip
+        cwd=scaffold,
+        capture_output=True,
+        text=True,
+        env=_env(site, REPO),
+        timeout=900,
+    )
     assert out.returncode == 0, out.stdout[-3000:]
     assert _summary(out).startswith("24 passed"), out.stdout[-3000:]
 
@@ -169,22 +205,32 @@ def test_the_generated_tests_pass_as_generated_with_gan_zoo_from_a_wheel(
     """gan-zoo itself is pip-installed from this checkout too, so its pytest11 entry point and
     the templates shipped as package data are what the author's run uses."""
     source = tmp_path / "gan-zoo"
-    shutil.copytree(REPO / "gan_zoo", source / "gan_zoo",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        REPO / "gan_zoo", source / "gan_zoo", ignore=shutil.ignore_patterns("__pycache__")
+    )
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     core = pip_install(source)
     assert (core / "gan_zoo" / "templates" / "plugin" / "package" / "networks.py.tmpl").is_file()
     written = tmp_path / "from-wheel"
     exe = [sys.executable, "-c", "from gan_zoo.cli import main; main()"]
-    made = subprocess.run([*exe, "plugin", "new", "my-model", "--out", str(written)],
-                          capture_output=True, text=True, env=_env(core), timeout=300)  # fmt: skip
+    made = subprocess.run(
+        [*exe, "plugin", "new", "my-model", "--out", str(written)],
+        capture_output=True,
+        text=True,
+        env=_env(core),
+        timeout=300,
+    )
     assert made.returncode == 0, made.stderr
     site = pip_install(written)
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--trace-config"],
-        cwd=written, capture_output=True, text=True, env=_env(core, site), timeout=900,
-    )  # fmt: skip
+        cwd=written,
+        capture_output=True,
+        text=True,
+        env=_env(core, site),
+        timeout=900,
+    )
     assert out.returncode == 0, out.stdout[-3000:]
     assert f"PLUGIN registered: <module 'gan_zoo.testing.plugin' from '{core}" in out.stdout
     assert _summary(out).startswith("24 passed"), out.stdout[-3000:]

@@ -29,8 +29,16 @@ from gan_zoo.training.reporter import Sink
 
 TINY = ["generator.width=8", "discriminator.width=8"]
 #: The fields the trainer decides before the loop (setup.build).
-RESOLVED = ("device", "precision", "image_size", "channels", "conditional", "num_classes", "channels_last",
-            "eval_metric")
+RESOLVED = (
+    "device",
+    "precision",
+    "image_size",
+    "channels",
+    "conditional",
+    "num_classes",
+    "channels_last",
+    "eval_metric",
+)
 
 
 def tiny(idx_dir, tmp_path, name="run", **options):
@@ -58,7 +66,11 @@ def test_train_writes_the_run_directory(idx_dir, tmp_path):
     assert run.images_seen == 20 * 16
     assert run.dir == tmp_path / "run"
     record = json.loads((run.dir / "config.json").read_text())
-    assert record["steps"] == 20 and record["precision"] == auto_cpu_precision() and record["device"] == "cpu"
+    assert (
+        record["steps"] == 20
+        and record["precision"] == auto_cpu_precision()
+        and record["device"] == "cpu"
+    )
     assert record["image_size"] == 28 and record["channels"] == 1 and record["gan_zoo_version"]
     assert record["plugins"]["generator"].startswith("gan-zoo ")
     lines = [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]
@@ -97,9 +109,13 @@ def test_train_writes_the_run_directory(idx_dir, tmp_path):
 def test_tensorboard_sink_writes_events(idx_dir, tmp_path):
     pytest.importorskip("tensorboard")
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", tensorboard=True, overrides=TINY, progress="quiet",
+        "dcgan",
+        "fashion-mnist",
+        tensorboard=True,
+        overrides=TINY,
+        progress="quiet",
         **tiny(idx_dir, tmp_path, steps=2),
-    )  # fmt: skip
+    )
     assert list((run.dir / "tensorboard").glob("events.out.tfevents.*"))
 
 
@@ -230,17 +246,28 @@ class StatefulLossPlugin:
         register("bad-state-bce", BadStateBCE, description="BCE with a tensor state.")
 
 
-def test_a_loss_state_is_saved_and_given_back_so_resume_stays_exact(idx_dir, tmp_path, register_plugin):
+def test_a_loss_state_is_saved_and_given_back_so_resume_stays_exact(
+    idx_dir, tmp_path, register_plugin
+):
     """Without its count a resumed lazy penalty fires on other steps; with it the weights match."""
     register_plugin(StatefulLossPlugin(), "stateful", "stateful-losses", "1.0")
     options = dict(loss="lazy-bce", steps=7, precision="fp32")
-    full = gan_zoo.train("dcgan", "fashion-mnist", overrides=TINY, progress="quiet",
-                         **tiny(idx_dir, tmp_path, "full", **options))  # fmt: skip
+    full = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, "full", **options),
+    )
     doc = json.loads((full.checkpoint / "training-state.json").read_text())
     assert doc["state"]["loss_state"] == {"loss": {"calls": 7}}
 
-    config = resolve.build_config("dcgan", "fashion-mnist", tiny(idx_dir, tmp_path, "cut", **options), TINY)
-    cut = loop.train(config, run_dir=tmp_path / "cut", progress="quiet", sinks=[SignalAt(4, signal.SIGTERM)])
+    config = resolve.build_config(
+        "dcgan", "fashion-mnist", tiny(idx_dir, tmp_path, "cut", **options), TINY
+    )
+    cut = loop.train(
+        config, run_dir=tmp_path / "cut", progress="quiet", sinks=[SignalAt(4, signal.SIGTERM)]
+    )
     assert cut.step == 4  # calls 0..3 done: the next penalty is due at call 6, not at 0
     resumed = gan_zoo.train(resume=str(tmp_path / "cut"), progress="quiet")
     for name in ("generator.safetensors", "discriminator.safetensors"):
@@ -248,9 +275,18 @@ def test_a_loss_state_is_saved_and_given_back_so_resume_stays_exact(idx_dir, tmp
         assert all(torch.equal(w_full[k], w_res[k]) for k in w_full), name
 
     # A state that is not JSON is one line naming the loss and its plugin.
-    with pytest.raises(GanZooError, match=r"loss 'bad-state-bce' \(stateful-losses 1.0\) breaks the plugin contract: training_state\(\) must return a JSON object"):
-        gan_zoo.train("dcgan", "fashion-mnist", loss="bad-state-bce", overrides=TINY,
-                      progress="quiet", **tiny(idx_dir, tmp_path, "bad", steps=2))  # fmt: skip
+    with pytest.raises(
+        GanZooError,
+        match=r"loss 'bad-state-bce' \(stateful-losses 1.0\) breaks the plugin contract: training_state\(\) must return a JSON object",
+    ):
+        gan_zoo.train(
+            "dcgan",
+            "fashion-mnist",
+            loss="bad-state-bce",
+            overrides=TINY,
+            progress="quiet",
+            **tiny(idx_dir, tmp_path, "bad", steps=2),
+        )
 
     # A checkpoint whose loss state was tampered with is refused before anything is read.
     state_file = resumed.checkpoint / "training-state.json"
@@ -318,9 +354,14 @@ def test_n_critic_counts_d_updates_per_g_update(idx_dir, tmp_path, register_plug
     register_plugin(CountingPlugin(), "counting")
     CountingBCE.calls.update(d=0, g=0)
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", loss="counting-bce", n_critic=3, overrides=TINY, progress="quiet",
+        "dcgan",
+        "fashion-mnist",
+        loss="counting-bce",
+        n_critic=3,
+        overrides=TINY,
+        progress="quiet",
         **tiny(idx_dir, tmp_path, steps=4),
-    )  # fmt: skip
+    )
     # 12 D and 4 G updates, plus one call each by the contract check before training starts.
     assert CountingBCE.calls == {"d": 12 + 1, "g": 4 + 1}
     assert run.images_seen == 4 * 3 * 16
@@ -335,8 +376,14 @@ def test_a_loss_declares_whether_d_real_is_a_probability(idx_dir, tmp_path, regi
     register_plugin(CountingPlugin(), "counting")
 
     def logged(loss):
-        run = gan_zoo.train("dcgan", "fashion-mnist", loss=loss, overrides=TINY, progress="quiet",
-                            **tiny(idx_dir, tmp_path, loss, steps=4))  # fmt: skip
+        run = gan_zoo.train(
+            "dcgan",
+            "fashion-mnist",
+            loss=loss,
+            overrides=TINY,
+            progress="quiet",
+            **tiny(idx_dir, tmp_path, loss, steps=4),
+        )
         return [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]
 
     probabilities, scores = logged("counting-bce"), logged("score-bce")
@@ -347,13 +394,17 @@ def test_a_loss_declares_whether_d_real_is_a_probability(idx_dir, tmp_path, regi
 
 def test_channels_last_is_the_cpu_default_for_conv_nets_and_recorded(idx_dir, tmp_path):
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", overrides=TINY, progress="quiet", **tiny(idx_dir, tmp_path, steps=1)
-    )  # fmt: skip
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=1),
+    )
     assert run.config.channels_last is True
     assert json.loads((run.dir / "config.json").read_text())["channels_last"] is True
     run = gan_zoo.train(
         "gan", "fashion-mnist", progress="quiet", **tiny(idx_dir, tmp_path, "mlp", steps=1)
-    )  # fmt: skip
+    )
     assert run.config.channels_last is False  # an MLP GAN has no convolutions
 
 
@@ -402,10 +453,19 @@ def test_a_training_step_never_waits_for_the_host(idx_dir, tmp_path, model, opti
     probe = _SyncProbe()
     overrides = TINY if model == "dcgan" else []
     config = resolve.build_config(
-        model, "fashion-mnist",
-        tiny(idx_dir, tmp_path, steps=8, log_every=4, sample_every=100, checkpoint_every=100, **options),
+        model,
+        "fashion-mnist",
+        tiny(
+            idx_dir,
+            tmp_path,
+            steps=8,
+            log_every=4,
+            sample_every=100,
+            checkpoint_every=100,
+            **options,
+        ),
         overrides,
-    )  # fmt: skip
+    )
     with probe.mode:
         loop.train(config, progress="quiet", sinks=[probe])
     # Steps 2-4 and 6-8 run after steps 1-3 and 5-7: only the logs after 4 and 8 (and the final
@@ -426,9 +486,13 @@ def test_the_host_sync_probe_sees_a_sync_in_the_step(idx_dir, tmp_path, register
 
 def test_channels_last_trains_and_saves_plain_weights(idx_dir, tmp_path):
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", channels_last=True, overrides=TINY, progress="quiet",
+        "dcgan",
+        "fashion-mnist",
+        channels_last=True,
+        overrides=TINY,
+        progress="quiet",
         **tiny(idx_dir, tmp_path, steps=2),
-    )  # fmt: skip
+    )
     assert run.generator.net[0].weight.is_contiguous(memory_format=torch.channels_last)
     g = weights(run.checkpoint / "generator.safetensors")
     assert all(torch.isfinite(t).all() for t in g.values() if t.is_floating_point())
@@ -436,18 +500,26 @@ def test_channels_last_trains_and_saves_plain_weights(idx_dir, tmp_path):
 
 def test_after_d_step_hook_runs_after_each_d_update(idx_dir, tmp_path):
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", loss="wgan", overrides=[*TINY, "loss.clip=0.005"], progress="quiet",
+        "dcgan",
+        "fashion-mnist",
+        loss="wgan",
+        overrides=[*TINY, "loss.clip=0.005"],
+        progress="quiet",
         **tiny(idx_dir, tmp_path, steps=2),
-    )  # fmt: skip
+    )
     assert all(p.abs().max() <= 0.005 for p in run.discriminator.parameters())
 
 
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_on_cpu(idx_dir, tmp_path, precision):
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", precision=precision, overrides=TINY, progress="quiet",
+        "dcgan",
+        "fashion-mnist",
+        precision=precision,
+        overrides=TINY,
+        progress="quiet",
         **tiny(idx_dir, tmp_path, steps=2),
-    )  # fmt: skip
+    )
     assert run.config.precision == precision
     assert all(torch.isfinite(torch.tensor(v)) for v in run.last_losses.values())
     doc = json.loads((run.checkpoint / "training-state.json").read_text())
@@ -499,15 +571,27 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
     register_plugin(BrokenPlugin(), "broken")
     NaNLoss.calls = 0
     runner = CliRunner()
-    args = ["train", "dcgan", "fashion-mnist", "--loss", "nan-loss", "--steps", "40", "--checkpoint-every", "2",
-            "--log-every", "4", "--quiet", *sum((["--set", s] for s in TINY), [])]  # fmt: skip
+    args = [
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--loss",
+        "nan-loss",
+        "--steps",
+        "40",
+        "--checkpoint-every",
+        "2",
+        "--log-every",
+        "4",
+        "--quiet",
+        *sum((["--set", s] for s in TINY), []),
+    ]
     args += ["--data-dir", str(idx_dir), "--batch-size", "16", "--out", str(tmp_path / "run")]
     result = runner.invoke(build_cli(), args)
     assert result.exit_code == 2
     assert (
         "Error: loss/d and loss/g of loss 'nan-loss' (test 0) became NaN or Inf by step 6; training "
-        "stopped and the last good checkpoint is"
-        in result.output
+        "stopped and the last good checkpoint is" in result.output
     )
     assert len(result.output.strip().splitlines()) == 1
     assert (tmp_path / "run" / "checkpoints" / "latest").read_text().strip() == "step-0000004"
@@ -516,9 +600,13 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
 def test_collapsed_generator_gets_a_health_warning(idx_dir, tmp_path, register_plugin):
     register_plugin(BrokenPlugin(), "broken")
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", generator="constant", overrides=["discriminator.width=8"],
-        progress="quiet", **tiny(idx_dir, tmp_path, steps=16),
-    )  # fmt: skip
+        "dcgan",
+        "fashion-mnist",
+        generator="constant",
+        overrides=["discriminator.width=8"],
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=16),
+    )
     assert [w for w in run.warnings if "at step 16 the samples are nearly identical" in w]
 
 
@@ -544,9 +632,13 @@ def test_perfect_discriminator_gets_a_health_warning(idx_dir, tmp_path, register
     register_plugin(BrokenPlugin(), "broken")
     register_plugin(PerfectDPlugin(), "perfect")
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", generator="constant", discriminator="variance", progress="quiet",
+        "dcgan",
+        "fashion-mnist",
+        generator="constant",
+        discriminator="variance",
+        progress="quiet",
         **tiny(idx_dir, tmp_path, steps=4, log_every=1),
-    )  # fmt: skip
+    )
     stuck = [w for w in run.warnings if "D has told real from fake perfectly" in w]
     assert len(stuck) == 1  # warned once
     records = [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]
@@ -595,9 +687,13 @@ def test_conditional_models_get_num_classes_and_labelled_samples(
 ):
     register_plugin(CondPlugin(), "cond")
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", generator="cond-mlp", discriminator="cond-mlp", progress="quiet",
+        "dcgan",
+        "fashion-mnist",
+        generator="cond-mlp",
+        discriminator="cond-mlp",
+        progress="quiet",
         **tiny(idx_dir, tmp_path, steps=3),
-    )  # fmt: skip
+    )
     assert run.config.conditional and run.config.num_classes == 10
     assert run.generator.num_classes == 10
     from PIL import Image
@@ -646,8 +742,22 @@ def test_out_dir_with_a_run_refuses_to_overwrite(idx_dir, tmp_path):
 
 
 def test_cli_plain_log_mode_when_not_a_terminal(idx_dir, tmp_path):
-    args = ["train", "dcgan", "fashion-mnist", "--steps", "4", "--log-every", "2", "--data-dir", str(idx_dir),
-            "--batch-size", "16", "--out", str(tmp_path / "run"), *sum((["--set", s] for s in TINY), [])]  # fmt: skip
+    args = [
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--steps",
+        "4",
+        "--log-every",
+        "2",
+        "--data-dir",
+        str(idx_dir),
+        "--batch-size",
+        "16",
+        "--out",
+        str(tmp_path / "run"),
+        *sum((["--set", s] for s in TINY), []),
+    ]
     result = CliRunner().invoke(build_cli(), args)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -700,14 +810,29 @@ def test_recipe_channels_reach_the_dataset(tmp_path):
     for i in range(20):
         Image.fromarray((rng.random((40, 36, 3)) * 255).astype("uint8")).save(tmp_path / f"{i}.png")
     common = dict(data_dir=str(tmp_path), batch_size=8, device="cpu", steps=2, image_size=28)
-    run = gan_zoo.train("dcgan", "image-folder", overrides=TINY, progress="quiet", channels=1,
-                        out=str(tmp_path / "gray"), **common)  # fmt: skip
+    run = gan_zoo.train(
+        "dcgan",
+        "image-folder",
+        overrides=TINY,
+        progress="quiet",
+        channels=1,
+        out=str(tmp_path / "gray"),
+        **common,
+    )
     record = json.loads((run.dir / "config.json").read_text())
     assert (record["channels"], record["image_size"]) == (1, 28)
     assert run.generator(torch.randn(2, 100)).shape == (2, 1, 28, 28)
-    with pytest.raises(GanZooError, match="written for 3-channel images but dataset 'fashion-mnist' gives 1"):
-        gan_zoo.train("dcgan", "fashion-mnist", overrides=TINY, progress="quiet", channels=3,
-                      **{**common, "out": str(tmp_path / "rgb"), "data_dir": None})  # fmt: skip
+    with pytest.raises(
+        GanZooError, match="written for 3-channel images but dataset 'fashion-mnist' gives 1"
+    ):
+        gan_zoo.train(
+            "dcgan",
+            "fashion-mnist",
+            overrides=TINY,
+            progress="quiet",
+            channels=3,
+            **{**common, "out": str(tmp_path / "rgb"), "data_dir": None},
+        )
 
 
 def test_dataset_options_reach_the_dataset(tmp_path):
@@ -720,8 +845,16 @@ def test_dataset_options_reach_the_dataset(tmp_path):
     rng = np.random.default_rng(0)
     for i in range(20):
         Image.fromarray((rng.random((30, 30)) * 255).astype("uint8")).save(photos / f"{i}.png")
-    common = dict(data_dir=str(photos), batch_size=2, device="cpu", steps=1, image_size=28,
-                  channels=1, progress="quiet", overrides=TINY)  # fmt: skip
+    common = dict(
+        data_dir=str(photos),
+        batch_size=2,
+        device="cpu",
+        steps=1,
+        image_size=28,
+        channels=1,
+        progress="quiet",
+        overrides=TINY,
+    )
 
     def steps_per_epoch(name, **options):
         run = gan_zoo.train("dcgan", "image-folder", out=str(tmp_path / name), **common, **options)
@@ -739,16 +872,33 @@ def test_dataset_options_reach_the_dataset(tmp_path):
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("dataset_options.test_fractoin=0.2", "has no option 'test_fractoin'; did you mean 'test_fraction'"),
-        ("dataset_options.image_size=32", "dataset option 'image_size' is a run setting; use --image-size"),
+        (
+            "dataset_options.test_fractoin=0.2",
+            "has no option 'test_fractoin'; did you mean 'test_fraction'",
+        ),
+        (
+            "dataset_options.image_size=32",
+            "dataset option 'image_size' is a run setting; use --image-size",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_dataset_options_are_one_line(idx_dir, tmp_path, setting, message):
     result = CliRunner().invoke(
         build_cli(),
-        ["train", "dcgan", "image-folder", "--data-dir", str(idx_dir), "--steps", "1",
-         "--set", setting, "--out", str(tmp_path / "r")],
-    )  # fmt: skip
+        [
+            "train",
+            "dcgan",
+            "image-folder",
+            "--data-dir",
+            str(idx_dir),
+            "--steps",
+            "1",
+            "--set",
+            setting,
+            "--out",
+            str(tmp_path / "r"),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -758,13 +908,24 @@ def test_bad_dataset_options_are_one_line(idx_dir, tmp_path, setting, message):
 def test_license_reaches_the_model_card_and_bad_ids_are_one_line(idx_dir, tmp_path):
     import yaml
 
-    run = gan_zoo.train("dcgan", "fashion-mnist", license="cc-by-4.0", overrides=TINY,
-                        progress="quiet", **tiny(idx_dir, tmp_path, steps=1))  # fmt: skip
+    run = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        license="cc-by-4.0",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, steps=1),
+    )
     card = (run.checkpoint / "README.md").read_text()
     assert yaml.safe_load(card.split("---")[1])["license"] == "cc-by-4.0"
     with pytest.raises(GanZooError, match="license must be a lowercase Hub identifier"):
-        gan_zoo.train("dcgan", "fashion-mnist", license="CC BY 4.0", progress="quiet",
-                      **tiny(idx_dir, tmp_path, "bad", steps=1))  # fmt: skip
+        gan_zoo.train(
+            "dcgan",
+            "fashion-mnist",
+            license="CC BY 4.0",
+            progress="quiet",
+            **tiny(idx_dir, tmp_path, "bad", steps=1),
+        )
 
 
 @dataclasses.dataclass
@@ -789,7 +950,12 @@ def test_the_config_is_resolved_once_and_the_loop_never_writes_to_it(idx_dir, tm
     assert config == before and config.precision == "auto" and config.channels_last is None
     resolved = run.config
     assert isinstance(resolved, SealedConfig)
-    assert (resolved.device, resolved.precision, resolved.image_size, resolved.channels) == ("cpu", auto_cpu_precision(), 28, 1)
+    assert (resolved.device, resolved.precision, resolved.image_size, resolved.channels) == (
+        "cpu",
+        auto_cpu_precision(),
+        28,
+        1,
+    )
     assert (resolved.conditional, resolved.num_classes, resolved.channels_last) == (False, 0, True)
     record = json.loads((run.dir / "config.json").read_text())
     assert {k: v for k, v in record.items() if k in to_dict(resolved)} == to_dict(resolved)
@@ -800,7 +966,9 @@ def test_build_resolves_a_new_config_without_touching_the_old_one(idx_dir, tmp_p
     from gan_zoo.training.distributed import DistInfo
     from gan_zoo.training.setup import build
 
-    config = resolve.build_config("cgan", "fashion-mnist", tiny(idx_dir, tmp_path), ["generator.width=8"])
+    config = resolve.build_config(
+        "cgan", "fashion-mnist", tiny(idx_dir, tmp_path), ["generator.width=8"]
+    )
     before = copy.deepcopy(config)
     resolved, parts = build(config, DistInfo())
     assert config == before
@@ -812,8 +980,18 @@ def test_build_resolves_a_new_config_without_touching_the_old_one(idx_dir, tmp_p
 def test_init_from_a_run_without_ema_loads_its_generator(idx_dir, tmp_path):
     """A source without EMA keeps no ``generator_raw/``: --init takes generator.safetensors
     (it used to compare the run's G with the empty raw entries and refuse)."""
-    source = gan_zoo.train("dcgan", "fashion-mnist", overrides=TINY, progress="quiet",
-                           **tiny(idx_dir, tmp_path, "src", steps=2))  # fmt: skip
-    run = gan_zoo.train("dcgan", "fashion-mnist", overrides=TINY, progress="quiet",
-                        **tiny(idx_dir, tmp_path, "dst", steps=1, init=str(source.dir)))  # fmt: skip
+    source = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, "src", steps=2),
+    )
+    run = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        overrides=TINY,
+        progress="quiet",
+        **tiny(idx_dir, tmp_path, "dst", steps=1, init=str(source.dir)),
+    )
     assert run.config.init["loaded"] == "generator, discriminator"

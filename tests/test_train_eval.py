@@ -37,9 +37,13 @@ class ScriptedMetric:
         with torch.no_grad():
             images = generator(torch.randn(4, generator.z_dim, generator=g), None)
         ScriptedMetric.seen.append(
-            {"training": generator.training, "shape": tuple(images.shape), "n": len(dataset),
-             "samples": self.num_samples}
-        )  # fmt: skip
+            {
+                "training": generator.training,
+                "shape": tuple(images.shape),
+                "n": len(dataset),
+                "samples": self.num_samples,
+            }
+        )
         return ScriptedMetric.scores[len(ScriptedMetric.seen) - 1]
 
     def protocol(self, dataset):
@@ -77,8 +81,15 @@ class MetricsPlugin:
 
 
 def options(idx_dir, tmp_path, name="run", **extra):
-    base = dict(data_dir=str(idx_dir), batch_size=16, device="cpu", log_every=2,
-                out=str(tmp_path / name), progress="quiet", overrides=TINY)  # fmt: skip
+    base = dict(
+        data_dir=str(idx_dir),
+        batch_size=16,
+        device="cpu",
+        log_every=2,
+        out=str(tmp_path / name),
+        progress="quiet",
+        overrides=TINY,
+    )
     base.update(extra)
     return base
 
@@ -87,10 +98,18 @@ def test_checkpoints_are_scored_and_the_best_is_kept(idx_dir, tmp_path, register
     register_plugin(MetricsPlugin(), "test-metrics")
     ScriptedMetric.scores, ScriptedMetric.seen = [3.0, 1.0, 2.0], []
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist",
-        **options(idx_dir, tmp_path, steps=6, checkpoint_every=2, keep=1,
-                  eval_metric="scripted", eval_samples=64),
-    )  # fmt: skip
+        "dcgan",
+        "fashion-mnist",
+        **options(
+            idx_dir,
+            tmp_path,
+            steps=6,
+            checkpoint_every=2,
+            keep=1,
+            eval_metric="scripted",
+            eval_samples=64,
+        ),
+    )
     checkpoints = run.dir / "checkpoints"
     assert (checkpoints / "best").read_text().strip() == "step-0000004"
     assert (checkpoints / "latest").read_text().strip() == "step-0000006"
@@ -102,8 +121,10 @@ def test_checkpoints_are_scored_and_the_best_is_kept(idx_dir, tmp_path, register
     assert run.generator.training
     records = [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]
     assert [(r["step"], r["eval/scripted"]) for r in records if "eval/scripted" in r] == [
-        (2, 3.0), (4, 1.0), (6, 2.0)
-    ]  # fmt: skip
+        (2, 3.0),
+        (4, 1.0),
+        (6, 2.0),
+    ]
     best = json.loads((checkpoints / "step-0000004" / "training-state.json").read_text())
     assert best["metric"] == {"name": "scripted", "value": 1.0, "higher_is_better": False}
     assert "scripted" in (checkpoints / "step-0000004" / "README.md").read_text()
@@ -115,10 +136,18 @@ def test_evaluation_does_not_change_training(idx_dir, tmp_path, register_plugin)
         "dcgan", "fashion-mnist", **options(idx_dir, tmp_path, "plain", steps=6, checkpoint_every=2)
     )
     scored = gan_zoo.train(
-        "dcgan", "fashion-mnist",
-        **options(idx_dir, tmp_path, "scored", steps=6, checkpoint_every=2, eval_metric="mean-gap",
-                  eval_samples=32),
-    )  # fmt: skip
+        "dcgan",
+        "fashion-mnist",
+        **options(
+            idx_dir,
+            tmp_path,
+            "scored",
+            steps=6,
+            checkpoint_every=2,
+            eval_metric="mean-gap",
+            eval_samples=32,
+        ),
+    )
     a = load_file(str(plain.checkpoint / "generator.safetensors"))
     b = load_file(str(scored.checkpoint / "generator.safetensors"))
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -136,9 +165,20 @@ def test_an_unknown_metric_fails_before_training(idx_dir, tmp_path, register_plu
     register_plugin(MetricsPlugin(), "test-metrics")
     result = CliRunner().invoke(
         build_cli(),
-        ["train", "dcgan", "fashion-mnist", "--data-dir", str(idx_dir), "--steps", "2",
-         "--eval-metric", "mean-gapp", "--out", str(tmp_path / "run")],
-    )  # fmt: skip
+        [
+            "train",
+            "dcgan",
+            "fashion-mnist",
+            "--data-dir",
+            str(idx_dir),
+            "--steps",
+            "2",
+            "--eval-metric",
+            "mean-gapp",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+    )
     assert result.exit_code == 2
     assert "did you mean 'mean-gap'" in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -152,7 +192,9 @@ def test_fid_without_its_plugin_names_the_pip_command(idx_dir, tmp_path, name):
     if name in plugins.registry("metrics"):
         pytest.skip("gan-zoo-fid is installed in this environment")
     with pytest.raises(gan_zoo.errors.GanZooError, match="pip install gan-zoo-fid"):
-        gan_zoo.train("dcgan", "fashion-mnist", **options(idx_dir, tmp_path, steps=1, eval_metric=name))
+        gan_zoo.train(
+            "dcgan", "fashion-mnist", **options(idx_dir, tmp_path, steps=1, eval_metric=name)
+        )
 
 
 def run_config(run) -> dict:
@@ -163,7 +205,9 @@ def test_auto_scores_cpu_runs_with_the_shipped_classifier(idx_dir, tmp_path):
     # The default eval_metric is "auto": on the CPU, Fashion-MNIST at 28x28x1 with a reference
     # split of at least eval_samples images gets classifier-fd at every checkpoint.
     run = gan_zoo.train(
-        "dcgan", "fashion-mnist", **options(idx_dir, tmp_path, steps=4, checkpoint_every=2, eval_samples=16)
+        "dcgan",
+        "fashion-mnist",
+        **options(idx_dir, tmp_path, steps=4, checkpoint_every=2, eval_samples=16),
     )
     assert run_config(run)["eval_metric"] == "classifier-fd"
     records = [json.loads(x) for x in (run.dir / "metrics.jsonl").read_text().splitlines()]

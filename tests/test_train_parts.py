@@ -162,10 +162,11 @@ def test_lr_schedules():
 
 def test_build_config_applies_options_shorthands_and_sets():
     c = resolve.build_config(
-        "dcgan", "fashion-mnist",
+        "dcgan",
+        "fashion-mnist",
         {"steps": 10, "lr_d": 4e-4, "ema": 0.99, "batch_size": None, "betas": (0.0, 0.9)},
         ["generator.width=32", "d_optim.weight_decay=0.01"],
-    )  # fmt: skip
+    )
     assert c.steps == 10 and c.batch_size == 128
     assert c.d_optim.lr == 4e-4 and c.g_optim.lr == 2e-4 and c.g_optim.betas == (0.0, 0.9)
     assert c.generator.options == {"width": 32} and c.d_optim.weight_decay == 0.01
@@ -193,7 +194,9 @@ def test_build_config_rejects_bad_input_in_one_line(options, sets, match):
 def test_compile_mode_implies_compile_unless_compile_is_turned_off():
     c = resolve.build_config("dcgan", "fashion-mnist", {"compile_mode": "reduce-overhead"})
     assert c.compile and c.compile_mode == "reduce-overhead"
-    c = resolve.build_config("dcgan", "fashion-mnist", {"compile_mode": "max-autotune", "compile": False})
+    c = resolve.build_config(
+        "dcgan", "fashion-mnist", {"compile_mode": "max-autotune", "compile": False}
+    )
     assert not c.compile
     assert not resolve.build_config("dcgan", "fashion-mnist").compile
 
@@ -203,10 +206,14 @@ def test_channels_last_auto_picks_the_faster_layout():
     cpu, cuda, mps = torch.device("cpu"), torch.device("cuda", 0), torch.device("mps")
     assert resolve_channels_last(None, cpu, "fp32", mlp, conv)  # oneDNN prefers NHWC
     assert not resolve_channels_last(None, cpu, "fp32", mlp, mlp)  # nothing to gain
-    assert resolve_channels_last(None, cuda, "bf16", conv) and resolve_channels_last(None, cuda, "fp16", conv)
+    assert resolve_channels_last(None, cuda, "bf16", conv) and resolve_channels_last(
+        None, cuda, "fp16", conv
+    )
     assert not resolve_channels_last(None, cuda, "fp32", conv)
     assert not resolve_channels_last(None, mps, "fp16", conv)
-    assert resolve_channels_last(True, mps, "fp32", mlp) and not resolve_channels_last(False, cpu, "fp32", conv)
+    assert resolve_channels_last(True, mps, "fp32", mlp) and not resolve_channels_last(
+        False, cpu, "fp32", conv
+    )
 
 
 def test_unknown_model_and_dataset_suggest():
@@ -290,8 +297,9 @@ def test_step_stats_window_means_and_health_warnings():
     from gan_zoo.training import distributed as ddp
     from gan_zoo.training.stats import STUCK_WINDOWS, StepStats
 
-    stats = StepStats(torch.device("cpu"), ddp.DistInfo(), images_per_step=16, log_every=10,
-                      probabilities=True)  # fmt: skip
+    stats = StepStats(
+        torch.device("cpu"), ddp.DistInfo(), images_per_step=16, log_every=10, probabilities=True
+    )
     real, fake = torch.tensor([2.0, -1.0]), torch.tensor([-3.0, 1.0])  # (B,) logits
     stats.add(torch.tensor(1.0), torch.tensor(2.0), real, fake)
     stats.add(torch.tensor(3.0), torch.tensor(4.0), real, fake)
@@ -320,7 +328,9 @@ def test_auto_precision_on_a_cpu_is_bf16_only_with_native_bf16(monkeypatch, nati
     from gan_zoo.training import precision
 
     monkeypatch.setattr(precision, "native_cpu_support", lambda name: native and name == "bf16")
-    assert precision.resolve_precision("auto", resolve_device("cpu")) == ("bf16" if native else "fp32")
+    assert precision.resolve_precision("auto", resolve_device("cpu")) == (
+        "bf16" if native else "fp32"
+    )
     assert precision.resolve_precision("fp32", resolve_device("cpu")) == "fp32"  # asked for: kept
 
 
@@ -336,7 +346,9 @@ def test_emulated_cpu_precisions_are_warned_about(monkeypatch, native):
         if native:
             assert warning is None
         else:
-            assert warning.startswith(f"{name} on this CPU (") and warning.endswith("use --precision fp32")
+            assert warning.startswith(f"{name} on this CPU (") and warning.endswith(
+                "use --precision fp32"
+            )
     assert precision.precision_warning("bf16", torch.device("meta")) is None  # not a CPU
 
 
@@ -344,7 +356,15 @@ def test_a_cpu_run_in_emulated_bf16_says_so(idx_dir, tmp_path, monkeypatch):
     from gan_zoo.training import precision
 
     monkeypatch.setattr(precision, "native_cpu_support", lambda name: False)
-    run = gan_zoo.train("dcgan", "fashion-mnist", data_dir=str(idx_dir), steps=1, batch_size=8,
-                        precision="bf16", out=str(tmp_path / "r"), progress="quiet",
-                        overrides=["generator.width=8", "discriminator.width=8"])  # fmt: skip
+    run = gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        data_dir=str(idx_dir),
+        steps=1,
+        batch_size=8,
+        precision="bf16",
+        out=str(tmp_path / "r"),
+        progress="quiet",
+        overrides=["generator.width=8", "discriminator.width=8"],
+    )
     assert any(w.startswith("bf16 on this CPU") for w in run.warnings)

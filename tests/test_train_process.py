@@ -26,8 +26,25 @@ def _env():
 
 def test_sigint_finishes_the_step_writes_a_checkpoint_and_exits_130(idx_dir, tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "gan_zoo", "train", "dcgan", "fashion-mnist", "--steps", "100000",
-           "--log-every", "1", "--batch-size", "16", "--data-dir", str(idx_dir), "--out", str(out), *TINY]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "gan_zoo",
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--steps",
+        "100000",
+        "--log-every",
+        "1",
+        "--batch-size",
+        "16",
+        "--data-dir",
+        str(idx_dir),
+        "--out",
+        str(out),
+        *TINY,
+    ]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
     )
@@ -54,10 +71,26 @@ def test_sigint_finishes_the_step_writes_a_checkpoint_and_exits_130(idx_dir, tmp
 def _torchrun(nproc: int, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
     """``torchrun --standalone --nproc-per-node N -m gan_zoo train ARGS`` in a session of its
     own; on timeout (a hang) the whole session, workers included, is killed and the test fails."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
-           str(nproc), "-m", "gan_zoo", "train", *args]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_env(), start_new_session=True)  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        str(nproc),
+        "-m",
+        "gan_zoo",
+        "train",
+        *args,
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        start_new_session=True,
+    )
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -74,9 +107,24 @@ def _torchrun(nproc: int, *args: str, timeout: float = 240) -> subprocess.Comple
 )
 def test_ddp_gloo_two_processes(idx_dir, tmp_path, ddp_batch, batch, steps_per_epoch):
     out = tmp_path / "ddp"
-    result = _torchrun(2, "dcgan", "fashion-mnist", "--steps", "6", "--log-every", "2",
-                       "--batch-size", "32", "--ddp-batch", ddp_batch, "--data-dir", str(idx_dir),
-                       "--out", str(out), *TINY)  # fmt: skip
+    result = _torchrun(
+        2,
+        "dcgan",
+        "fashion-mnist",
+        "--steps",
+        "6",
+        "--log-every",
+        "2",
+        "--batch-size",
+        "32",
+        "--ddp-batch",
+        ddp_batch,
+        "--data-dir",
+        str(idx_dir),
+        "--out",
+        str(out),
+        *TINY,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("Done: 6 steps") == 1  # only rank 0 speaks
     assert result.stdout.count("Training dcgan on fashion-mnist (256 images") == 1
@@ -87,8 +135,10 @@ def test_ddp_gloo_two_processes(idx_dir, tmp_path, ddp_batch, batch, steps_per_e
     assert all(torch.isfinite(torch.tensor([r["loss/d"], r["loss/g"]])).all() for r in records)
     epoch_ends = [f"step-{s:07d}" for s in range(steps_per_epoch, 6, steps_per_epoch)]
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
-        "latest", *epoch_ends, "step-0000006"
-    ]  # fmt: skip
+        "latest",
+        *epoch_ends,
+        "step-0000006",
+    ]
     config = json.loads((out / "config.json").read_text())
     assert (config["batch_size"], config["ddp_batch"], config["device"]) == (32, ddp_batch, "cpu")
     checkpoint = out / "checkpoints" / "step-0000006"
@@ -109,8 +159,22 @@ def test_ddp_sync_batchnorm_with_ema_and_penalties_runs_and_resumes(idx_dir, tmp
     # its penalty and R1 are allowed. The EMA generator samples, calibrates its BatchNorm in
     # train mode and is saved on rank 0 alone: with synced layers it would wait forever.
     out = tmp_path / "sync"
-    args = ["--log-every", "1", "--batch-size", "8", "--ema", "0.999", "--set", "regularizer=r1",
-            "--sync-batchnorm", "--data-dir", str(idx_dir), "--out", str(out), *TINY]  # fmt: skip
+    args = [
+        "--log-every",
+        "1",
+        "--batch-size",
+        "8",
+        "--ema",
+        "0.999",
+        "--set",
+        "regularizer=r1",
+        "--sync-batchnorm",
+        "--data-dir",
+        str(idx_dir),
+        "--out",
+        str(out),
+        *TINY,
+    ]
     first = _torchrun(nproc, "wgan-gp", "fashion-mnist", "--steps", "2", *args, timeout=180)
     assert first.returncode == 0, first.stderr[-3000:]
     assert first.stdout.count("Done: 2 steps") == 1
@@ -141,9 +205,19 @@ def test_one_epoch_on_a_subset_of_real_fashion_mnist(tmp_path):
         folder / "train-labels-idx1-ubyte", real.labels[:n].to(torch.uint8).numpy().tobytes(), (n,)
     )
     t0 = time.perf_counter()
-    run = train("dcgan", "fashion-mnist", epochs=1, batch_size=64, data_dir=str(folder), device="cpu",
-                log_every=8, ema=0.99, out=str(tmp_path / "run"), overrides=["generator.width=32", "discriminator.width=32"],
-                progress="quiet")  # fmt: skip
+    run = train(
+        "dcgan",
+        "fashion-mnist",
+        epochs=1,
+        batch_size=64,
+        data_dir=str(folder),
+        device="cpu",
+        log_every=8,
+        ema=0.99,
+        out=str(tmp_path / "run"),
+        overrides=["generator.width=32", "discriminator.width=32"],
+        progress="quiet",
+    )
     print(f"one epoch of {n} images: {time.perf_counter() - t0:.1f} s")
     assert run.step == 32 and run.epoch == 1
     assert (run.dir / "samples" / "step-0000032.png").exists()
@@ -171,8 +245,17 @@ def test_every_preset_trains_one_step(idx_dir, tmp_path, model, channels_last):
     """Each registered recipe (its loss, regularizer, n_critic, size, conditioning) runs in the loop."""
     from gan_zoo import train
 
-    run = train(model, "fashion-mnist", steps=1, batch_size=8, data_dir=str(idx_dir), device="cpu",
-                channels_last=channels_last, progress="quiet", out=str(tmp_path / "run"))  # fmt: skip
+    run = train(
+        model,
+        "fashion-mnist",
+        steps=1,
+        batch_size=8,
+        data_dir=str(idx_dir),
+        device="cpu",
+        channels_last=channels_last,
+        progress="quiet",
+        out=str(tmp_path / "run"),
+    )
     assert run.step == 1 and run.checkpoint is not None
     assert all(torch.isfinite(torch.tensor(v)) for v in run.last_losses.values())
 
@@ -185,8 +268,14 @@ def test_compiled_training_in_reduce_overhead_mode(idx_dir, tmp_path):
 
     from gan_zoo import train
 
-    options = dict(batch_size=16, data_dir=str(idx_dir), device="cpu", progress="quiet",
-                   compile_mode="reduce-overhead", overrides=["generator.width=8", "discriminator.width=8"])  # fmt: skip
+    options = dict(
+        batch_size=16,
+        data_dir=str(idx_dir),
+        device="cpu",
+        progress="quiet",
+        compile_mode="reduce-overhead",
+        overrides=["generator.width=8", "discriminator.width=8"],
+    )
     run = train("dcgan", "fashion-mnist", steps=3, out=str(tmp_path / "run"), **options)
     assert run.config.compile and run.config.compile_mode == "reduce-overhead"
     assert all(torch.isfinite(torch.tensor(v)) for v in run.last_losses.values())

@@ -32,9 +32,13 @@ def built(model="dcgan", overrides=TINY, channels=1, **options):
 def make_step(model="dcgan", loss=None, regularizer=None, overrides=TINY, channels=1, **options):
     config, G, D, built_loss, built_regularizer = built(model, overrides, channels, **options)
     return TrainStep(
-        config, G, D, loss or built_loss, regularizer or built_regularizer,
+        config,
+        G,
+        D,
+        loss or built_loss,
+        regularizer or built_regularizer,
         noise=torch.Generator().manual_seed(0),
-    )  # fmt: skip
+    )
 
 
 def real_batches(n=None, seed=1, channels=1):
@@ -127,7 +131,9 @@ def test_penalties_of_the_regularizer_and_of_the_loss_reach_d(source):
     real, labels = next(real_batches(1))
     plain.d_step(real, labels)
     penalized.d_step(real, labels)
-    for p_plain, p_pen, t in zip(plain.D.parameters(), penalized.D.parameters(), theta, strict=True):
+    for p_plain, p_pen, t in zip(
+        plain.D.parameters(), penalized.D.parameters(), theta, strict=True
+    ):
         torch.testing.assert_close(p_pen.grad - p_plain.grad, 0.25 * t)
 
 
@@ -176,7 +182,9 @@ def test_real_batches_reach_d_in_the_configured_layout(channels_last):
     step = make_step(channels_last=channels_last, channels=3)
     layouts = []
     step.D.register_forward_pre_hook(
-        lambda module, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last))
+        lambda module, args: layouts.append(
+            args[0].is_contiguous(memory_format=torch.channels_last)
+        )
     )
     step.d_step(*next(real_batches(1, channels=3)))  # the real batch arrives (B, 3, 28, 28) NCHW
     assert layouts[0] is channels_last
@@ -184,10 +192,13 @@ def test_real_batches_reach_d_in_the_configured_layout(channels_last):
 
 @pytest.mark.parametrize(
     ("model", "options"),
-    [("dcgan", {}), ("dcgan", {"precision": "fp16", "augment": "translation,cutout,color"}),
-     ("wgan-gp", {"n_critic": 2})],
+    [
+        ("dcgan", {}),
+        ("dcgan", {"precision": "fp16", "augment": "translation,cutout,color"}),
+        ("wgan-gp", {"n_critic": 2}),
+    ],
     ids=["fp32", "fp16-augment", "wgan-gp"],
-)  # fmt: skip
+)
 def test_a_step_never_reads_a_value_back_to_the_host(model, options):
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -212,8 +223,13 @@ def test_a_step_needs_a_resolved_config():
     config, G, D, loss, regularizer = built()
     for field, value in (("device", "auto"), ("precision", "auto"), ("channels_last", None)):
         with pytest.raises(ConfigError, match=f"but {field} is still auto") as info:
-            TrainStep(config.__class__(**{**vars(config), field: value}), G, D, loss,
-                      noise=torch.Generator())  # fmt: skip
+            TrainStep(
+                config.__class__(**{**vars(config), field: value}),
+                G,
+                D,
+                loss,
+                noise=torch.Generator(),
+            )
         assert "\n" not in str(info.value)
 
 

@@ -25,7 +25,13 @@ POSIX_ONLY = ("O_NOFOLLOW", "O_NONBLOCK", "O_DIRECTORY", "O_CLOEXEC", "pread", "
 
 def fake_msvcrt(fcntl: types.ModuleType) -> types.ModuleType:
     msvcrt = types.ModuleType("msvcrt")
-    msvcrt.LK_UNLCK, msvcrt.LK_LOCK, msvcrt.LK_NBLCK, msvcrt.LK_RLCK, msvcrt.LK_NBRLCK = 0, 1, 2, 3, 4
+    msvcrt.LK_UNLCK, msvcrt.LK_LOCK, msvcrt.LK_NBLCK, msvcrt.LK_RLCK, msvcrt.LK_NBRLCK = (
+        0,
+        1,
+        2,
+        3,
+        4,
+    )
     msvcrt.calls = []
 
     def locking(fd: int, mode: int, nbytes: int) -> None:

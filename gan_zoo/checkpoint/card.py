@@ -205,10 +205,12 @@ def _training_section(record: dict[str, Any], state: dict[str, Any]) -> list[str
     if isinstance(init, dict) and init.get("source"):
         source = _cell(init["source"]).replace("`", "")
         digest = _cell(init.get("generator_sha256", "")).replace("`", "")
-        out += [f"This run started from the weights of `{source}`"
-                + (f" (generator weights sha256 `{digest}`)" if digest else "")
-                + ", not from a random initialisation; its optimizers and step count started afresh.",
-                ""]  # fmt: skip
+        out += [
+            f"This run started from the weights of `{source}`"
+            + (f" (generator weights sha256 `{digest}`)" if digest else "")
+            + ", not from a random initialisation; its optimizers and step count started afresh.",
+            "",
+        ]
     out += ["| setting | value |", "|---|---|"]
     rows: list[tuple[str, str]] = []
     _flatten("", {k: v for k, v in record.items() if k not in RECORD_EXTRAS}, rows)
@@ -226,8 +228,13 @@ def _training_section(record: dict[str, Any], state: dict[str, Any]) -> list[str
     world, batch = state.get("world_size"), state.get("batch_per_process")
     if isinstance(world, int) and world > 1 and isinstance(batch, int):
         split = "per-process" if record.get("ddp_batch", "global") == "per-process" else "global"
-        facts.append(("data parallel", f"{world} processes (DDP) x batch {batch} per process = "
-                      f"global batch {world * batch} (--ddp-batch {split})"))  # fmt: skip
+        facts.append(
+            (
+                "data parallel",
+                f"{world} processes (DDP) x batch {batch} per process = "
+                f"global batch {world * batch} (--ddp-batch {split})",
+            )
+        )
     if timed and elapsed > 0 and state.get("images_seen"):
         facts.append(("throughput", f"{state['images_seen'] / elapsed:.0f} img/s"))
     out += [f"- {k}: {v}" for k, v in facts if v is not None] or ["- not recorded"]

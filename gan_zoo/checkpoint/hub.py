@@ -53,7 +53,14 @@ MISSING_EXTRA = 'hf-hub: sources need the optional extra: pip install "gan-zoo[h
 SAMPLING_FILES = (GENERATOR_FILE, CONFIG_FILE, METRICS_FILE, CARD_FILE)
 TRAINING_FILES = (DISCRIMINATOR_FILE, STATE_TENSORS_FILE, STATE_JSON_FILE)
 #: What ``gan-zoo push`` uploads; the optimizer state only with ``--with-state``.
-PUSH_FILES = (GENERATOR_FILE, DISCRIMINATOR_FILE, CARD_FILE, CONFIG_FILE, METRICS_FILE, SAMPLES_FILE)
+PUSH_FILES = (
+    GENERATOR_FILE,
+    DISCRIMINATOR_FILE,
+    CARD_FILE,
+    CONFIG_FILE,
+    METRICS_FILE,
+    SAMPLES_FILE,
+)
 REQUIRED_PUSH_FILES = (GENERATOR_FILE, CONFIG_FILE, CARD_FILE)
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,199}$")
@@ -74,7 +81,9 @@ def _one_line(exc: BaseException) -> str:
 
 def check_repo_id(repo_id: str, what: str = "repository") -> str:
     if not _REPO_ID.match(repo_id) or ".." in repo_id:
-        raise GanZooError(f"'{repo_id[:100]}' is not a Hub {what} id; use owner/name (e.g. me/dcgan-fashion-mnist)")
+        raise GanZooError(
+            f"'{repo_id[:100]}' is not a Hub {what} id; use owner/name (e.g. me/dcgan-fashion-mnist)"
+        )
     return repo_id
 
 
@@ -91,11 +100,15 @@ def download(repo: str, *, training: bool = False) -> Path:
     repo_id, _, revision = repo.partition("@")
     check_repo_id(repo_id)
     if revision and not _REVISION.match(revision):
-        raise GanZooError(f"'{revision[:100]}' is not a revision; use a branch, a tag or a commit hash")
+        raise GanZooError(
+            f"'{revision[:100]}' is not a revision; use a branch, a tag or a commit hash"
+        )
     hub = _hub()
     names = SAMPLING_FILES + (TRAINING_FILES if training else ())
     try:
-        snapshot = Path(hub.snapshot_download(repo_id, revision=revision or None, allow_patterns=list(names)))
+        snapshot = Path(
+            hub.snapshot_download(repo_id, revision=revision or None, allow_patterns=list(names))
+        )
     except Exception as exc:  # network, not found, offline without a cached copy: one line
         raise CheckpointError(
             f"cannot download hf-hub:{repo} ({_one_line(exc)}); check the name, the revision and "
@@ -121,14 +134,18 @@ def materialise(snapshot: Path, repo_id: str, names: tuple[str, ...]) -> Path:
             if os.path.lexists(entry):
                 _place(entry, target / name, repo_cache)
     except OSError as exc:
-        raise CheckpointError(f"cannot copy hf-hub:{repo_id} into {shown(target)} ({exc.strerror or exc})") from None
+        raise CheckpointError(
+            f"cannot copy hf-hub:{repo_id} into {shown(target)} ({exc.strerror or exc})"
+        ) from None
     return target
 
 
 def _place(entry: Path, dest: Path, repo_cache: str) -> None:
     real = os.path.realpath(entry)
     blobs = os.path.join(repo_cache, "blobs") + os.sep
-    inside = real.startswith(blobs) or (not os.path.islink(entry) and real.startswith(repo_cache + os.sep))
+    inside = real.startswith(blobs) or (
+        not os.path.islink(entry) and real.startswith(repo_cache + os.sep)
+    )
     if not inside:
         raise CheckpointError(
             f"{shown(entry)} links to {shown(real)}, outside its repository cache; the cache is "
@@ -136,7 +153,9 @@ def _place(entry: Path, dest: Path, repo_cache: str) -> None:
         )
     info = os.stat(real)
     if not stat.S_ISREG(info.st_mode):
-        raise CheckpointError(f"{shown(entry)} is not a regular file; delete the cache entry and download again")
+        raise CheckpointError(
+            f"{shown(entry)} is not a regular file; delete the cache entry and download again"
+        )
     try:
         same = os.lstat(dest)
         if stat.S_ISREG(same.st_mode) and same.st_size == info.st_size:
@@ -162,16 +181,22 @@ def find_checkpoint(run: str | os.PathLike, which: str = LATEST) -> Path:
         return run
     root = run / CHECKPOINTS_DIR
     if not root.is_dir():
-        raise CheckpointError(f"{shown(run)} is not a gan-zoo run (no {CHECKPOINTS_DIR}/); pass a run directory")
+        raise CheckpointError(
+            f"{shown(run)} is not a gan-zoo run (no {CHECKPOINTS_DIR}/); pass a run directory"
+        )
     if which in (LATEST, BEST):
         name = read_pointer(root, which)
         if name is None:
             hint = " (it was trained without --eval-metric)" if which == BEST else ""
-            raise CheckpointError(f"{shown(run)} has no {CHECKPOINTS_DIR}/{which}{hint}; use --checkpoint latest")
+            raise CheckpointError(
+                f"{shown(run)} has no {CHECKPOINTS_DIR}/{which}{hint}; use --checkpoint latest"
+            )
     elif match := STEP_DIR.match(which):
         name = step_name(int(match.group(1)))
     else:
-        raise GanZooError(f"--checkpoint '{which[:40]}' must be best, latest or step-N (e.g. step-469)")
+        raise GanZooError(
+            f"--checkpoint '{which[:40]}' must be best, latest or step-N (e.g. step-469)"
+        )
     ckpt = root / name
     if not os.path.lexists(ckpt / GENERATOR_FILE):
         have = ", ".join(p.name for p in list_checkpoints(run)) or "none"
@@ -181,9 +206,12 @@ def find_checkpoint(run: str | os.PathLike, which: str = LATEST) -> Path:
 
 
 def stage_push(
-    run: str | os.PathLike, folder: str | os.PathLike, *, checkpoint: str = LATEST,
+    run: str | os.PathLike,
+    folder: str | os.PathLike,
+    *,
+    checkpoint: str = LATEST,
     with_state: bool = False,
-) -> list[tuple[str, int]]:  # fmt: skip
+) -> list[tuple[str, int]]:
     """Copy what ``gan-zoo push`` uploads from ``run``'s checkpoint into ``folder``; returns
     ``[(file name, size)]``. The weights' headers and config.json are checked first."""
     ckpt = find_checkpoint(run, checkpoint)
@@ -209,9 +237,14 @@ def stage_push(
 
 
 def push(
-    run: str | os.PathLike, repo_id: str, *, checkpoint: str = LATEST, private: bool = False,
-    with_state: bool = False, dry_run: bool = False,
-) -> tuple[list[tuple[str, int]], str | None]:  # fmt: skip
+    run: str | os.PathLike,
+    repo_id: str,
+    *,
+    checkpoint: str = LATEST,
+    private: bool = False,
+    with_state: bool = False,
+    dry_run: bool = False,
+) -> tuple[list[tuple[str, int]], str | None]:
     """Upload a checkpoint of ``run`` to the Hub model repository ``repo_id`` (created if
     needed); returns the staged ``[(name, size)]`` and the commit URL (None for ``dry_run``)."""
     check_repo_id(repo_id)
@@ -223,9 +256,11 @@ def push(
         try:
             api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
             info = api.upload_folder(
-                repo_id=repo_id, folder_path=folder, repo_type="model",
+                repo_id=repo_id,
+                folder_path=folder,
+                repo_type="model",
                 commit_message=f"Upload {find_checkpoint(run, checkpoint).name} with gan-zoo {__version__}",
-            )  # fmt: skip
+            )
         except Exception as exc:  # network, authentication, permissions: one line
             raise CheckpointError(
                 f"cannot upload to {repo_id} ({_one_line(exc)}); log in with 'hf auth login' "

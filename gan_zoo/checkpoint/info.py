@@ -73,9 +73,17 @@ def _describe(ckpt: Path) -> dict[str, Any]:
         record = check_record(read_json(ckpt / CONFIG_FILE), shown(ckpt / CONFIG_FILE))
     else:
         record = check_record(meta_json(meta, "config", {}, dict, where), where)
-    doc = {} if lone else check_state(_read_if_there(ckpt / STATE_JSON_FILE), shown(ckpt / STATE_JSON_FILE))
+    doc = (
+        {}
+        if lone
+        else check_state(_read_if_there(ckpt / STATE_JSON_FILE), shown(ckpt / STATE_JSON_FILE))
+    )
     state = doc.get("state") or {}
-    evaluated = {} if lone else check_metrics(_read_if_there(ckpt / METRICS_FILE), shown(ckpt / METRICS_FILE))
+    evaluated = (
+        {}
+        if lone
+        else check_metrics(_read_if_there(ckpt / METRICS_FILE), shown(ckpt / METRICS_FILE))
+    )
     run = ckpt.parent.parent if not lone and ckpt.parent.name == CHECKPOINTS_DIR else None
     step = meta.get("step", "")
     return {
@@ -96,7 +104,9 @@ def _describe(ckpt: Path) -> dict[str, Any]:
         "hardware": state.get("hardware"),
         "last_losses": state.get("last_losses") or {},
         "metrics": card_metrics(state, doc.get("metric"), evaluated),
-        "gan_zoo_version": record.get("gan_zoo_version", meta.get("gan_zoo_version", "")[:64] or None),
+        "gan_zoo_version": record.get(
+            "gan_zoo_version", meta.get("gan_zoo_version", "")[:64] or None
+        ),
         "plugins": {k: plugin_shown(v) for k, v in (record.get("plugins") or {}).items()},
         "missing": str(missing) if (missing := missing_part(record)) is not None else None,
         "config_hash": meta.get("config_hash", "")[:64] or None,
@@ -130,7 +140,9 @@ def record_metrics(checkpoint_dir: str | os.PathLike, metrics: dict[str, Any]) -
         state=state,
         metrics=card_metrics(state, doc.get("metric"), saved),
         samples=SAMPLES_FILE if os.path.lexists(ckpt / SAMPLES_FILE) else None,
-        generator_kwargs=meta_json(header, "generator_kwargs", {}, dict, shown(ckpt / GENERATOR_FILE)),
+        generator_kwargs=meta_json(
+            header, "generator_kwargs", {}, dict, shown(ckpt / GENERATOR_FILE)
+        ),
         descriptions=part_descriptions(record),
     )
     atomic_write_json(ckpt / METRICS_FILE, saved, run=True)

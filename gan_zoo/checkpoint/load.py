@@ -38,8 +38,14 @@ from .sources import open_source
 from .training_state import TrainingState
 from .weights import check_fits, load_weights
 
-__all__ = ["StoredGenerator", "load_generator", "load_training_state", "resolve_checkpoint",
-           "restore_training_state", "with_retry"]  # fmt: skip
+__all__ = [
+    "StoredGenerator",
+    "load_generator",
+    "load_training_state",
+    "resolve_checkpoint",
+    "restore_training_state",
+    "with_retry",
+]
 
 
 # Resuming.
@@ -84,20 +90,33 @@ def _restore(reader: CheckpointReader, state: TrainingState, map_location: Any) 
     reader.check_fits(DISCRIMINATOR_FILE, discriminator, "the discriminator")
     reader.check_fits(GENERATOR_FILE, generator, "the generator")
     if doc.get("ema"):  # generator.safetensors holds the average; the trained G is in the state
-        reader.check_fits(STATE_TENSORS_FILE, generator, "the generator", prefix=RAW_GENERATOR_PREFIX)
-    _check_state_size(reader.header(STATE_TENSORS_FILE), (generator, discriminator), reader.shown(STATE_TENSORS_FILE))
+        reader.check_fits(
+            STATE_TENSORS_FILE, generator, "the generator", prefix=RAW_GENERATOR_PREFIX
+        )
+    _check_state_size(
+        reader.header(STATE_TENSORS_FILE),
+        (generator, discriminator),
+        reader.shown(STATE_TENSORS_FILE),
+    )
     names = (STATE_TENSORS_FILE, GENERATOR_FILE, DISCRIMINATOR_FILE)
-    tensors = {name: reader.tensors(name, "cpu" if name == STATE_TENSORS_FILE else map_location)
-               for name in names}  # fmt: skip
-    state.load_state_dict(tensors, doc, {name: reader.shown(name) for name in (*names, STATE_JSON_FILE)})
+    tensors = {
+        name: reader.tensors(name, "cpu" if name == STATE_TENSORS_FILE else map_location)
+        for name in names
+    }
+    state.load_state_dict(
+        tensors, doc, {name: reader.shown(name) for name in (*names, STATE_JSON_FILE)}
+    )
 
 
 def _check_state_size(header: dict[str, Any], nets: tuple[Any, ...], source: str) -> None:
     """Optimizer moments, the raw generator and RNG states: a few times the networks' size."""
     model = sum(t.numel() * t.element_size() for net in nets for t in net.state_dict().values())
     limit = 4 * model + 64 * 2**20
-    declared = sum(v["data_offsets"][1] - v["data_offsets"][0]
-                   for k, v in header.items() if k != "__metadata__")  # fmt: skip
+    declared = sum(
+        v["data_offsets"][1] - v["data_offsets"][0]
+        for k, v in header.items()
+        if k != "__metadata__"
+    )
     if declared > limit:
         raise CheckpointError(
             f"{source} declares {declared:,} bytes of tensors, more than the state of these "
@@ -106,8 +125,15 @@ def _check_state_size(header: dict[str, Any], nets: tuple[Any, ...], source: str
 
 
 #: What a training writes into its run dir; a resumed run's must be the run's own.
-RUN_ENTRIES = {METRICS_LOG: False, "losses.png": False, "accuracy.png": False,
-               CONFIG_FILE: False, SAMPLES_DIR: True, CHECKPOINTS_DIR: True, "tensorboard": True}  # fmt: skip
+RUN_ENTRIES = {
+    METRICS_LOG: False,
+    "losses.png": False,
+    "accuracy.png": False,
+    CONFIG_FILE: False,
+    SAMPLES_DIR: True,
+    CHECKPOINTS_DIR: True,
+    "tensorboard": True,
+}
 
 
 def check_run_writable(ckpt: Path) -> None:
@@ -126,7 +152,11 @@ def check_run_writable(ckpt: Path) -> None:
             raise CheckpointError(f"cannot read {shown(run / name)} ({exc.strerror})") from None
         ok = stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)
         if not ok:
-            kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular " + ("folder" if folder else "file")
+            kind = (
+                "a symbolic link"
+                if stat.S_ISLNK(mode)
+                else "not a regular " + ("folder" if folder else "file")
+            )
             raise CheckpointError(
                 f"{shown(run / name)} is {kind}; a resumed run writes there, and gan-zoo writes "
                 "only into the run itself: remove it (or replace it with a copy) and resume again"
@@ -171,18 +201,23 @@ def _load_generator(reader: CheckpointReader) -> StoredGenerator:
         )
     spec = record.get("generator")
     if not isinstance(spec, dict) or not spec.get("name"):
-        raise CheckpointError(f"the config of {shown(reader.path)} names no generator; the checkpoint is corrupt")
+        raise CheckpointError(
+            f"the config of {shown(reader.path)} names no generator; the checkpoint is corrupt"
+        )
     name = spec["name"]
     entry = _generator_entry(name, record)
     kwargs = _generator_kwargs(record, meta, weights)
     net = _build_checked(entry, f"generator '{name}'", kwargs, header, weights)
     load_weights(net, reader.tensors(GENERATOR_FILE), shown(weights), f"generator '{name}'")
-    class_names = record.get("class_names") or meta_json(meta, "class_names", [], list, shown(weights))
+    class_names = record.get("class_names") or meta_json(
+        meta, "class_names", [], list, shown(weights)
+    )
     return StoredGenerator(net, record, list(class_names), reader.path)
 
 
-def _build_checked(entry: Any, what: str, kwargs: dict[str, Any], header: dict[str, Any],
-                   weights: Path) -> Any:  # fmt: skip
+def _build_checked(
+    entry: Any, what: str, kwargs: dict[str, Any], header: dict[str, Any], weights: Path
+) -> Any:
     """Build ``entry`` on the meta device (no memory), compare it with the file's header, then
     build it for real. A plugin network that cannot be built on the meta device is built once,
     for real, and compared after."""
@@ -192,7 +227,9 @@ def _build_checked(entry: Any, what: str, kwargs: dict[str, Any], header: dict[s
         with torch.device("meta"):
             shadow = entry.create(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"cannot build {what} with {short(kwargs)}: {short(str(exc))}") from None
+        raise CheckpointError(
+            f"cannot build {what} with {short(kwargs)}: {short(str(exc))}"
+        ) from None
     except Exception:  # noqa: BLE001 - e.g. a plugin that reads a tensor's value in __init__
         shadow = None
     if shadow is not None:
@@ -200,7 +237,9 @@ def _build_checked(entry: Any, what: str, kwargs: dict[str, Any], header: dict[s
     try:
         net = entry.create(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"cannot build {what} with {short(kwargs)}: {short(str(exc))}") from None
+        raise CheckpointError(
+            f"cannot build {what} with {short(kwargs)}: {short(str(exc))}"
+        ) from None
     check_fits(net.state_dict(), header, shown(weights), what)
     return net
 
@@ -232,5 +271,5 @@ def _generator_kwargs(
         )
     kwargs = meta_json(meta, "generator_kwargs", {}, dict, shown(weights))
     if not all(key.isidentifier() for key in kwargs):
-            raise CheckpointError(f"{shown(weights)} has corrupt gan-zoo metadata (generator_kwargs)")
+        raise CheckpointError(f"{shown(weights)} has corrupt gan-zoo metadata (generator_kwargs)")
     return kwargs

@@ -209,7 +209,9 @@ def install_hint(plugin: Any, what: str) -> str:
     )
 
 
-def missing_part(record: dict[str, Any], parts: tuple[str, ...] = tuple(_PARTS)) -> GanZooError | None:
+def missing_part(
+    record: dict[str, Any], parts: tuple[str, ...] = tuple(_PARTS)
+) -> GanZooError | None:
     """The error for the first of ``parts`` in ``record`` that no installed plugin registers
     (naming the plugin to install, from the record's ``plugins``), or None if all are here."""
     from ..errors import CheckpointError

@@ -85,7 +85,9 @@ def save_checkpoint(
     return final
 
 
-def checkpoint_files(state: TrainingState, config: TrainConfig | dict[str, Any]) -> dict[str, bytes]:
+def checkpoint_files(
+    state: TrainingState, config: TrainConfig | dict[str, Any]
+) -> dict[str, bytes]:
     """The bytes of every file of ``state``'s checkpoint, by file name, serialized in memory (a
     failure here touches no file): weights with their headers, training state, config, card."""
     progress = state.progress
@@ -102,9 +104,13 @@ def checkpoint_files(state: TrainingState, config: TrainConfig | dict[str, Any])
 
     tensors, doc = state.state_dict()
     g_meta = weights_metadata(
-        record, GENERATOR_PART, digest=digest, generator_kwargs=g_kwargs,
-        ema="true" if doc["ema"] else "false", **extra,
-    )  # fmt: skip
+        record,
+        GENERATOR_PART,
+        digest=digest,
+        generator_kwargs=g_kwargs,
+        ema="true" if doc["ema"] else "false",
+        **extra,
+    )
     d_meta = weights_metadata(
         record, DISCRIMINATOR_PART, digest=digest, discriminator_kwargs=d_kwargs, **extra
     )

@@ -22,7 +22,12 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 #: Option names of a network or dataset: Python identifiers.
 OPTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 #: Ranges of the numbers that size a network (the trainer's own checks are the same or tighter).
-SIZES = {"z_dim": (1, 16_384), "image_size": (1, 2048), "channels": (1, 4), "num_classes": (0, 100_000)}
+SIZES = {
+    "z_dim": (1, 16_384),
+    "image_size": (1, 2048),
+    "channels": (1, 4),
+    "num_classes": (0, 100_000),
+}
 MAX_CLASSES, MAX_TEXT, MAX_ITEMS, MAX_DEPTH = 100_000, 1000, 10_000, 6
 COUNTERS = ("step", "epoch", "images_seen", "step_in_epoch", "total_steps")
 #: Sizes in the training state (DDP processes and the batch of each: absent in older runs).
@@ -128,8 +133,11 @@ def check_record(record: Any, where: str) -> dict[str, Any]:
     ):
         raise _fail(where, "plugins", 'an object {part: "distribution version"}', plugins)
     init = record.get("init")
-    if init is not None and not (isinstance(init, dict) and len(init) <= 8 and all(
-            isinstance(v, str) and len(v) <= MAX_TEXT for v in init.values())):  # fmt: skip
+    if init is not None and not (
+        isinstance(init, dict)
+        and len(init) <= 8
+        and all(isinstance(v, str) and len(v) <= MAX_TEXT for v in init.values())
+    ):
         raise _fail(where, "init", 'an object {"source": ..., "generator_sha256": ...}', init)
     version = record.get("gan_zoo_version")
     if version is not None and not (isinstance(version, str) and len(version) <= 64):
@@ -150,9 +158,13 @@ def check_state(doc: Any, where: str) -> dict[str, Any]:
     for key in POSITIVE:
         if key in state and not (type(state[key]) is int and 1 <= state[key] < 2**62):
             raise _fail(where, f"state.{key}", "a positive whole number", state[key])
-    if "elapsed_seconds" in state and not (is_number(state["elapsed_seconds"]) and state["elapsed_seconds"] >= 0):  # fmt: skip
+    if "elapsed_seconds" in state and not (
+        is_number(state["elapsed_seconds"]) and state["elapsed_seconds"] >= 0
+    ):
         raise _fail(where, "state.elapsed_seconds", "a number of seconds", state["elapsed_seconds"])
-    if "hardware" in state and not (isinstance(state["hardware"], str) and len(state["hardware"]) <= MAX_TEXT):  # fmt: skip
+    if "hardware" in state and not (
+        isinstance(state["hardware"], str) and len(state["hardware"]) <= MAX_TEXT
+    ):
         raise _fail(where, "state.hardware", "a short string", state["hardware"])
     losses = state.get("last_losses", {})
     if not (isinstance(losses, dict) and all(is_number(v) or v is None for v in losses.values())):
@@ -163,14 +175,19 @@ def check_state(doc: Any, where: str) -> dict[str, Any]:
     if "metrics" in state:
         check_metrics(state["metrics"], where, "state.metrics")
     parts = state.get("loss_state", {})
-    if not (isinstance(parts, dict) and set(parts) <= {"loss", "regularizer"}
-            and all(isinstance(v, dict) and is_plain(v) for v in parts.values())):  # fmt: skip
+    if not (
+        isinstance(parts, dict)
+        and set(parts) <= {"loss", "regularizer"}
+        and all(isinstance(v, dict) and is_plain(v) for v in parts.values())
+    ):
         raise _fail(where, "state.loss_state", '{"loss": {...}, "regularizer": {...}}', parts)
     metric = doc.get("metric")
     if metric is not None and not (
-        isinstance(metric, dict) and isinstance(metric.get("name"), str)
-        and is_number(metric.get("value")) and isinstance(metric.get("higher_is_better"), bool)
-    ):  # fmt: skip
+        isinstance(metric, dict)
+        and isinstance(metric.get("name"), str)
+        and is_number(metric.get("value"))
+        and isinstance(metric.get("higher_is_better"), bool)
+    ):
         raise _fail(where, "metric", '{"name": ..., "value": ..., "higher_is_better": ...}', metric)
     if not isinstance(doc.get("ema", False), bool):
         raise _fail(where, "ema", "true or false", doc["ema"])
@@ -187,7 +204,9 @@ def check_metrics(metrics: Any, where: str, key: str = "metrics") -> dict[str, A
     for name, item in metrics.items():
         value = item.get("value") if isinstance(item, dict) else item
         if not (value is None or is_number(value)) or not is_plain(item):
-            raise _fail(where, f"{key}.{name}", 'a number or {"value": number, "protocol": {...}}', item)
+            raise _fail(
+                where, f"{key}.{name}", 'a number or {"value": number, "protocol": {...}}', item
+            )
     return metrics
 
 

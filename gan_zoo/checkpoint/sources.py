@@ -62,7 +62,7 @@ def find_source(spec: str | os.PathLike, *, training: bool = False) -> Source:
     if spec.startswith(HUB_PREFIX):
         from .hub import download
 
-        return Source(spec, download(spec[len(HUB_PREFIX):], training=training), "hf-hub")
+        return Source(spec, download(spec[len(HUB_PREFIX) :], training=training), "hf-hub")
     tags = plugins.registry("pretrained")
     if spec in tags:
         return Source(spec, tags.get(spec).load(), "pretrained")
@@ -71,8 +71,12 @@ def find_source(spec: str | os.PathLike, *, training: bool = False) -> Source:
     if _NAME_LIKE.match(spec) and qualified and not spec.endswith(".safetensors"):
         suggestion = did_you_mean(spec, tags.names())
         if suggestion:
-            raise CheckpointError(f"unknown pretrained tag '{spec}' (and no such file or folder){suggestion}")
-        raise CheckpointError(f"'{spec}' is neither a file or folder nor a pretrained tag; {_USAGE}")
+            raise CheckpointError(
+                f"unknown pretrained tag '{spec}' (and no such file or folder){suggestion}"
+            )
+        raise CheckpointError(
+            f"'{spec}' is neither a file or folder nor a pretrained tag; {_USAGE}"
+        )
     raise CheckpointError(f"{shown(path)} does not exist; {_USAGE}")
 
 
@@ -85,25 +89,38 @@ def open_source(spec: str | os.PathLike, *, training: bool = False) -> Path:
 def pretrained_summary(entry: Any) -> dict[str, Any]:
     """What ``gan-zoo list pretrained`` shows for one tag: preset, dataset and metrics from the
     folder's ``config.json`` and ``metrics.json`` (not from the registration), and its size."""
-    summary: dict[str, Any] = {**entry.as_dict(), "preset": None, "dataset": None,
-                               "metrics": {}, "size": None, "error": None}  # fmt: skip
+    summary: dict[str, Any] = {
+        **entry.as_dict(),
+        "preset": None,
+        "dataset": None,
+        "metrics": {},
+        "size": None,
+        "error": None,
+    }
     try:
         folder = entry.load()
         record = check_record(read_json(folder / CONFIG_FILE), shown(folder / CONFIG_FILE))
         metrics_file = folder / METRICS_FILE
-        metrics = check_metrics(read_json(metrics_file), shown(metrics_file)) if metrics_file.exists() else {}
+        metrics = (
+            check_metrics(read_json(metrics_file), shown(metrics_file))
+            if metrics_file.exists()
+            else {}
+        )
         if not (folder / GENERATOR_FILE).is_file():
             raise CheckpointError(f"{shown(folder)} has no {GENERATOR_FILE}")
     except Exception as exc:  # a broken package is listed with its reason, not a traceback
         summary["error"] = " ".join(str(exc).split())[:300]
         return summary
     summary.update(
-        preset=record.get("model"), dataset=record.get("dataset"),
-        metrics={name: item.get("value") if isinstance(item, dict) else item
-                 for name, item in metrics.items()},
+        preset=record.get("model"),
+        dataset=record.get("dataset"),
+        metrics={
+            name: item.get("value") if isinstance(item, dict) else item
+            for name, item in metrics.items()
+        },
         size=sum(p.stat().st_size for p in folder.iterdir() if p.is_file()),
         path=str(folder),
-    )  # fmt: skip
+    )
     return summary
 
 

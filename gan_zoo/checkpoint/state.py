@@ -84,8 +84,10 @@ def _same_kind(value: Any, current: Any) -> bool:
     if isinstance(current, (int, float)):
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if isinstance(current, tuple):
-        return isinstance(value, tuple) and len(value) == len(current) and all(
-            _same_kind(v, c) for v, c in zip(value, current, strict=True)
+        return (
+            isinstance(value, tuple)
+            and len(value) == len(current)
+            and all(_same_kind(v, c) for v, c in zip(value, current, strict=True))
         )
     return type(value) is type(current) or current is None
 
@@ -115,11 +117,15 @@ def load_scaler(scaler: Any, data: Any, source: str) -> None:
     if not isinstance(data, dict) or any(
         key in live and not _same_kind(value, live[key]) for key, value in data.items()
     ):
-        raise CheckpointError(f"{source}: the GradScaler state does not fit; the checkpoint is corrupt")
+        raise CheckpointError(
+            f"{source}: the GradScaler state does not fit; the checkpoint is corrupt"
+        )
     try:
         scaler.load_state_dict(data)
     except _STATE_ERRORS as exc:
-        raise CheckpointError(f"{source}: the GradScaler state does not fit ({str(exc)[:120]})") from None
+        raise CheckpointError(
+            f"{source}: the GradScaler state does not fit ({str(exc)[:120]})"
+        ) from None
 
 
 def match_layouts(opt: Any) -> None:

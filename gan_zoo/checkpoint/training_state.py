@@ -127,8 +127,10 @@ class TrainingState:
 
         Without saved EMA weights (``doc["ema"]`` false) the EMA generator restarts from the
         saved generator. Every name, shape and dtype is checked (one-line CheckpointErrors)."""
-        where = {name: name for name in (GENERATOR_FILE, DISCRIMINATOR_FILE, STATE_TENSORS_FILE,
-                                         STATE_JSON_FILE)} | (sources or {})  # fmt: skip
+        where = {
+            name: name
+            for name in (GENERATOR_FILE, DISCRIMINATOR_FILE, STATE_TENSORS_FILE, STATE_JSON_FILE)
+        } | (sources or {})
         generator, discriminator, ema = self.networks()
         state_tensors, state_source = tensors[STATE_TENSORS_FILE], where[STATE_TENSORS_FILE]
         load_weights(
@@ -182,8 +184,12 @@ def check_rng(rng: dict[str, Any], source: str) -> None:
     import torch
 
     cpu = torch.get_rng_state().numel()
-    sizes = {"torch": (cpu,), "data": (cpu,), "noise": (cpu, PHILOX_STATE_BYTES),
-             "cuda": (PHILOX_STATE_BYTES,)}  # fmt: skip
+    sizes = {
+        "torch": (cpu,),
+        "data": (cpu,),
+        "noise": (cpu, PHILOX_STATE_BYTES),
+        "cuda": (PHILOX_STATE_BYTES,),
+    }
     for name, value in rng.items():
         ok = value.dtype == torch.uint8 and value.dim() == 1
         if ok and name in sizes:

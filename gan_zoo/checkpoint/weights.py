@@ -23,9 +23,22 @@ HEADER_CAP = 100_000_000
 # Safetensors headers.
 #: Bytes per element of each safetensors dtype.
 DTYPE_SIZES = {
-    "BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "I16": 2, "U16": 2, "F16": 2,
-    "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8,
-}  # fmt: skip
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "I64": 8,
+    "U64": 8,
+    "F64": 8,
+}
 
 
 def read_header(path: str | os.PathLike) -> dict[str, Any]:
@@ -82,7 +95,9 @@ def _check_entries(header: dict[str, Any], path: Path) -> int:
             and 0 <= offsets[0] <= offsets[1]
         )
         if not ok or offsets[1] - offsets[0] != math.prod(shape) * DTYPE_SIZES[entry["dtype"]]:
-            raise CheckpointError(f"{bad} entry {_name(name)}; re-copy it or use another checkpoint")
+            raise CheckpointError(
+                f"{bad} entry {_name(name)}; re-copy it or use another checkpoint"
+            )
         end = max(end, offsets[1])
     return end
 
@@ -111,11 +126,22 @@ def torch_dtype_name(dtype: Any) -> str:
 
 
 _TORCH_DTYPES = {
-    "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64",
-    "int32": "I32", "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL",
-    "uint16": "U16", "uint32": "U32", "uint64": "U64", "float8_e4m3fn": "F8_E4M3",
+    "float64": "F64",
+    "float32": "F32",
+    "float16": "F16",
+    "bfloat16": "BF16",
+    "int64": "I64",
+    "int32": "I32",
+    "int16": "I16",
+    "int8": "I8",
+    "uint8": "U8",
+    "bool": "BOOL",
+    "uint16": "U16",
+    "uint32": "U32",
+    "uint64": "U64",
+    "float8_e4m3fn": "F8_E4M3",
     "float8_e5m2": "F8_E5M2",
-}  # fmt: skip
+}
 
 
 def check_fits(expected: dict[str, Any], header: dict[str, Any], source: str, what: str) -> None:
@@ -138,7 +164,9 @@ def check_fits(expected: dict[str, Any], header: dict[str, Any], source: str, wh
             )
     extra = sorted(set(header) - set(expected) - {"__metadata__"})
     if extra:
-        raise CheckpointError(f"{source} has tensor {_name(extra[0])} that {what} does not have ({hint})")
+        raise CheckpointError(
+            f"{source} has tensor {_name(extra[0])} that {what} does not have ({hint})"
+        )
 
 
 def read_safetensors(
@@ -191,6 +219,13 @@ def _read_all(path: Any) -> bytes:
 
 def load_weights(module: Any, tensors: dict[str, Any], source: str, what: str) -> None:
     """Load ``tensors`` into ``module`` after checking every name, shape and dtype (one-line errors)."""
-    check_fits(module.state_dict(), {k: {"shape": list(t.shape), "dtype": torch_dtype_name(t.dtype)}
-                                     for k, t in tensors.items()}, source, what)  # fmt: skip
+    check_fits(
+        module.state_dict(),
+        {
+            k: {"shape": list(t.shape), "dtype": torch_dtype_name(t.dtype)}
+            for k, t in tensors.items()
+        },
+        source,
+        what,
+    )
     module.load_state_dict(tensors, strict=True)

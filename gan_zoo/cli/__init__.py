@@ -21,7 +21,16 @@ from ..blame import DEBUG_ENV, blame, debug_enabled
 from ..errors import GanZooError
 
 #: Modules under ``gan_zoo.cli`` whose ``COMMANDS`` list is added to the group, in order.
-COMMAND_MODULES = ("catalog", "datasets", "train", "generate", "evaluate", "hub", "plugin", "doctor")
+COMMAND_MODULES = (
+    "catalog",
+    "datasets",
+    "train",
+    "generate",
+    "evaluate",
+    "hub",
+    "plugin",
+    "doctor",
+)
 
 
 class GanZooGroup(click.Group):
@@ -65,7 +74,9 @@ def _take_debug_flag(args: list[str]) -> bool:
     return True
 
 
-def show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+def show_warning(
+    message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
     """Print a warning (e.g. ``warnings.warn`` in a dataset) as one ``Warning: ...`` line on
     stderr, without the source path Python adds."""
     click.echo(f"Warning: {' '.join(str(message).split())}", err=True)
@@ -96,13 +107,23 @@ def build_cli() -> click.Group:
         cls=GanZooGroup,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
-    @click.option("--version", "-V", is_flag=True, is_eager=True, expose_value=False,
-                  callback=_print_version,
-                  help="Show gan-zoo's, its plugins' and its dependencies' versions and exit "
-                  "(with --verbose: the device too, as 'gan-zoo doctor').")  # fmt: skip
-    @click.option("--debug", is_flag=True, expose_value=False,
-                  help=f"Show tracebacks instead of one-line errors (also {DEBUG_ENV}=1); "
-                  "accepted after any command too.")  # fmt: skip
+    @click.option(
+        "--version",
+        "-V",
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_print_version,
+        help="Show gan-zoo's, its plugins' and its dependencies' versions and exit "
+        "(with --verbose: the device too, as 'gan-zoo doctor').",
+    )
+    @click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        help=f"Show tracebacks instead of one-line errors (also {DEBUG_ENV}=1); "
+        "accepted after any command too.",
+    )
     def cli() -> None:
         """Train, compare, evaluate and share GANs.
 

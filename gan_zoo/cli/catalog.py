@@ -25,9 +25,7 @@ def _kind(name: str) -> str:
 @click.argument("pattern", required=False)
 @click.option("--image-size", type=int, help="Only entries that support this image size.")
 @click.option("--channels", type=int, help="Only entries that support this many channels.")
-@click.option(
-    "--conditional/--unconditional", default=None, help="Only (un)conditional entries."
-)
+@click.option("--conditional/--unconditional", default=None, help="Only (un)conditional entries.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
     """List registered entries: models, generators, discriminators, losses, datasets, metrics,
@@ -65,7 +63,9 @@ def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
         table.add_column("description")
         table.add_column("supports", style="green")
         for e in entries:
-            table.add_row(e.key, f"{e.plugin.distribution} {e.plugin.version}", e.description, str(e.supports))
+            table.add_row(
+                e.key, f"{e.plugin.distribution} {e.plugin.version}", e.description, str(e.supports)
+            )
         if not entries:
             table.add_row("-", "", "(none)", "")
         console.print(table)
@@ -88,18 +88,32 @@ def _pretrained_table(entries):
     from ..formatting import human_bytes
 
     table = Table(title="Pretrained", title_justify="left", expand=False)
-    for column, style in (("tag", "bold cyan"), ("preset", None), ("dataset", None),
-                          ("metrics", "green"), ("size", None), ("plugin", "dim")):  # fmt: skip
+    for column, style in (
+        ("tag", "bold cyan"),
+        ("preset", None),
+        ("dataset", None),
+        ("metrics", "green"),
+        ("size", None),
+        ("plugin", "dim"),
+    ):
         table.add_column(column, style=style, no_wrap=column == "tag")
     for entry in entries:
         s = pretrained_summary(entry)
-        metrics = ", ".join(f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}"
-                            for k, v in s["metrics"].items())  # fmt: skip
+        metrics = ", ".join(
+            f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}"
+            for k, v in s["metrics"].items()
+        )
         if s["error"]:
             metrics = f"unreadable: {s['error']}"
         size = human_bytes(s["size"]) if s["size"] is not None else "-"
-        table.add_row(s["name"], Text(str(s["preset"] or "-")), Text(str(s["dataset"] or "-")),
-                      Text(metrics or "-"), size, f"{s['distribution']} {s['version']}")  # fmt: skip
+        table.add_row(
+            s["name"],
+            Text(str(s["preset"] or "-")),
+            Text(str(s["dataset"] or "-")),
+            Text(metrics or "-"),
+            size,
+            f"{s['distribution']} {s['version']}",
+        )
     if not entries:
         table.add_row("-", "", "(none; pip install gan-zoo-pretrained)", "", "", "")
     return table
@@ -107,9 +121,12 @@ def _pretrained_table(entries):
 
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--check", is_flag=True,
-              help="Import every entry and run the quick contract checks (one line per problem, "
-              "exit 2 if any); for plugin authors and CI.")  # fmt: skip
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Import every entry and run the quick contract checks (one line per problem, "
+    "exit 2 if any); for plugin authors and CI.",
+)
 def plugins_cmd(as_json, check):
     """List plugins: built-in ones and installed distributions, with versions and status.
 

@@ -63,9 +63,13 @@ _data_dir_option = click.option(
     "--data-dir", type=click.Path(file_okay=False), help="Look here first (see docs/datasets.md)."
 )
 _extra_option = click.option(
-    "-o", "--option", "extra", multiple=True, metavar="KEY=VALUE",
+    "-o",
+    "--option",
+    "extra",
+    multiple=True,
+    metavar="KEY=VALUE",
     help="Another factory option, e.g. -o test_fraction=0.2 (repeatable).",
-)  # fmt: skip
+)
 
 
 @click.group("datasets")
@@ -95,9 +99,14 @@ def list_datasets_cmd(ctx: click.Context, pattern: str | None, as_json: bool) ->
     from .catalog import list_cmd
 
     ctx.invoke(
-        list_cmd, kind="datasets", pattern=pattern, image_size=None, channels=None,
-        conditional=None, as_json=as_json,
-    )  # fmt: skip
+        list_cmd,
+        kind="datasets",
+        pattern=pattern,
+        image_size=None,
+        channels=None,
+        conditional=None,
+        as_json=as_json,
+    )
 
 
 @datasets_cmd.command("info")
@@ -108,11 +117,17 @@ def list_datasets_cmd(ctx: click.Context, pattern: str | None, as_json: bool) ->
 @click.option("--channels", type=click.IntRange(1, 4), help="1 or 3 (image-folder).")
 @click.option("--download", is_flag=True, help="Download into the user cache if not found.")
 @_extra_option
-@click.option("--grid", type=click.Path(dir_okay=False), help="Save a PNG grid of real samples here.")
-@click.option("--grid-size", default=64, show_default=True, type=click.IntRange(1), help="Images in the grid.")
+@click.option(
+    "--grid", type=click.Path(dir_okay=False), help="Save a PNG grid of real samples here."
+)
+@click.option(
+    "--grid-size", default=64, show_default=True, type=click.IntRange(1), help="Images in the grid."
+)
 @click.option("--seed", default=0, show_default=True, help="Seed that picks the grid's images.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-def info_cmd(name, data_dir, split, image_size, channels, download, extra, grid, grid_size, seed, as_json):
+def info_cmd(
+    name, data_dir, split, image_size, channels, download, extra, grid, grid_size, seed, as_json
+):
     """Show where a dataset was found, its image size and its images per class.
 
     \b
@@ -149,10 +164,14 @@ def info_cmd(name, data_dir, split, image_size, channels, download, extra, grid,
         table.add_column("images", justify="right")
         table.add_column("share", justify="right")
         for label, (class_name, count) in enumerate(zip(dataset.class_names, counts, strict=True)):
-            table.add_row(str(label), class_name, f"{count:,}", f"{100 * count / len(dataset):.1f}%")
+            table.add_row(
+                str(label), class_name, f"{count:,}", f"{100 * count / len(dataset):.1f}%"
+            )
         console.print(table)
     if grid:
-        console.print(f"saved {summary['grid']['images']} real images to [green]{grid}[/]", highlight=False)
+        console.print(
+            f"saved {summary['grid']['images']} real images to [green]{grid}[/]", highlight=False
+        )
 
 
 @datasets_cmd.command("download")

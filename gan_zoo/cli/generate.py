@@ -54,7 +54,9 @@ DEFAULT_GRID, DEFAULT_NPZ, DEFAULT_WALK = "grid.png", "samples.npz", "walk.gif"
     "0 = the average image (e.g. 0.7; StyleGAN-like generators only).",
 )
 @click.option(
-    "--out", type=_PATH, help=f"One file: a PNG grid or an .npz of all images.  [default: {DEFAULT_GRID}]"
+    "--out",
+    type=_PATH,
+    help=f"One file: a PNG grid or an .npz of all images.  [default: {DEFAULT_GRID}]",
 )
 @click.option(
     "--out-dir",
@@ -78,7 +80,9 @@ DEFAULT_GRID, DEFAULT_NPZ, DEFAULT_WALK = "grid.png", "samples.npz", "walk.gif"
     help="Images per forward pass.",
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 or mps.")
-def generate_cmd(path, n, class_, seed, truncation, psi, out, out_dir, fmt, nrow, batch_size, device):
+def generate_cmd(
+    path, n, class_, seed, truncation, psi, out, out_dir, fmt, nrow, batch_size, device
+):
     """Sample images from a run, a checkpoint, a pretrained tag or a Hub repository.
 
     SOURCE is a run directory (its latest checkpoint is used), a checkpoint directory, a lone
@@ -102,7 +106,9 @@ def generate_cmd(path, n, class_, seed, truncation, psi, out, out_dir, fmt, nrow
 
     if out_dir is None:
         out = out or Path(DEFAULT_NPZ if fmt == "npz" else DEFAULT_GRID)
-        fmt = sample_files.sample_format(out, fmt)  # a suffix that contradicts --format fails before loading
+        fmt = sample_files.sample_format(
+            out, fmt
+        )  # a suffix that contradicts --format fails before loading
     g = sampling.load(path, device=device)
     request = sample_files.SampleRequest(n, class_, seed, truncation, batch_size, psi)
     options = dict(request=request, fmt=fmt, progress=True)
@@ -120,7 +126,11 @@ def generate_cmd(path, n, class_, seed, truncation, psi, out, out_dir, fmt, nrow
 @click.command("interpolate")
 @click.argument("path", metavar="SOURCE", type=_PATH)
 @click.option(
-    "--steps", default=sample_files.STEPS, show_default=True, type=click.IntRange(min=2), help="Frames per walk."
+    "--steps",
+    default=sample_files.STEPS,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="Frames per walk.",
 )
 @click.option(
     "--out",
@@ -142,7 +152,13 @@ def generate_cmd(path, n, class_, seed, truncation, psi, out, out_dir, fmt, nrow
     metavar="NAME|NUMBER",
     help="Class for conditional models (default: 0, 1, ...).",
 )
-@click.option("--seed", default=sample_files.SEED, show_default=True, type=int, help="Seed of the two end latents.")
+@click.option(
+    "--seed",
+    default=sample_files.SEED,
+    show_default=True,
+    type=int,
+    help="Seed of the two end latents.",
+)
 @click.option(
     "--truncation",
     type=click.FloatRange(min=0, min_open=True),
@@ -154,7 +170,11 @@ def generate_cmd(path, n, class_, seed, truncation, psi, out, out_dir, fmt, nrow
     help="Truncation in the generator's own latent space (StyleGAN-like generators only).",
 )
 @click.option(
-    "--fps", default=sample_files.FPS, show_default=True, type=click.IntRange(min=1), help="GIF frames per second."
+    "--fps",
+    default=sample_files.FPS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="GIF frames per second.",
 )
 @click.option(
     "--scale",
@@ -182,9 +202,17 @@ def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, psi, fps,
     sample_files.check_walk_path(out)  # before loading the generator
     g = sampling.load(path, device=device)
     written = sample_files.save_interpolation(
-        g, out, steps=steps, walks=walks, labels=class_, seed=seed, truncation=truncation,
-        psi=psi, fps=fps, scale=scale,
-    )  # fmt: skip
+        g,
+        out,
+        steps=steps,
+        walks=walks,
+        labels=class_,
+        seed=seed,
+        truncation=truncation,
+        psi=psi,
+        fps=fps,
+        scale=scale,
+    )
     if out.suffix.lower() == ".png":
         click.echo(f"Wrote {walks} walk(s) of {steps} frames to {out}")
     else:
@@ -193,88 +221,4 @@ def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, psi, fps,
         )
 
 
-@click.command("info")
-@click.argument("path", metavar="SOURCE", type=_PATH)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a panel.")
-def info_cmd(path, as_json):
-    """Show what a run or checkpoint holds: model, dataset, steps, metrics, files.
-
-    SOURCE is a run, a checkpoint, a generator.safetensors, a pretrained tag or
-    hf-hub:owner/name. Reads only JSON and safetensors headers, so it is instant even for large
-    checkpoints.
-
-    \b
-    Examples:
-      gan-zoo info runs/dcgan-fashion-mnist-20250101-120000
-      gan-zoo info checkpoints/step-0004690 --json
-      gan-zoo info dcgan.fashion-mnist
-    """
-    import json
-
-    from ..checkpoint import describe
-    from ..checkpoint.card import metric_protocol, protocol_text
-    from ..formatting import duration, human_bytes
-
-    info = describe(path)
-    if as_json:
-        click.echo(json.dumps(info, indent=2))
-        return
-    from rich.console import Console
-    from rich.panel import Panel
-    from rich.table import Table
-    from rich.text import Text
-
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold cyan", no_wrap=True)
-    grid.add_column()
-
-    def row(key: str, value) -> None:
-        if value not in (None, "", [], {}):
-            grid.add_row(key, Text(str(value)))  # Text: names with [brackets] are not markup
-
-    def number(v) -> str:
-        return f"{v:.4g}" if isinstance(v, (int, float)) else str(v)
-
-    kwargs = info["generator_kwargs"]
-    parts = f"G {info['generator']}, D {info['discriminator']}, loss {info['loss']}"
-    if info.get("source") != "path":
-        row("source", f"{info['path']} ({'pretrained tag' if info['source'] == 'pretrained' else 'Hugging Face Hub'})")
-    row("model", f"{info['model']} ({parts})")
-    row("dataset", info["dataset"])
-    if kwargs:
-        sizes = f"{kwargs.get('image_size')} px, {kwargs.get('channels')} ch, z_dim {kwargs.get('z_dim')}"
-        row("images", sizes)
-    if kwargs.get(
-        "num_classes"
-    ):  # runs record their dataset's classes; only conditional G use them
-        row("classes", ", ".join(info["class_names"]) or f"0..{kwargs['num_classes'] - 1}")
-    row("EMA weights", "yes" if info["ema"] else None)
-    row("step", info["step"])
-    row("epoch", info["epoch"])
-    row("images seen", info["images_seen"])
-    if isinstance(info["elapsed_seconds"], (int, float)):
-        row("training time", duration(info["elapsed_seconds"]))
-    row("hardware", info["hardware"])
-    row("last losses", ", ".join(f"{k} {number(v)}" for k, v in info["last_losses"].items()))
-    for name, item in info["metrics"].items():
-        value = item["value"] if isinstance(item, dict) else item
-        protocol = protocol_text(metric_protocol(item))
-        row(f"metric {name}", number(value) + (f" ({protocol})" if protocol != "-" else ""))
-    row("gan-zoo", info["gan_zoo_version"])
-    row("plugins", ", ".join(sorted(set(info["plugins"].values()))))
-    row("missing here", info["missing"])
-    row("config hash", info["config_hash"])
-    row("run", info["run"])
-    marks: dict[str, list[str]] = {}
-    for which in ("latest", "best"):
-        if info[which]:
-            marks.setdefault(info[which], []).append(which)
-    listed = [c + (f" ({', '.join(marks[c])})" if c in marks else "") for c in info["checkpoints"]]
-    row("checkpoints", ", ".join(listed))
-    for name, size in info["files"].items():
-        row(name, human_bytes(size))
-    title = Text(info["checkpoint"], style="bold")
-    Console().print(Panel(grid, title=title, title_align="left", expand=False))
-
-
-COMMANDS = [generate_cmd, interpolate_cmd, info_cmd]
+COMMANDS = [generate_cmd, interpolate_cmd]

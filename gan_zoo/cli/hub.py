@@ -9,12 +9,23 @@ import click
 @click.command("push")
 @click.argument("run", type=click.Path())
 @click.argument("repo_id", metavar="OWNER/NAME")
-@click.option("--checkpoint", default="latest", show_default=True,
-              help="Which checkpoint: best, latest or step-N.")  # fmt: skip
+@click.option(
+    "--checkpoint",
+    default="latest",
+    show_default=True,
+    help="Which checkpoint: best, latest or step-N.",
+)
 @click.option("--private", is_flag=True, help="Create the repository private.")
-@click.option("--with-state", is_flag=True,
-              help="Also upload the optimizer and training state (to resume elsewhere).")  # fmt: skip
-@click.option("--dry-run", is_flag=True, help="List the files and sizes that would be uploaded; upload nothing.")
+@click.option(
+    "--with-state",
+    is_flag=True,
+    help="Also upload the optimizer and training state (to resume elsewhere).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List the files and sizes that would be uploaded; upload nothing.",
+)
 def push_cmd(run, repo_id, checkpoint, private, with_state, dry_run):
     """Upload a checkpoint of RUN to the Hub model repository OWNER/NAME (created if needed).
 
@@ -32,13 +43,16 @@ def push_cmd(run, repo_id, checkpoint, private, with_state, dry_run):
     from ..checkpoint.hub import push
     from ..formatting import human_bytes
 
-    staged, url = push(run, repo_id, checkpoint=checkpoint, private=private,
-                       with_state=with_state, dry_run=dry_run)  # fmt: skip
+    staged, url = push(
+        run, repo_id, checkpoint=checkpoint, private=private, with_state=with_state, dry_run=dry_run
+    )
     for name, size in staged:
         click.echo(f"  {name}  {human_bytes(size)}")
     total = human_bytes(sum(size for _, size in staged))
     if dry_run:
-        click.echo(f"Would upload {len(staged)} files ({total}) to {repo_id}; nothing was uploaded (--dry-run)")
+        click.echo(
+            f"Would upload {len(staged)} files ({total}) to {repo_id}; nothing was uploaded (--dry-run)"
+        )
         return
     click.echo(f"Uploaded {len(staged)} files ({total}) to {repo_id}: {url}")
     click.echo(f"Load it with: gan-zoo generate hf-hub:{repo_id}")

@@ -19,8 +19,11 @@ def plugin_group():
 
 @plugin_group.command("new")
 @click.argument("name")
-@click.option("--out", type=click.Path(file_okay=False),
-              help="Folder to write the package into (default: ./NAME); must be new or empty.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Folder to write the package into (default: ./NAME); must be new or empty.",
+)
 def new_cmd(name, out):
     """Write a plugin package NAME: a generator, a discriminator, a loss and a preset, all
     called NAME (28/32 px, 1/3 channels), tests using gan-zoo's conformance kit, a README and a

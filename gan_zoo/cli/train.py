@@ -40,9 +40,7 @@ def _betas(
 @click.option("--lr-d", type=float, help="Discriminator learning rate (TTUR).")
 @click.option("--betas", callback=_betas, help="Adam betas of both networks, e.g. 0.0,0.9.")
 @click.option("--n-critic", type=int, help="D updates per G update.")
-@click.option(
-    "--lr-decay", type=click.Choice(LR_DECAYS), help="Learning-rate decay."
-)
+@click.option("--lr-decay", type=click.Choice(LR_DECAYS), help="Learning-rate decay.")
 @click.option("--loss", help="Loss name (see 'gan-zoo list losses').")
 @click.option("--generator", help="Generator name (see 'gan-zoo list generators').")
 @click.option("--discriminator", help="Discriminator name (see 'gan-zoo list discriminators').")
@@ -50,18 +48,19 @@ def _betas(
 @click.option("--augment", help="DiffAugment policy, e.g. translation,cutout,color.")
 @click.option("--image-size", type=int, help="Image size (datasets that can resize).")
 @click.option(
-    "--channels", type=click.Choice(["1", "3"]), callback=lambda c, p, v: v and int(v),
+    "--channels",
+    type=click.Choice(["1", "3"]),
+    callback=lambda c, p, v: v and int(v),
     help="1 (grayscale) or 3 (RGB), for datasets that can convert (image-folder).",
-)  # fmt: skip
-@click.option("--device", help="auto, cpu, cuda, cuda:N or mps." + _default("device"))
-@click.option(
-    "--precision", type=click.Choice(PRECISIONS), help=_default("precision").strip()
 )
+@click.option("--device", help="auto, cpu, cuda, cuda:N or mps." + _default("device"))
+@click.option("--precision", type=click.Choice(PRECISIONS), help=_default("precision").strip())
 @click.option("--seed", type=int, help="Random seed." + _default("seed"))
 @click.option("--compile/--no-compile", default=None, help="torch.compile the networks.")
 @click.option(
     "--compile-mode",
-    help="torch.compile mode (implies --compile): " + ", ".join(COMPILE_MODES)
+    help="torch.compile mode (implies --compile): "
+    + ", ".join(COMPILE_MODES)
     + " (reduce-overhead and max-autotune capture CUDA graphs on CUDA).",
 )
 @click.option(
@@ -70,23 +69,29 @@ def _betas(
     help="channels_last memory format (auto: on for conv nets on CPU, CUDA bf16/fp16).",
 )
 @click.option(
-    "--tf32/--no-tf32", default=None,
+    "--tf32/--no-tf32",
+    default=None,
     help="TF32 for fp32 matmuls and convolutions on Ampere+ GPUs (default: off).",
-)  # fmt: skip
+)
 @click.option(
-    "--deterministic", is_flag=True, default=None,
+    "--deterministic",
+    is_flag=True,
+    default=None,
     help="Deterministic CUDA kernels: same seed, same weights on one GPU (slower).",
-)  # fmt: skip
+)
 @click.option(
-    "--sync-batchnorm", is_flag=True, default=None,
+    "--sync-batchnorm",
+    is_flag=True,
+    default=None,
     help="BatchNorm statistics over all DDP processes (SyncBatchNorm; a gloo stand-in on CPU).",
-)  # fmt: skip
+)
 @click.option(
-    "--ddp-batch", type=click.Choice(DDP_BATCHES),
+    "--ddp-batch",
+    type=click.Choice(DDP_BATCHES),
     help="Under DDP: each process takes --batch-size (global batch = batch x processes), or "
     "--batch-size is the global batch, split. Learning rates are not scaled."
     + _default("ddp_batch"),
-)  # fmt: skip
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -96,10 +101,11 @@ def _betas(
     "--resume", type=click.Path(exists=True), help="Continue the run (or checkpoint) RUN exactly."
 )
 @click.option(
-    "--init", metavar="SOURCE",
+    "--init",
+    metavar="SOURCE",
     help="Start from these weights (a run, checkpoint, pretrained tag or hf-hub:owner/name); "
     "fresh optimizers, step 0.",
-)  # fmt: skip
+)
 @click.option("--sample-every", type=int, help="Write samples every N steps (0 = every epoch).")
 @click.option("--log-every", type=int, help="Log statistics every N steps." + _default("log_every"))
 @click.option("--checkpoint-every", type=int, help="Checkpoint every N steps (0 = every epoch).")
@@ -116,8 +122,13 @@ def _betas(
 @click.option("--eval-split", help="Reference split for evaluation." + _default("eval_split"))
 @click.option("--data-dir", type=click.Path(), help="Where the dataset files are.")
 @click.option("--download", is_flag=True, default=None, help="Download the dataset if missing.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Set any config field, e.g. generator.width=32 or g_optim.lr=1e-4 (repeatable).")  # fmt: skip
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set any config field, e.g. generator.width=32 or g_optim.lr=1e-4 (repeatable).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output (warnings still shown).")
 @click.option("--plain", is_flag=True, help="Plain log lines even on a terminal.")
 def train_cmd(model, dataset, resume, overrides, quiet, plain, **options):
@@ -148,9 +159,7 @@ def train_cmd(model, dataset, resume, overrides, quiet, plain, **options):
 
     warn_about_plugins()
     progress = "quiet" if quiet else "plain" if plain else "auto"
-    run = train(
-        model, dataset, resume=resume, overrides=overrides, progress=progress, **options
-    )
+    run = train(model, dataset, resume=resume, overrides=overrides, progress=progress, **options)
     main = run.rank == 0  # under torchrun only rank 0 speaks
     if run.interrupted:
         if main:

@@ -121,8 +121,9 @@ def check_members(obj: Any, contract: Contract, who: str, calls: dict[str, tuple
             if contract.base
             else ""
         )
-        raise ContractError(who, f"it lacks {', '.join(missing)} of the {contract.protocol.__name__} "
-                                 f"protocol{base}")  # fmt: skip
+        raise ContractError(
+            who, f"it lacks {', '.join(missing)} of the {contract.protocol.__name__} protocol{base}"
+        )
     for name, args in calls.items():
         if name not in contract.required and not hasattr(obj, name):
             continue  # an optional member left to the default

@@ -55,9 +55,13 @@ class DatasetFactory(Protocol):
     ...), ``data_dir``, ``download``, and ``image_size`` / ``channels`` when it can convert."""
 
     def __call__(
-        self, *, split: str = "train", data_dir: str | None = None, download: bool = False,
+        self,
+        *,
+        split: str = "train",
+        data_dir: str | None = None,
+        download: bool = False,
         **options: Any,
-    ) -> Dataset: ...  # fmt: skip
+    ) -> Dataset: ...
 
 
 def check(dataset: Any, depth: str = "run") -> None:
@@ -65,10 +69,21 @@ def check(dataset: Any, depth: str = "run") -> None:
     the documented arguments. ``"run"``: a batch, a sample, the class counts and ``to("cpu")``
     on the CPU (the dataset must not be empty)."""
     who = describe_entry(dataset, "dataset")
-    check_members(dataset, CONTRACT, who, {"batches": (1,), "sample": (1,), "class_counts": (),
-                                           "to": ("cpu",)})  # fmt: skip
-    for name, kind in (("name", str), ("split", str), ("source", str), ("class_names", list),
-                       ("image_size", int), ("channels", int), ("num_classes", int)):  # fmt: skip
+    check_members(
+        dataset,
+        CONTRACT,
+        who,
+        {"batches": (1,), "sample": (1,), "class_counts": (), "to": ("cpu",)},
+    )
+    for name, kind in (
+        ("name", str),
+        ("split", str),
+        ("source", str),
+        ("class_names", list),
+        ("image_size", int),
+        ("channels", int),
+        ("num_classes", int),
+    ):
         if not isinstance(getattr(dataset, name), kind):
             raise ContractError(who, f"its {name} must be a {kind.__name__}")
     if dataset.num_classes != len(dataset.class_names):
@@ -121,6 +136,10 @@ def _run(dataset: Any, who: str) -> None:
 
 
 CONTRACT = Contract(
-    "dataset", "datasets", Dataset, check, factory=DatasetFactory,
+    "dataset",
+    "datasets",
+    Dataset,
+    check,
+    factory=DatasetFactory,
     factory_options=("split", "data_dir", "download"),
-)  # fmt: skip
+)

@@ -34,8 +34,11 @@ def check_discriminator_output(discriminator: Any, logits: Any, batch: int) -> N
     who = describe_entry(discriminator, "discriminator")
     shape = tuple(getattr(logits, "shape", ()))
     if shape != (batch,):
-        raise ContractError(who, f"it returned logits of shape {shape} for {batch} images; "
-                                 f"expected ({batch},), one logit per image")  # fmt: skip
+        raise ContractError(
+            who,
+            f"it returned logits of shape {shape} for {batch} images; "
+            f"expected ({batch},), one logit per image",
+        )
     if not logits.is_floating_point():
         raise ContractError(who, f"it returned {logits.dtype} logits; they must be floating point")
 
@@ -74,6 +77,11 @@ def check(
 
 
 CONTRACT = Contract(
-    "discriminator", "discriminators", Discriminator, check, factory=DiscriminatorFactory,
-    factory_options=("image_size", "channels"), extra_allowed=MODULE_MEMBERS,
-)  # fmt: skip
+    "discriminator",
+    "discriminators",
+    Discriminator,
+    check,
+    factory=DiscriminatorFactory,
+    factory_options=("image_size", "channels"),
+    extra_allowed=MODULE_MEMBERS,
+)

@@ -13,10 +13,23 @@ if TYPE_CHECKING:
     import torch
 
 #: ``torch.nn.Module``'s members, which core code may use on any network.
-MODULE_MEMBERS = frozenset({
-    "eval", "train", "training", "parameters", "named_parameters", "buffers", "state_dict",
-    "load_state_dict", "to", "forward", "requires_grad_", "modules", "float",
-})  # fmt: skip
+MODULE_MEMBERS = frozenset(
+    {
+        "eval",
+        "train",
+        "training",
+        "parameters",
+        "named_parameters",
+        "buffers",
+        "state_dict",
+        "load_state_dict",
+        "to",
+        "forward",
+        "requires_grad_",
+        "modules",
+        "float",
+    }
+)
 
 
 @runtime_checkable
@@ -71,14 +84,20 @@ def check_generator_output(
     expected = (batch, channels, image_size, image_size)
     shape = tuple(getattr(images, "shape", ()))
     if shape != expected:
-        raise ContractError(who, f"it returned images of shape {shape} for {batch} latents, but it "
-                                 f"declares {image_size} px and {channels} channel(s): expected {expected}")  # fmt: skip
+        raise ContractError(
+            who,
+            f"it returned images of shape {shape} for {batch} latents, but it "
+            f"declares {image_size} px and {channels} channel(s): expected {expected}",
+        )
     if not images.is_floating_point():
         raise ContractError(who, f"it returned {images.dtype} images; they must be floating point")
     low, high = float(images.detach().min()), float(images.detach().max())
     if not (-1.001 <= low and high <= 1.001):  # tanh in reduced precision stays within this
-        raise ContractError(who, f"its images range over [{low:.3g}, {high:.3g}]; they must lie "
-                                 "in [-1, 1] (end the generator with tanh)")  # fmt: skip
+        raise ContractError(
+            who,
+            f"its images range over [{low:.3g}, {high:.3g}]; they must lie "
+            "in [-1, 1] (end the generator with tanh)",
+        )
 
 
 def check(
@@ -118,6 +137,11 @@ def check(
 
 
 CONTRACT = Contract(
-    "generator", "generators", Generator, check, factory=GeneratorFactory,
-    factory_options=("z_dim", "image_size", "channels"), extra_allowed=MODULE_MEMBERS,
-)  # fmt: skip
+    "generator",
+    "generators",
+    Generator,
+    check,
+    factory=GeneratorFactory,
+    factory_options=("z_dim", "image_size", "channels"),
+    extra_allowed=MODULE_MEMBERS,
+)

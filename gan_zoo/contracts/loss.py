@@ -67,8 +67,14 @@ class LossDefaults:
         trains exactly as an uninterrupted one."""
 
 
-OPTIONAL = ("logits_are_log_odds", "uses_real_logits_in_g", "regularizer", "after_d_step",
-            "training_state", "load_training_state")  # fmt: skip
+OPTIONAL = (
+    "logits_are_log_odds",
+    "uses_real_logits_in_g",
+    "regularizer",
+    "after_d_step",
+    "training_state",
+    "load_training_state",
+)
 
 
 def check_loss_value(loss: Any, value: Any, which: str) -> None:
@@ -76,8 +82,11 @@ def check_loss_value(loss: Any, value: Any, which: str) -> None:
     who = describe_entry(loss, "loss")
     shape = tuple(getattr(value, "shape", (None,)))
     if shape != ():
-        raise ContractError(who, f"its {which} returned shape {shape}; it must be a scalar (take "
-                                 "the mean over the batch)")  # fmt: skip
+        raise ContractError(
+            who,
+            f"its {which} returned shape {shape}; it must be a scalar (take "
+            "the mean over the batch)",
+        )
     if not value.is_floating_point():
         raise ContractError(who, f"its {which} returned {value.dtype}; it must be floating point")
     if not bool(value.detach().isfinite()):
@@ -93,9 +102,19 @@ def check(loss: Any, depth: str = "run", *, logits: Any = None) -> None:
     finite gradients; the regularizer is None or an fp32 scalar training a tiny D;
     ``after_d_step`` runs; the training state survives JSON and ``load_training_state``."""
     who = describe_entry(loss, "loss")
-    check_members(loss, CONTRACT, who, {"d_loss": (0, 0), "g_loss": (0,), "regularizer": (0, 0, 0),
-                                        "after_d_step": (0,), "training_state": (),
-                                        "load_training_state": ({},)})  # fmt: skip
+    check_members(
+        loss,
+        CONTRACT,
+        who,
+        {
+            "d_loss": (0, 0),
+            "g_loss": (0,),
+            "regularizer": (0, 0, 0),
+            "after_d_step": (0,),
+            "training_state": (),
+            "load_training_state": ({},),
+        },
+    )
     check_flags(loss, CONTRACT, who, ("logits_are_log_odds", "uses_real_logits_in_g"))
     if CONTRACT.get(loss, "uses_real_logits_in_g") and not _takes_two(loss.g_loss):
         raise ContractError(
@@ -120,8 +139,11 @@ def check(loss: Any, depth: str = "run", *, logits: Any = None) -> None:
     ):
         check_loss_value(loss, value, which)
         if value.dtype != torch.float32 and logits.dtype in (torch.bfloat16, torch.float16):
-            raise ContractError(who, f"its {which} returned {value.dtype} for {logits.dtype} "
-                                     "logits; return fp32 (compute in fp32: logits.float())")  # fmt: skip
+            raise ContractError(
+                who,
+                f"its {which} returned {value.dtype} for {logits.dtype} "
+                "logits; return fp32 (compute in fp32: logits.float())",
+            )
         if deep:
             (grad,) = torch.autograd.grad(value, fake, allow_unused=True)
             if grad is None or not grad.isfinite().all():
@@ -169,8 +191,11 @@ def _check_optional(loss: Any, who: str) -> None:
         CONTRACT.get(loss, "after_d_step")(D)
     state = CONTRACT.get(loss, "training_state")()
     if not (isinstance(state, dict) and is_plain(state)):
-        raise ContractError(who, "training_state() must return a JSON object (numbers, strings, "
-                                 f"lists), not {type(state).__name__}")  # fmt: skip
+        raise ContractError(
+            who,
+            "training_state() must return a JSON object (numbers, strings, "
+            f"lists), not {type(state).__name__}",
+        )
     CONTRACT.get(loss, "load_training_state")(json.loads(json.dumps(state)))
     if CONTRACT.get(loss, "training_state")() != state:
         raise ContractError(who, "load_training_state(training_state()) changed the state")

@@ -79,8 +79,12 @@ def check(
     is returned. ``dataset`` (and for "deep" ``generators``) are the tiny inputs the caller
     provides (the conformance kit has them)."""
     who = describe_entry(metric, "metric")
-    check_members(metric, CONTRACT, who, {"compute": (0, 0), "protocol": (0,),
-                                          "check_dataset": (0,), "check_generator": (0,)})  # fmt: skip
+    check_members(
+        metric,
+        CONTRACT,
+        who,
+        {"compute": (0, 0), "protocol": (0,), "check_dataset": (0,), "check_generator": (0,)},
+    )
     check_flags(metric, CONTRACT, who, ("higher_is_better",))
     writer = CONTRACT.get(metric, "write_reference_stats")
     if writer is not None and not callable(writer):
@@ -138,6 +142,12 @@ def _compute(metric: Any, dataset: Any, generators: Sequence[Any], who: str) -> 
 
 
 CONTRACT = Contract(
-    "metric", "metrics", Metric, check, factory=MetricFactory, base=MetricDefaults,
-    optional=OPTIONAL, factory_options=("num_samples", "batch_size", "device"),
-)  # fmt: skip
+    "metric",
+    "metrics",
+    Metric,
+    check,
+    factory=MetricFactory,
+    base=MetricDefaults,
+    optional=OPTIONAL,
+    factory_options=("num_samples", "batch_size", "device"),
+)

@@ -45,9 +45,13 @@ def check(
 def _parts(preset: Preset, registry: Callable[[str], Any], supports: Any, deep: bool) -> list[str]:
     found = []
     sizes = (supports.image_sizes if supports is not None else ()) or (
-        (preset.image_size,) if preset.image_size else ())  # fmt: skip
-    parts = [("generators", preset.generator), ("discriminators", preset.discriminator),
-             ("losses", preset.loss)] + ([("losses", preset.regularizer)] if preset.regularizer else [])  # fmt: skip
+        (preset.image_size,) if preset.image_size else ()
+    )
+    parts = [
+        ("generators", preset.generator),
+        ("discriminators", preset.discriminator),
+        ("losses", preset.loss),
+    ] + ([("losses", preset.regularizer)] if preset.regularizer else [])
     for kind, spec in parts:
         if spec.name not in registry(kind):
             found.append(f"its {SINGULAR[kind]} '{spec.name}' is not registered")
@@ -55,8 +59,9 @@ def _parts(preset: Preset, registry: Callable[[str], Any], supports: Any, deep: 
         part = registry(kind).get(spec.name).supports
         for size in sizes:
             if kind != "losses" and not part.matches(image_size=size):
-                found.append(f"it declares {size} px but its {SINGULAR[kind]} '{spec.name}' "
-                             f"supports {part}")  # fmt: skip
+                found.append(
+                    f"it declares {size} px but its {SINGULAR[kind]} '{spec.name}' supports {part}"
+                )
     if deep and not found and supports is not None:
         found += _declared(preset, registry, supports, sizes or (28,))
     return found
@@ -69,16 +74,22 @@ def _declared(
     d = registry("discriminators").get(preset.discriminator.name).supports
     found = []
     if preset.image_size is not None and tuple(sizes) != (preset.image_size,):
-        found.append(f"it trains at {preset.image_size} px but is registered with "
-                     f"image_sizes={tuple(sizes)}; register image_sizes=({preset.image_size},)")  # fmt: skip
+        found.append(
+            f"it trains at {preset.image_size} px but is registered with "
+            f"image_sizes={tuple(sizes)}; register image_sizes=({preset.image_size},)"
+        )
     for size in sizes:
         for channels in supports.channels or (1, 3):
             if not (g.matches(size, channels) and d.matches(size, channels)):
-                found.append(f"it declares {size} px, {channels} ch but its generator supports "
-                             f"{g} and its discriminator {d}")  # fmt: skip
+                found.append(
+                    f"it declares {size} px, {channels} ch but its generator supports "
+                    f"{g} and its discriminator {d}"
+                )
     if supports.conditional != g.conditional:
-        found.append(f"it is registered conditional={supports.conditional} but its generator "
-                     f"is conditional={g.conditional}")  # fmt: skip
+        found.append(
+            f"it is registered conditional={supports.conditional} but its generator "
+            f"is conditional={g.conditional}"
+        )
     return found
 
 

@@ -55,7 +55,9 @@ def resize_images(images: torch.Tensor, size: int, chunk: int = 2048) -> torch.T
     out = torch.empty((*images.shape[:2], size, size), dtype=torch.uint8)
     for start in range(0, images.shape[0], chunk):
         x = images[start : start + chunk].float()  # (b, C, H, W)
-        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        x = F.interpolate(
+            x, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
         out[start : start + chunk] = x.round_().clamp_(0, 255).to(torch.uint8)
     return out
 

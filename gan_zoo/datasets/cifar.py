@@ -21,9 +21,17 @@ from ..errors import DataError
 from .base import ImageDataset, check_split, resize_images
 
 CIFAR10_CLASSES = [
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
-]  # fmt: skip
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 RECORD = 1 + 3 * 32 * 32
 SPLIT_FILES = {
     "train": [f"data_batch_{i}.bin" for i in range(1, 6)],
@@ -92,10 +100,14 @@ def cifar10(
 
     check_split("cifar10", split)
     folder = search.find_or_download(
-        "cifar10", "CIFAR-10 (binary version)", _has_split(split), data_dir,
-        downloader.download_cifar10 if download else None, SUBDIRS,
+        "cifar10",
+        "CIFAR-10 (binary version)",
+        _has_split(split),
+        data_dir,
+        downloader.download_cifar10 if download else None,
+        SUBDIRS,
         extra=f"the official binary archive unpacked ({downloader.CIFAR10_BINARY_URL})",
-    )  # fmt: skip
+    )
     paths = [folder / f for f in SPLIT_FILES[split]]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:

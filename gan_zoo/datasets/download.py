@@ -64,7 +64,9 @@ def download_cifar10() -> Path:
     target = search.cache_dir("cifar10")
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target, prefix=".download-") as tmp:
-        archive = _fetch([CIFAR10_BINARY_URL], Path(tmp), "cifar-10-binary.tar.gz", CIFAR10_BINARY_MD5)
+        archive = _fetch(
+            [CIFAR10_BINARY_URL], Path(tmp), "cifar-10-binary.tar.gz", CIFAR10_BINARY_MD5
+        )
         try:
             with tarfile.open(archive) as tar:
                 tar.extractall(tmp, filter="data")  # no absolute paths, links or devices

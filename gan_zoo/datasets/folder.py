@@ -202,7 +202,11 @@ def _save_cache(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str
 
 
 def _check_options(
-    split: str, data_dir: str | None, download: bool, image_size: int, channels: int,
+    split: str,
+    data_dir: str | None,
+    download: bool,
+    image_size: int,
+    channels: int,
     test_fraction: float,
 ) -> Path:
     """The folder to read, after checking image_folder's options (one-line errors)."""
@@ -230,11 +234,15 @@ def _preprocessed(
     """``(tensors, unreadable files)``: the folder decoded once and cached as safetensors."""
     from . import search
 
-    cache = search.cache_dir("image-folder") / f"{found.fingerprint(image_size, channels)}.safetensors"
+    cache = (
+        search.cache_dir("image-folder") / f"{found.fingerprint(image_size, channels)}.safetensors"
+    )
     cached = _load_cache(cache) if cache.is_file() else None
     if cached is not None:
         tensors, metadata = cached
-        log.info("image-folder: loaded %d preprocessed images from %s", len(tensors["images"]), cache)
+        log.info(
+            "image-folder: loaded %d preprocessed images from %s", len(tensors["images"]), cache
+        )
         return tensors, json.loads(metadata.get("unreadable", "[]"))
     start = time.perf_counter()
     images, labels, file_index, failed = preprocess(
@@ -290,18 +298,32 @@ def image_folder(
     if estimate_mb > max_memory_mb:
         _warn_skipped(root, total, found.not_images, [])
         load = functools.partial(load_image, image_size=image_size, channels=channels)
-        log.info("image-folder: streaming %d images (%.0f MB > %s MB)", len(chosen), estimate_mb, max_memory_mb)
+        log.info(
+            "image-folder: streaming %d images (%.0f MB > %s MB)",
+            len(chosen),
+            estimate_mb,
+            max_memory_mb,
+        )
         return StreamingImageDataset(
-            "image-folder", split, [found.files[i] for i in chosen],
-            [found.labels[i] for i in chosen], found.class_names, str(root), load,
-            image_size, channels, workers,
-        )  # fmt: skip
+            "image-folder",
+            split,
+            [found.files[i] for i in chosen],
+            [found.labels[i] for i in chosen],
+            found.class_names,
+            str(root),
+            load,
+            image_size,
+            channels,
+            workers,
+        )
 
     # Preprocess once, or load the cache.
     tensors, unreadable = _preprocessed(found, root, image_size, channels, workers)
     _warn_skipped(root, total, found.not_images, unreadable)
     if len(tensors["images"]) == 0:
-        raise DataError(f"image-folder: none of the {len(found.files)} images in {root} could be read")
+        raise DataError(
+            f"image-folder: none of the {len(found.files)} images in {root} could be read"
+        )
 
     # Select the split.
     wanted = torch.zeros(len(found.files), dtype=torch.bool)

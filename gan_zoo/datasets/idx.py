@@ -25,9 +25,17 @@ from ..errors import DataError
 from .base import ImageDataset, check_split, resize_images
 
 FASHION_MNIST_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 MNIST_CLASSES = [str(d) for d in range(10)]
 
 SPLIT_PREFIX = {"train": "train", "test": "t10k"}
@@ -74,7 +82,9 @@ def read_idx(path: Path, expected_ndim: int) -> torch.Tensor:
     except DataError:
         raise
     except EOFError:
-        raise DataError(f"{path} is truncated (gzip stream ends early); re-download the dataset") from None
+        raise DataError(
+            f"{path} is truncated (gzip stream ends early); re-download the dataset"
+        ) from None
     except (OSError, zlib.error) as exc:
         raise DataError(f"cannot read {path}: {exc}; re-download the dataset") from None
     if len(buffer) != size:
@@ -101,7 +111,9 @@ def load_idx_split(folder: Path, split: str, name: str, class_names: list[str]) 
     img_path = find_idx_file(folder, f"{prefix}-images-idx3-ubyte")
     lbl_path = find_idx_file(folder, f"{prefix}-labels-idx1-ubyte")
     if img_path is None or lbl_path is None:
-        missing = f"{prefix}-images-idx3-ubyte" if img_path is None else f"{prefix}-labels-idx1-ubyte"
+        missing = (
+            f"{prefix}-images-idx3-ubyte" if img_path is None else f"{prefix}-labels-idx1-ubyte"
+        )
         raise DataError(f"{folder} has no {missing}[.gz] for the {split} split of {name}")
     images = read_idx(img_path, 3)  # (N, H, W)
     labels = read_idx(lbl_path, 1).long()  # (N,)
@@ -141,10 +153,14 @@ def load_idx_dataset(
 
     check_split(name, split)
     folder = search.find_or_download(
-        name, title, _has_idx(split), data_dir,
+        name,
+        title,
+        _has_idx(split),
+        data_dir,
         functools.partial(downloader.download_idx, name) if download else None,
-        _TORCHVISION_SUBDIRS.get(name, ()), apt_hint,
-    )  # fmt: skip
+        _TORCHVISION_SUBDIRS.get(name, ()),
+        apt_hint,
+    )
     dataset = load_idx_split(folder, split, name, class_names)
     if image_size is not None:
         dataset.images = resize_images(dataset.images, image_size)
@@ -162,9 +178,15 @@ def fashion_mnist(
     ``image_size`` resizes once at load (antialiased bilinear); None keeps 28.
     """
     return load_idx_dataset(
-        "fashion-mnist", "Fashion-MNIST", FASHION_MNIST_CLASSES, split, data_dir, download,
-        image_size, apt_hint="'apt-get install dataset-fashion-mnist'",
-    )  # fmt: skip
+        "fashion-mnist",
+        "Fashion-MNIST",
+        FASHION_MNIST_CLASSES,
+        split,
+        data_dir,
+        download,
+        image_size,
+        apt_hint="'apt-get install dataset-fashion-mnist'",
+    )
 
 
 def mnist(

@@ -235,7 +235,10 @@ class FeatureMetric(MetricDefaults):
             )
         digest = dataset_digest(dataset)
         where = numerics(ext, self.device)
-        path = cache_dir() / f"{ext.id()}-{where}-{dataset.name}-{dataset.split}-{n}-{digest}.safetensors"
+        path = (
+            cache_dir()
+            / f"{ext.id()}-{where}-{dataset.name}-{dataset.split}-{n}-{digest}.safetensors"
+        )
         if path.is_file():
             try:
                 return load_file(path)

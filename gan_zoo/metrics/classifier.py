@@ -46,9 +46,13 @@ class SmallCNN(nn.Module):
 
         def stage(cin: int, cout: int) -> nn.Sequential:
             return nn.Sequential(
-                nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-                nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-            )  # fmt: skip
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+            )
 
         self.stage1 = stage(1, width)  # (B, w, 28, 28)
         self.stage2 = stage(width, 2 * width)  # (B, 2w, 14, 14)
@@ -144,8 +148,13 @@ class ClassifierMetric(FeatureMetric):
 
     name = "classifier"
 
-    def __init__(self, num_samples: int = STANDARD_SAMPLES, batch_size: int = 500, device: str = "cpu",
-                 ref_stats=None):  # fmt: skip
+    def __init__(
+        self,
+        num_samples: int = STANDARD_SAMPLES,
+        batch_size: int = 500,
+        device: str = "cpu",
+        ref_stats=None,
+    ):
         super().__init__(num_samples, batch_size, device, ref_stats)
         self._extractor: ClassifierExtractor | None = None
         self._dataset_name = "fashion-mnist"
@@ -170,8 +179,10 @@ class ClassifierMetric(FeatureMetric):
 
     def check_generator(self, generator) -> None:
         if int(generator.image_size) != IMAGE_SIZE or int(generator.channels) != 1:
-            raise MetricError(f"{self.name} needs 28x28 grayscale samples, not {generator.image_size}x"
-                              f"{generator.image_size} with {generator.channels} channels")  # fmt: skip
+            raise MetricError(
+                f"{self.name} needs 28x28 grayscale samples, not {generator.image_size}x"
+                f"{generator.image_size} with {generator.channels} channels"
+            )
 
     def compute(self, generator, dataset, seed: int = 0) -> float:
         self.check_dataset(dataset)

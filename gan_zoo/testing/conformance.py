@@ -80,15 +80,21 @@ class Suite:
                 "pip install it (pip install -e .) before running its conformance tests"
             )
         broken = [Case("plugin", s.name, "loads", (s.error,)) for s in statuses if s.error]
-        entries = [e for kind in self.kinds for e in registries[kind]
-                   if e.plugin.distribution == self.distribution]  # fmt: skip
+        entries = [
+            e
+            for kind in self.kinds
+            for e in registries[kind]
+            if e.plugin.distribution == self.distribution
+        ]
         return entries, broken
 
     def cases(self) -> list[Case]:
         entries, cases = self.entries()
         for entry in entries:
-            cases += [Case(entry.kind, entry.qualified_name, check, params)
-                      for check, params in _checks_of(entry)]  # fmt: skip
+            cases += [
+                Case(entry.kind, entry.qualified_name, check, params)
+                for check, params in _checks_of(entry)
+            ]
         return cases
 
     def entry_options(self, kind: str, entry: Entry) -> dict[str, Any]:
@@ -106,8 +112,10 @@ class Suite:
         plugins.reset()
         try:
             if case.kind == "plugin":
-                raise AssertionError(f"plugin '{case.name}' of {self.distribution} is broken: "
-                                     f"{case.params[0]} (see 'gan-zoo plugins')")  # fmt: skip
+                raise AssertionError(
+                    f"plugin '{case.name}' of {self.distribution} is broken: "
+                    f"{case.params[0]} (see 'gan-zoo plugins')"
+                )
             entry = plugins.registry(case.kind).get(case.name)
             _RUNNERS[case.check](self, entry, tmp_path, *case.params)
         finally:
@@ -174,7 +182,9 @@ def _trains(suite: Suite, entry: Entry, tmp_path: Path, precision: str) -> None:
     from .training import loss_config, preset_config, train_two_steps
 
     make = preset_config if entry.kind == "models" else loss_config
-    who = f"{SINGULAR[entry.kind]} '{entry.key}' ({entry.plugin.distribution} {entry.plugin.version})"
+    who = (
+        f"{SINGULAR[entry.kind]} '{entry.key}' ({entry.plugin.distribution} {entry.plugin.version})"
+    )
     train_two_steps(make(entry, suite.options, precision), f"{who} in {precision}")
 
 
@@ -189,9 +199,15 @@ def _protocol(suite: Suite, entry: Entry, tmp_path: Path) -> None:
 
 
 _RUNNERS: dict[str, Callable[..., None]] = {
-    "contract": _contract, "forward": _forward, "moves": _moves, "safetensors": _safetensors,
-    "properties": _properties, "recipe": _recipe, "trains": _trains, "protocol": _protocol,
-}  # fmt: skip
+    "contract": _contract,
+    "forward": _forward,
+    "moves": _moves,
+    "safetensors": _safetensors,
+    "properties": _properties,
+    "recipe": _recipe,
+    "trains": _trains,
+    "protocol": _protocol,
+}
 
 
 def conformance(
@@ -222,7 +238,9 @@ def conformance(
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise GanZooError(f"unknown kind '{sorted(unknown)[0]}' (choose from: {', '.join(KINDS)})")
-    suite = Suite(distribution, dict(options or {}), dict(data or {}), compute_metrics, tuple(kinds))
+    suite = Suite(
+        distribution, dict(options or {}), dict(data or {}), compute_metrics, tuple(kinds)
+    )
     cases = suite.cases()
 
     @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in cases])

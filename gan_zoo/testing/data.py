@@ -44,8 +44,11 @@ def blob_pixels(rng: random.Random, size: int, channels: int = 1) -> bytes:
     cy, cx = rng.uniform(0.3, 0.7) * size, rng.uniform(0.3, 0.7) * size
     radius = rng.uniform(0.1, 0.3) * size
     colour = [rng.uniform(0.5, 1.0) for _ in range(channels)]
-    plane = [math.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * radius**2))
-             for y in range(size) for x in range(size)]  # fmt: skip
+    plane = [
+        math.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * radius**2))
+        for y in range(size)
+        for x in range(size)
+    ]
     return b"".join(bytes(int(255 * c * v) for v in plane) for c in colour)
 
 
@@ -61,7 +64,9 @@ def write_fashion_mnist(
     for prefix, n in (("train", train), ("t10k", test)):
         pixels = b"".join(blob_pixels(rng, 28) for _ in range(n))
         write_idx(folder / f"{prefix}-images-idx3-ubyte", pixels, (n, 28, 28))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte", bytes(i % classes for i in range(n)), (n,))
+        write_idx(
+            folder / f"{prefix}-labels-idx1-ubyte", bytes(i % classes for i in range(n)), (n,)
+        )
     return folder
 
 
@@ -78,8 +83,18 @@ def write_cifar10(folder: Path, train: int = 8, test: int = 8, seed: int = 0) ->
     for i in range(1, 6):
         (folder / f"data_batch_{i}.bin").write_bytes(records(train))
     (folder / "test_batch.bin").write_bytes(records(test))
-    names = ["airplane", "automobile", "bird", "cat", "deer",
-             "dog", "frog", "horse", "ship", "truck"]  # fmt: skip
+    names = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ]
     (folder / "batches.meta.txt").write_text("\n".join(names) + "\n")
     return folder
 
@@ -102,22 +117,32 @@ def write_png(path: Path, pixels: bytes, size: int, channels: int) -> Path:
 
     colour_type = 0 if channels == 1 else 2
     header = struct.pack(">IIBBBBB", size, size, 8, colour_type, 0, 0, 0)
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-           + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))  # fmt: skip
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
     path = Path(path)
     path.write_bytes(png)
     return path
 
 
 def write_image_folder(
-    folder: Path, per_class: int = 8, classes: tuple[str, ...] = ("circle", "dot"),
-    size: int = 32, channels: int = 3, seed: int = 0,
-) -> Path:  # fmt: skip
+    folder: Path,
+    per_class: int = 8,
+    classes: tuple[str, ...] = ("circle", "dot"),
+    size: int = 32,
+    channels: int = 3,
+    seed: int = 0,
+) -> Path:
     """A folder of PNG files in one sub-folder per class (what ``image-folder`` reads)."""
     folder = Path(folder)
     rng = random.Random(seed)
     for name in classes:
         (folder / name).mkdir(parents=True, exist_ok=True)
         for i in range(per_class):
-            write_png(folder / name / f"{i:03d}.png", blob_pixels(rng, size, channels), size, channels)
+            write_png(
+                folder / name / f"{i:03d}.png", blob_pixels(rng, size, channels), size, channels
+            )
     return folder

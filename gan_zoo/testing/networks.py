@@ -41,8 +41,11 @@ def _check_output(net: Any, entry: Entry, out: Any, size: int, channels: int) ->
 
 def _check_attributes(net: Any, entry: Entry, size: int, channels: int, labels: Any) -> None:
     who = describe_entry(net, entry.kind[:-1])
-    expected = {"image_size": size, "channels": channels,
-                "num_classes": CLASSES if labels is not None else 0}  # fmt: skip
+    expected = {
+        "image_size": size,
+        "channels": channels,
+        "num_classes": CLASSES if labels is not None else 0,
+    }
     if entry.kind == "generators":
         expected["z_dim"] = Z_DIM
     for attribute, value in expected.items():
@@ -78,12 +81,15 @@ def check_forward(entry: Entry, options: dict[str, Any], size: int, channels: in
     out = net(x, labels)
     expected = (BATCH, channels, size, size) if entry.kind == "generators" else (BATCH,)
     assert tuple(out.shape) == expected, (
-        f"{who} in training mode returned shape {tuple(out.shape)}; expected {expected}")
+        f"{who} in training mode returned shape {tuple(out.shape)}; expected {expected}"
+    )
     assert out.dtype == torch.float32, f"{who} returned {out.dtype} in fp32"
     (out.square().mean() if entry.kind == "generators" else out.sum()).backward()
     unused = [n for n, p in net.named_parameters() if p.requires_grad and p.grad is None]
     assert not unused, f"{who}: parameters {unused[:3]} get no gradient from a forward pass"
-    bad = [n for n, p in net.named_parameters() if p.grad is not None and not p.grad.isfinite().all()]
+    bad = [
+        n for n, p in net.named_parameters() if p.grad is not None and not p.grad.isfinite().all()
+    ]
     assert not bad, f"{who}: parameters {bad[:3]} get non-finite gradients"
 
 
@@ -95,13 +101,21 @@ def _check_truncation_psi(net: Any, who: str, z: Any, labels: Any) -> None:
     if not takes_truncation_psi(net):
         return
     plain = net(z, labels)
-    torch.testing.assert_close(net(z, labels, truncation_psi=1.0), plain, msg=lambda m: (
-        f"{who}: truncation_psi=1.0 must change nothing in eval mode: {m}"))  # fmt: skip
+    torch.testing.assert_close(
+        net(z, labels, truncation_psi=1.0),
+        plain,
+        msg=lambda m: f"{who}: truncation_psi=1.0 must change nothing in eval mode: {m}",
+    )
     average = net(z, labels, truncation_psi=0.0)  # (B, C, H, W)
     if labels is None:  # a conditional generator may keep one average per class
-        torch.testing.assert_close(average, average[:1].expand_as(average), msg=lambda m: (
-            f"{who}: truncation_psi=0.0 must map every latent to the average image "
-            f"(w = w_avg + psi * (w - w_avg)) in eval mode: {m}"))  # fmt: skip
+        torch.testing.assert_close(
+            average,
+            average[:1].expand_as(average),
+            msg=lambda m: (
+                f"{who}: truncation_psi=0.0 must map every latent to the average image "
+                f"(w = w_avg + psi * (w - w_avg)) in eval mode: {m}"
+            ),
+        )
 
 
 def check_moves(entry: Entry, options: dict[str, Any]) -> None:
@@ -126,12 +140,20 @@ def check_moves(entry: Entry, options: dict[str, Any]) -> None:
             "dtype (torch.zeros(..., dtype=x.dtype)) and register them as buffers"
         )
         net.to(torch.float32).to("cpu")
-        stale = [n for n, t in [*net.named_parameters(), *net.named_buffers()]
-                 if t.is_floating_point() and t.dtype != torch.float32]  # fmt: skip
+        stale = [
+            n
+            for n, t in [*net.named_parameters(), *net.named_buffers()]
+            if t.is_floating_point() and t.dtype != torch.float32
+        ]
         assert not stale, f"{who}: tensors {stale[:3]} did not move back to float32"
         after = net(x, labels)
-    torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-6, msg=lambda m: (
-        f"{who} computes other values after .to(float64) and back: {m}"))  # fmt: skip
+    torch.testing.assert_close(
+        after,
+        before,
+        rtol=1e-5,
+        atol=1e-6,
+        msg=lambda m: f"{who} computes other values after .to(float64) and back: {m}",
+    )
 
 
 def check_safetensors(entry: Entry, options: dict[str, Any], folder: Path) -> None:
@@ -158,6 +180,13 @@ def check_safetensors(entry: Entry, options: dict[str, Any], folder: Path) -> No
     net.eval(), copy.eval()
     x = _inputs(entry, size, channels)
     with torch.no_grad():
-        torch.testing.assert_close(copy(x, labels), net(x, labels), rtol=0, atol=0, msg=lambda m: (
-            f"{who} loaded from safetensors computes other values (state kept outside "
-            f"parameters and buffers?): {m}"))  # fmt: skip
+        torch.testing.assert_close(
+            copy(x, labels),
+            net(x, labels),
+            rtol=0,
+            atol=0,
+            msg=lambda m: (
+                f"{who} loaded from safetensors computes other values (state kept outside "
+                f"parameters and buffers?): {m}"
+            ),
+        )

@@ -20,7 +20,9 @@ from ..registry import Entry
 DataWriter = Callable[[Path], Any]
 
 
-def open_dataset(entry: Entry, writer: DataWriter | None, folder: Path, options: dict[str, Any]) -> Any:
+def open_dataset(
+    entry: Entry, writer: DataWriter | None, folder: Path, options: dict[str, Any]
+) -> Any:
     """Split ``train`` of ``entry``, from the files ``writer`` put in ``folder`` (if any)."""
     import pytest
 
@@ -36,12 +38,16 @@ def open_dataset(entry: Entry, writer: DataWriter | None, folder: Path, options:
         if writer is not None:
             raise
         reason = " ".join(str(exc).split())[:120]
-        pytest.skip(f"dataset '{entry.key}' found no data ({reason}...); give conformance() "
-                    f"data={{'{entry.name}': writer}}, a function writing its files into a folder "
-                    "(gan_zoo.testing.data has writers for IDX, CIFAR-10 and image folders)")  # fmt: skip
+        pytest.skip(
+            f"dataset '{entry.key}' found no data ({reason}...); give conformance() "
+            f"data={{'{entry.name}': writer}}, a function writing its files into a folder "
+            "(gan_zoo.testing.data has writers for IDX, CIFAR-10 and image folders)"
+        )
 
 
-def check_dataset(entry: Entry, writer: DataWriter | None, folder: Path, options: dict[str, Any]) -> None:
+def check_dataset(
+    entry: Entry, writer: DataWriter | None, folder: Path, options: dict[str, Any]
+) -> None:
     """The dataset contract at depth "run" (:func:`gan_zoo.contracts.dataset.check`: len,
     batches on the CPU in [-1, 1] with int64 labels, sample, class_counts, to) on the data
     ``writer`` gives, and the size and channels the entry is registered with."""
@@ -50,7 +56,8 @@ def check_dataset(entry: Entry, writer: DataWriter | None, folder: Path, options
     who = f"dataset '{entry.key}' ({entry.plugin.distribution} {entry.plugin.version})"
     size, channels = dataset.image_size, dataset.channels
     assert entry.supports.matches(size, channels), (
-        f"{who} gives {size} px, {channels} ch but is registered with {entry.supports}")
+        f"{who} gives {size} px, {channels} ch but is registered with {entry.supports}"
+    )
 
 
 def tiny_dataset(n: int = 20) -> Any:
@@ -65,7 +72,9 @@ def tiny_dataset(n: int = 20) -> Any:
     g = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=g)
     labels = torch.arange(n) % 10  # (N,)
-    return ImageDataset("fashion-mnist", "test", images, labels, list(FASHION_MNIST_CLASSES), "memory")
+    return ImageDataset(
+        "fashion-mnist", "test", images, labels, list(FASHION_MNIST_CLASSES), "memory"
+    )
 
 
 def check_metric(entry: Entry, options: dict[str, Any], compute: bool) -> None:
@@ -83,6 +92,10 @@ def tiny_generators(num_classes: int) -> list[Any]:
     from .. import plugins
 
     generators = plugins.registry("generators")
-    return [generators.create(name, z_dim=16, image_size=28, channels=1, **options).eval()
-            for name, options in (("gan-zoo/mlp", {"hidden": [32]}),
-                                  ("gan-zoo/cdcgan", {"width": 8, "num_classes": num_classes}))]  # fmt: skip
+    return [
+        generators.create(name, z_dim=16, image_size=28, channels=1, **options).eval()
+        for name, options in (
+            ("gan-zoo/mlp", {"hidden": [32]}),
+            ("gan-zoo/cdcgan", {"width": 8, "num_classes": num_classes}),
+        )
+    ]

@@ -38,14 +38,21 @@ def preset_config(entry: Entry, options: dict[str, dict[str, Any]], precision: s
 
     preset = get_preset(entry.qualified_name)
     config = TrainConfig.from_preset(entry.key, "fashion-mnist", preset)
-    size = preset.image_size or (min(entry.supports.image_sizes) if entry.supports.image_sizes else 28)
+    size = preset.image_size or (
+        min(entry.supports.image_sizes) if entry.supports.image_sizes else 28
+    )
     channels = preset.channels or min(entry.supports.channels or (1,))
     config = dataclasses.replace(
-        config, device="cpu", precision=precision, channels_last=False, batch_size=BATCH,
+        config,
+        device="cpu",
+        precision=precision,
+        channels_last=False,
+        batch_size=BATCH,
         generator=_small_spec("generators", config.generator, options.get("generators", {})),
-        discriminator=_small_spec("discriminators", config.discriminator,
-                                  options.get("discriminators", {})),
-    )  # fmt: skip
+        discriminator=_small_spec(
+            "discriminators", config.discriminator, options.get("discriminators", {})
+        ),
+    )
     return fit_to_data(config, size, channels, CLASSES)
 
 
@@ -54,11 +61,18 @@ def loss_config(entry: Entry, options: dict[str, dict[str, Any]], precision: str
     from ..training.setup import fit_to_data
 
     loss = NetSpec(entry.qualified_name, dict(options.get("losses", {}).get(entry.name, {})))
-    config = TrainConfig(model="conformance", dataset="fashion-mnist", loss=loss, z_dim=16,
-                         batch_size=BATCH, device="cpu", precision=precision,
-                         channels_last=False,
-                         generator=NetSpec(LOSS_PAIR_NAME, {"hidden": list(LOSS_PAIR_HIDDEN)}),
-                         discriminator=NetSpec(LOSS_PAIR_NAME, {"hidden": list(LOSS_PAIR_HIDDEN)}))  # fmt: skip
+    config = TrainConfig(
+        model="conformance",
+        dataset="fashion-mnist",
+        loss=loss,
+        z_dim=16,
+        batch_size=BATCH,
+        device="cpu",
+        precision=precision,
+        channels_last=False,
+        generator=NetSpec(LOSS_PAIR_NAME, {"hidden": list(LOSS_PAIR_HIDDEN)}),
+        discriminator=NetSpec(LOSS_PAIR_NAME, {"hidden": list(LOSS_PAIR_HIDDEN)}),
+    )
     return fit_to_data(config, 28, 1, CLASSES)
 
 
@@ -73,7 +87,9 @@ def train_two_steps(config: TrainConfig, who: str) -> None:
     step = TrainStep(config, G, D, loss, regularizer, noise=torch.Generator().manual_seed(0))
     step.check_contract()
     size, channels = config.image_size, config.channels
-    real = torch.rand(BATCH, channels, size, size, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    real = (
+        torch.rand(BATCH, channels, size, size, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    )
     labels = torch.arange(BATCH) % CLASSES  # (B,)
     batches = itertools.repeat((real, labels))  # (B, C, H, W) in [-1, 1], (B,)
     before = {net: [p.detach().clone() for p in net.parameters()] for net in (G, D)}
@@ -84,7 +100,9 @@ def train_two_steps(config: TrainConfig, who: str) -> None:
             assert torch.isfinite(torch.tensor(value)), f"{who}: {name} is {value} at step {i + 1}"
     for net, what in ((G, "G"), (D, "D")):
         after = [p.detach() for p in net.parameters()]
-        assert all(torch.isfinite(p).all() for p in after), f"{who}: a weight of {what} became NaN or Inf"
+        assert all(torch.isfinite(p).all() for p in after), (
+            f"{who}: a weight of {what} became NaN or Inf"
+        )
         changed = any(not torch.equal(a, b) for a, b in zip(before[net], after, strict=True))
         assert changed, f"{who}: two steps did not change {what}'s weights"
 
@@ -96,8 +114,13 @@ def check_preset_recipe(entry: Entry) -> None:
     from .. import plugins
     from ..factory import get_preset
 
-    PRESET.check(get_preset(entry.qualified_name), "deep", who=f"model '{entry.key}'",
-                 registry=plugins.registry, supports=entry.supports)  # fmt: skip
+    PRESET.check(
+        get_preset(entry.qualified_name),
+        "deep",
+        who=f"model '{entry.key}'",
+        registry=plugins.registry,
+        supports=entry.supports,
+    )
 
 
 def check_loss_properties(entry: Entry, options: dict[str, Any]) -> None:

@@ -62,8 +62,9 @@ class EMA:
     def for_run(cls, generator: nn.Module, config: Any, batch_size: int) -> EMA:
         """The EMA of a training run: ``config``'s decay, warm-up and seed; calibration
         batches of the run's per-process ``batch_size``."""
-        return cls(generator, config.ema, config.ema_warmup, batch_size=batch_size,
-                   seed=config.seed)  # fmt: skip
+        return cls(
+            generator, config.ema, config.ema_warmup, batch_size=batch_size, seed=config.seed
+        )
 
     def beta(self, images_seen: int) -> float:
         """The decay used after ``images_seen`` training images."""
@@ -87,9 +88,11 @@ class EMA:
         """The averaged generator, its BatchNorm statistics estimated for its own weights."""
         if not self.calibrated:
             calibrate_batchnorm(
-                self.module, self.calibration_batches, self.batch_size,
+                self.module,
+                self.calibration_batches,
+                self.batch_size,
                 seed=self.seed * 1_000_003 + self.images_seen,
-            )  # fmt: skip
+            )
             self.calibrated = True
         return self.module
 
@@ -97,9 +100,10 @@ class EMA:
 def tracking_norms(module: nn.Module) -> dict[str, nn.modules.batchnorm._BatchNorm]:
     """``module``'s BatchNorm layers that keep running statistics, by module name."""
     return {
-        name: m for name, m in module.named_modules()
+        name: m
+        for name, m in module.named_modules()
         if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats
-    }  # fmt: skip
+    }
 
 
 @torch.no_grad()
@@ -130,8 +134,9 @@ def calibrate_batchnorm(module: nn.Module, batches: int, batch_size: int, seed: 
                 z = torch.randn(batch_size, z_dim, generator=gen, device=device)  # (B, z)
                 labels = (
                     torch.randint(0, classes, (batch_size,), generator=gen, device=device)
-                    if classes else None
-                )  # fmt: skip
+                    if classes
+                    else None
+                )
                 module(z, labels)
     finally:
         for m, momentum in zip(norms, momenta, strict=True):

@@ -38,22 +38,34 @@ from ..factory import network_kwargs
 from ..safe_io import shown
 
 
-def start_from(config: TrainConfig, generator: Any, discriminator: Any, ema_generator: Any = None) -> dict[str, str]:
+def start_from(
+    config: TrainConfig, generator: Any, discriminator: Any, ema_generator: Any = None
+) -> dict[str, str]:
     """Load the weights of ``config.init["source"]`` into the networks (in place); returns the
     completed ``init`` record: the source, the sha256 of the generator weights, what was loaded."""
     spec = str(config.init["source"]) if config.init else ""
     if not spec:
-        raise ConfigError('init needs a "source": a run, a checkpoint, a pretrained tag or hf-hub:owner/name')
+        raise ConfigError(
+            'init needs a "source": a run, a checkpoint, a pretrained tag or hf-hub:owner/name'
+        )
     source = find_source(spec, training=True)
     nets = (generator, discriminator, ema_generator)
     return open_checkpoint(source.path, lambda reader: _load(config, spec, reader, *nets))
 
 
-def _load(config: TrainConfig, spec: str, reader: CheckpointReader, generator: Any, discriminator: Any,
-          ema_generator: Any) -> dict[str, str]:  # fmt: skip
+def _load(
+    config: TrainConfig,
+    spec: str,
+    reader: CheckpointReader,
+    generator: Any,
+    discriminator: Any,
+    ema_generator: Any,
+) -> dict[str, str]:
     mismatch = _mismatch(config, spec, reader)
     _fits(reader, GENERATOR_FILE, generator, mismatch, "generator")
-    has_raw = reader.has(STATE_TENSORS_FILE) and bool(reader.header(STATE_TENSORS_FILE, RAW_GENERATOR_PREFIX))
+    has_raw = reader.has(STATE_TENSORS_FILE) and bool(
+        reader.header(STATE_TENSORS_FILE, RAW_GENERATOR_PREFIX)
+    )
     if has_raw:
         _fits(reader, STATE_TENSORS_FILE, generator, mismatch, "generator", RAW_GENERATOR_PREFIX)
     has_d = reader.has(DISCRIMINATOR_FILE)
@@ -73,14 +85,20 @@ def _load(config: TrainConfig, spec: str, reader: CheckpointReader, generator: A
         load_weights(ema_generator, g_tensors, reader.shown(GENERATOR_FILE), "the EMA generator")
         loaded.append("EMA generator")
     if has_d:
-        load_weights(discriminator, reader.tensors(DISCRIMINATOR_FILE), reader.shown(DISCRIMINATOR_FILE),
-                     "the discriminator")  # fmt: skip
+        load_weights(
+            discriminator,
+            reader.tensors(DISCRIMINATOR_FILE),
+            reader.shown(DISCRIMINATOR_FILE),
+            "the discriminator",
+        )
         loaded.append("discriminator")
     g_file = reader.file(GENERATOR_FILE)
     return {"source": spec, "generator_sha256": _sha256(g_file), "loaded": ", ".join(loaded)}
 
 
-def _fits(reader: CheckpointReader, name: str, module: Any, mismatch: str, part: str, prefix: str = "") -> None:
+def _fits(
+    reader: CheckpointReader, name: str, module: Any, mismatch: str, part: str, prefix: str = ""
+) -> None:
     try:
         reader.check_fits(name, module, f"the run's {part}", prefix)
     except CheckpointError as exc:
@@ -98,7 +116,9 @@ def _mismatch(config: TrainConfig, spec: str, reader: CheckpointReader) -> str:
     except CheckpointError:
         record, theirs = {}, {}
     spec_of = record.get("generator")
-    name = spec_of.get("name") if isinstance(spec_of, dict) else spec_of or meta.get("generator", "?")
+    name = (
+        spec_of.get("name") if isinstance(spec_of, dict) else spec_of or meta.get("generator", "?")
+    )
     ours = network_kwargs(config, "generator")
     return (
         f"--init {spec} holds generator '{str(name)[:40]}' ({_kwargs(theirs)}) but this run builds "

@@ -36,7 +36,6 @@ from .. import checkpoint as ckpt_io
 from .. import images as images_io
 from ..config import TrainConfig
 from ..contracts import describe_entry
-from ..errors import ConfigError
 from ..runlock import RunLock, describe_stale
 from . import distributed as ddp
 from . import plots
@@ -44,9 +43,9 @@ from .ema import EMA
 from .evaluate import Evaluator
 from .init import start_from
 from .precision import precision_warning
-from .reporter import Progress, Reporter, Sink, make_reporter, truncate_jsonl
-from .resolve import holds_run, new_run_dir
-from .setup import Parts, Plan, Run, StopRequest, TrainingDiverged, build, hardware_name, lr_at
+from .reporter import Progress, Reporter, Sink, make_reporter
+from .rundir import open_run, save
+from .setup import Plan, Run, StopRequest, TrainingDiverged, build, hardware_name, lr_at
 from .stats import StepStats
 from .step import TrainStep
 from .streams import Streams
@@ -108,28 +107,21 @@ def set_up(
     # Set up the step (optimizers, precision, DiffAugment, DDP, torch.compile) and its noise.
     streams = Streams(config, info, parts.device)
     step_fn = TrainStep(
-        config, parts.G, parts.D, parts.loss, parts.regularizer,
-        noise=streams.noise, device=parts.device, info=info,
-    )  # fmt: skip
+        config,
+        parts.G,
+        parts.D,
+        parts.loss,
+        parts.regularizer,
+        noise=streams.noise,
+        device=parts.device,
+        info=info,
+    )
     step_fn.check_contract()  # plugin entries that break the contract fail here, in one line
 
     # Claim the run directory (locked while this process trains), then resume or start it.
-    run_dir, lock = claim_run_dir(config, info, parts.device, run_dir, resume)
-    # The config is complete, so config.json's record is the same for every checkpoint.
-    record = ckpt_io.config_record(config, parts.dataset.class_names)
-    try:
-        step, elapsed_before = 0, 0.0
-        if resume is not None:
-            step, elapsed_before = load_checkpoint(resume, parts, ema, step_fn, streams)
-            if info.is_main:
-                truncate_jsonl(run_dir / ckpt_io.METRICS_LOG, step)
-        if info.is_main:
-            (run_dir / ckpt_io.SAMPLES_DIR).mkdir(parents=True, exist_ok=True)
-            ckpt_io.atomic_write_json(run_dir / ckpt_io.CONFIG_FILE, record)
-    except BaseException:
-        if lock is not None:
-            lock.release()
-        raise
+    run_dir, lock, record, step, elapsed_before = open_run(
+        config, info, parts, ema, step_fn, streams, run_dir, resume
+    )
 
     # Set up the reporter, the statistics and the evaluation.
     reporter = make_reporter(
@@ -144,18 +136,36 @@ def set_up(
     if slow_precision and info.is_main:
         reporter.warn(slow_precision)
     stats = StepStats(
-        parts.device, info, images_per_step=parts.plan.images_per_step,
+        parts.device,
+        info,
+        images_per_step=parts.plan.images_per_step,
         log_every=config.log_every,
         probabilities=bool(getattr(parts.loss, "logits_are_log_odds", False)),
-    )  # fmt: skip
+    )
     evaluator = None
     if config.eval_metric and info.is_main:
         evaluator = Evaluator(config, parts.device, reference=parts.eval_reference)
     training = Training(
-        config, info, parts.device, parts.dataset, parts.plan, parts.G, parts.D, ema, step_fn,
-        streams, run_dir, reporter, stats, evaluator, hardware_name(parts.device, info),
-        elapsed_before, started=time.perf_counter(), record=record, lock=lock,
-    )  # fmt: skip
+        config,
+        info,
+        parts.device,
+        parts.dataset,
+        parts.plan,
+        parts.G,
+        parts.D,
+        ema,
+        step_fn,
+        streams,
+        run_dir,
+        reporter,
+        stats,
+        evaluator,
+        hardware_name(parts.device, info),
+        elapsed_before,
+        started=time.perf_counter(),
+        record=record,
+        lock=lock,
+    )
     return training, step
 
 
@@ -177,7 +187,9 @@ def train(
     t: Training | None = None
     try:
         # Set up the data, networks, step and run directory.
-        t, step = set_up(config, info, run_dir=run_dir, resume=resume, progress=progress, sinks=sinks)  # fmt: skip
+        t, step = set_up(
+            config, info, run_dir=run_dir, resume=resume, progress=progress, sinks=sinks
+        )
         plan = t.plan
         t.reporter.start(Progress(plan.total_steps, plan.steps_per_epoch, step), title(t))
         if info.enabled:  # one line (from rank 0): processes, batch per process, global batch
@@ -209,7 +221,9 @@ def train(
                     sample_due = due(step, t.config.sample_every, epoch_end)
                     ckpt_due = due(step, t.config.checkpoint_every, epoch_end)
                     # A checkpoint carries the latest grid: draw one if there is none yet.
-                    if t.info.is_main and (sample_due or final or ((ckpt_due or stop) and grid is None)):  # fmt: skip
+                    if t.info.is_main and (
+                        sample_due or final or ((ckpt_due or stop) and grid is None)
+                    ):
                         grid = write_samples(t, step)
                     if ckpt_due or final or stop:
                         # Scheduled checkpoints are evaluated; a stop request is not kept waiting.
@@ -220,75 +234,32 @@ def train(
         # Write the plots and hand back the run.
         if info.is_main:
             plots.plot_curves(t.run_dir / ckpt_io.METRICS_LOG, t.run_dir)
-        return Run(
-            dir=t.run_dir, config=t.config, step=step, epoch=math.ceil(step / plan.steps_per_epoch),
-            images_seen=step * plan.images_per_step, last_losses=dict(t.stats.last_losses),
-            checkpoint=checkpoint, interrupted=stop and step < plan.total_steps,
-            warnings=list(t.reporter.warnings), rank=info.rank, generator=t.sampler,
-            discriminator=t.D,
-        )  # fmt: skip
+        return finished_run(t, step, checkpoint, interrupted=stop and step < plan.total_steps)
     finally:
         if t is not None and t.lock is not None:
             t.lock.release()
         ddp.shutdown(info)
 
 
+def finished_run(t: Training, step: int, checkpoint: Path | None, interrupted: bool) -> Run:
+    """What :func:`train` hands back once the loop ends at ``step``."""
+    return Run(
+        dir=t.run_dir,
+        config=t.config,
+        step=step,
+        epoch=math.ceil(step / t.plan.steps_per_epoch),
+        images_seen=step * t.plan.images_per_step,
+        last_losses=dict(t.stats.last_losses),
+        checkpoint=checkpoint,
+        interrupted=interrupted,
+        warnings=list(t.reporter.warnings),
+        rank=t.info.rank,
+        generator=t.sampler,
+        discriminator=t.D,
+    )
+
+
 # Helpers of set_up.
-def claim_run_dir(
-    config: TrainConfig, info: ddp.DistInfo, device: torch.device,
-    run_dir: Path | None, resume: Path | None,
-) -> tuple[Path, RunLock | None]:  # fmt: skip
-    """The run directory (the resumed one, ``--out`` or a new name), created and exclusively
-    locked by rank 0, so a second training into it is refused while this one runs."""
-    if resume is not None:
-        path = Path(resume).resolve()
-        path = path.parent.parent if path.parent.name == ckpt_io.CHECKPOINTS_DIR else path
-    elif run_dir is None:
-        main_dir = str(new_run_dir(config)) if info.is_main else ""
-        path = Path(ddp.broadcast_text(main_dir, info, device))
-    else:
-        path = Path(run_dir)
-    if not info.is_main:
-        return path, None
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot create run directory {path}: {exc.strerror or exc}; pick another --out"
-        ) from None
-    lock = RunLock(path).acquire()
-    if resume is None and holds_run(path):  # finished by another process since we looked
-        lock.release()
-        raise ConfigError(
-            f"{path} already holds a run; continue it with --resume {path} or pick another --out"
-        )
-    return path, lock
-
-
-def load_checkpoint(
-    path: Path, parts: Parts, ema: EMA | None, step_fn: TrainStep, streams: Streams
-) -> tuple[int, float]:
-    """Restore networks, optimizers, scaler and random streams; ``(step, elapsed seconds)``."""
-    restored = ckpt_io.restore_training_state(path, ckpt_io.TrainingState(
-        parts.G, parts.D, step_fn.g_opt, step_fn.d_opt,
-        ema_generator=ema.module if ema else None, scaler=step_fn.amp.scaler,
-    ), map_location=parts.device)  # fmt: skip
-    state, rng = restored.progress, restored.rng
-    step, plan = int(state["step"]), parts.plan
-    if step >= plan.total_steps:
-        raise ConfigError(
-            f"{path} has already trained its {plan.total_steps} steps; pass a larger --steps "
-            "or --epochs to train longer"
-        )
-    if int(state.get("steps_per_epoch", plan.steps_per_epoch)) != plan.steps_per_epoch:
-        raise ConfigError(
-            "the dataset or batch size changed since the checkpoint; cannot resume exactly"
-        )
-    parts.warnings.extend(filter(None, [streams.restore(rng, step)]))  # re-seeded streams
-    step_fn.load_loss_states(state.get("loss_state", {}))  # lazy R1's count, say
-    return step, float(state.get("elapsed_seconds", 0.0))
-
-
 def title(t: Training) -> str:
     c, plan = t.config, t.plan
     return (
@@ -302,7 +273,10 @@ def title(t: Training) -> str:
 def set_learning_rates(t: Training, step: int) -> None:
     """The schedule's rates for ``step`` (0-based): a function of the step, so resume is exact."""
     config, total = t.config, t.plan.total_steps
-    for optimizer, base in ((t.train_step.g_opt, config.g_optim.lr), (t.train_step.d_opt, config.d_optim.lr)):  # fmt: skip
+    for optimizer, base in (
+        (t.train_step.g_opt, config.g_optim.lr),
+        (t.train_step.d_opt, config.d_optim.lr),
+    ):
         for group in optimizer.param_groups:
             group["lr"] = lr_at(base, step, total, config)
 
@@ -324,7 +298,10 @@ def log_stats(t: Training, step: int) -> None:
     """Read the window's statistics (the host waits for the device here) and report them."""
     check_finite(t, step)
     values = t.stats.flush()
-    values["lr"], values["lr/d"] = t.train_step.g_opt.param_groups[0]["lr"], t.train_step.d_opt.param_groups[0]["lr"]  # fmt: skip
+    values["lr"], values["lr/d"] = (
+        t.train_step.g_opt.param_groups[0]["lr"],
+        t.train_step.d_opt.param_groups[0]["lr"],
+    )
     t.reporter.report(step, t.epoch(step), values)
     if warning := t.stats.d_stuck(values):
         t.reporter.warn(warning)
@@ -334,7 +311,9 @@ def check_finite(t: Training, step: int) -> None:
     """Stop with one line when a loss became NaN or Inf in the current window."""
     if bad := t.stats.nonfinite():
         latest = ckpt_io.list_checkpoints(t.run_dir)
-        kept = f"the last good checkpoint is {latest[-1]}" if latest else "no checkpoint was written"
+        kept = (
+            f"the last good checkpoint is {latest[-1]}" if latest else "no checkpoint was written"
+        )
         loss = describe_entry(t.train_step.loss, "loss", t.config.loss.name)
         raise TrainingDiverged(
             f"{' and '.join(bad)} of {loss} became NaN or Inf by step {step}; training stopped "
@@ -374,27 +353,3 @@ def write_checkpoint(
         checkpoint = save(t, step, grid, metric)
     ddp.barrier(t.info)
     return checkpoint
-
-
-def save(
-    t: Training, step: int, grid: torch.Tensor | None, metric: tuple[str, float, bool] | None
-) -> Path:
-    config, plan, scaler = t.config, t.plan, t.train_step.amp.scaler
-    within = step % plan.steps_per_epoch
-    state = {
-        "step": step, "epoch": step // plan.steps_per_epoch, "step_in_epoch": within,
-        "steps_per_epoch": plan.steps_per_epoch, "total_steps": plan.total_steps,
-        "images_seen": step * plan.images_per_step,
-        "elapsed_seconds": round(t.elapsed_before + time.perf_counter() - t.started, 3),
-        "hardware": t.hardware, "last_losses": dict(t.stats.last_losses),
-        "class_names": list(t.dataset.class_names), "warnings": list(t.reporter.warnings),
-        "loss_state": t.train_step.loss_states(),
-        "world_size": t.info.world_size, "batch_per_process": plan.batch,
-    }  # fmt: skip
-    training_state = ckpt_io.TrainingState(
-        t.G, t.D, t.train_step.g_opt, t.train_step.d_opt,
-        ema_generator=t.sampler if t.ema else None,
-        scaler=scaler if scaler.is_enabled() else None, progress=state,
-        rng=t.streams.state(at_epoch_start=within == 0), samples=grid, metric=metric,
-    )  # fmt: skip
-    return ckpt_io.save_checkpoint(t.run_dir, training_state, t.record, keep=config.keep)

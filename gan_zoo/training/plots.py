@@ -29,7 +29,9 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     """The records of ``metrics.jsonl`` (a regular file inside the run, capped); lines that are
     not JSON objects (cut short by a crash) are skipped."""
     records = []
-    for line in read_capped(path, METRICS_CAP, "metrics log").decode("utf-8", "replace").splitlines():
+    for line in (
+        read_capped(path, METRICS_CAP, "metrics log").decode("utf-8", "replace").splitlines()
+    ):
         try:
             record = json.loads(line)
         except (ValueError, RecursionError):

@@ -23,9 +23,7 @@ from .resolve import PRECISIONS
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-def resolve_device(
-    name: str, local_rank: int = 0, *, distributed: bool = False
-) -> torch.device:
+def resolve_device(name: str, local_rank: int = 0, *, distributed: bool = False) -> torch.device:
     """``auto`` -> ``cuda:<local_rank>`` / ``mps`` / ``cpu``; checks that the device exists.
 
     Under torchrun (``distributed``) every process takes its own GPU: ``cuda`` and ``cuda:N``
@@ -93,7 +91,11 @@ def native_cuda_bf16(device: torch.device) -> bool:
 
 def native_cpu_support(precision: str) -> bool:
     """Whether oneDNN runs ``precision`` ("bf16" / "fp16") on this CPU's own instructions."""
-    check = torch.ops.mkldnn._is_mkldnn_bf16_supported if precision == "bf16" else torch.ops.mkldnn._is_mkldnn_fp16_supported
+    check = (
+        torch.ops.mkldnn._is_mkldnn_bf16_supported
+        if precision == "bf16"
+        else torch.ops.mkldnn._is_mkldnn_fp16_supported
+    )
     return bool(check())
 
 

@@ -159,10 +159,12 @@ class RichProgress(Sink):
             return
         # Compact, to fit an 80-column terminal: losses, D's accuracies, rate.
         text = "loss d {:.3f} g {:.3f}  acc {:.2f}/{:.2f}  {:,.0f} img/s".format(
-            record.get("loss/d", float("nan")), record.get("loss/g", float("nan")),
-            record.get("d/real_acc", float("nan")), record.get("d/fake_acc", float("nan")),
+            record.get("loss/d", float("nan")),
+            record.get("loss/g", float("nan")),
+            record.get("d/real_acc", float("nan")),
+            record.get("d/fake_acc", float("nan")),
             record.get("img/s", 0.0),
-        )  # fmt: skip
+        )
         self._bar.update(self._task, stats=text)
 
     def message(self, level: str, text: str) -> None:
@@ -282,7 +284,9 @@ def truncate_jsonl(path: Path, after_step: int) -> None:
     if not os.path.lexists(path):
         return
     kept = []
-    for line in read_capped(path, METRICS_CAP, "metrics log").decode("utf-8", "replace").splitlines():
+    for line in (
+        read_capped(path, METRICS_CAP, "metrics log").decode("utf-8", "replace").splitlines()
+    ):
         try:
             record = json.loads(line)
             step = record.get("step", 0) if isinstance(record, dict) else None

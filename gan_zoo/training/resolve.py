@@ -25,10 +25,28 @@ from ..factory import check_metric, check_options
 SHORTHANDS = ("lr", "lr_g", "lr_d", "betas")
 #: What ``--resume`` may change without breaking an exact continuation.
 RESUME_CHANGEABLE = frozenset(
-    {"steps", "epochs", "device", "log_every", "sample_every", "checkpoint_every", "keep",
-     "tensorboard", "data_dir", "download", "compile", "compile_mode", "eval_metric",
-     "eval_samples", "eval_split", "license", "tf32", "cudnn_benchmark", "deterministic"}
-)  # fmt: skip
+    {
+        "steps",
+        "epochs",
+        "device",
+        "log_every",
+        "sample_every",
+        "checkpoint_every",
+        "keep",
+        "tensorboard",
+        "data_dir",
+        "download",
+        "compile",
+        "compile_mode",
+        "eval_metric",
+        "eval_samples",
+        "eval_split",
+        "license",
+        "tf32",
+        "cudnn_benchmark",
+        "deterministic",
+    }
+)
 LR_DECAYS = ("none", "linear", "step")
 #: How ``batch_size`` is read under DDP: each process's batch, or the global batch to split.
 DDP_BATCHES = ("per-process", "global")
@@ -57,7 +75,11 @@ def apply_options(
         elif key == "betas":
             config.g_optim.betas = config.d_optim.betas = tuple(float(b) for b in value)
         elif key == "init":  # the source; the trainer adds the digest of what it loaded
-            config.init = {"source": os.fspath(value)} if isinstance(value, (str, os.PathLike)) else dict(value)
+            config.init = (
+                {"source": os.fspath(value)}
+                if isinstance(value, (str, os.PathLike))
+                else dict(value)
+            )
         elif key in ("generator", "discriminator", "loss", "regularizer") and isinstance(
             value, str
         ):
@@ -87,8 +109,12 @@ def validate(config: TrainConfig) -> TrainConfig:
         plugins.registry("losses").get(config.regularizer.name)
     if config.eval_metric not in EVAL_OFF_OR_AUTO:
         check_metric(config.eval_metric)
-    for kind, part in (("generators", "generator"), ("discriminators", "discriminator"),
-                       ("losses", "loss"), ("losses", "regularizer")):  # fmt: skip
+    for kind, part in (
+        ("generators", "generator"),
+        ("discriminators", "discriminator"),
+        ("losses", "loss"),
+        ("losses", "regularizer"),
+    ):
         spec = getattr(config, part)
         if spec is not None:
             check_options(kind, spec, part)
@@ -126,42 +152,73 @@ def _ranges(config: TrainConfig) -> list[tuple[bool, str]]:
     return [
         (config.batch_size >= 1, f"batch size must be at least 1, got {config.batch_size}"),
         (config.epochs >= 1, f"epochs must be at least 1, got {config.epochs}"),
-        (config.steps is None or config.steps >= 1, f"steps must be at least 1, got {config.steps}"),
+        (
+            config.steps is None or config.steps >= 1,
+            f"steps must be at least 1, got {config.steps}",
+        ),
         (config.n_critic >= 1, f"n_critic must be at least 1, got {config.n_critic}"),
         (config.z_dim >= 1, f"z_dim must be at least 1, got {config.z_dim}"),
         (0.0 <= config.ema < 1.0, f"ema decay must be in [0, 1) (e.g. 0.999), got {config.ema}"),
         (config.log_every >= 1, f"log_every must be at least 1, got {config.log_every}"),
         (config.sample_every >= 0, "sample_every must be 0 (every epoch) or a number of steps"),
-        (config.checkpoint_every >= 0, "checkpoint_every must be 0 (every epoch) or a number of steps"),
+        (
+            config.checkpoint_every >= 0,
+            "checkpoint_every must be 0 (every epoch) or a number of steps",
+        ),
         (config.keep >= 0, f"keep must be 0 (all) or more, got {config.keep}"),
-        (config.ddp_batch in DDP_BATCHES,
-         f"ddp_batch must be per-process or global, got '{config.ddp_batch}'"),
-        (config.lr_decay in LR_DECAYS, f"lr_decay must be one of {', '.join(LR_DECAYS)}, got '{config.lr_decay}'"),
-        (config.lr_decay != "step" or config.lr_decay_every >= 1,
-         "lr_decay 'step' needs lr_decay_every (steps between decays), e.g. --set lr_decay_every=10000"),
+        (
+            config.ddp_batch in DDP_BATCHES,
+            f"ddp_batch must be per-process or global, got '{config.ddp_batch}'",
+        ),
+        (
+            config.lr_decay in LR_DECAYS,
+            f"lr_decay must be one of {', '.join(LR_DECAYS)}, got '{config.lr_decay}'",
+        ),
+        (
+            config.lr_decay != "step" or config.lr_decay_every >= 1,
+            "lr_decay 'step' needs lr_decay_every (steps between decays), e.g. --set lr_decay_every=10000",
+        ),
         (config.g_optim.lr > 0 and config.d_optim.lr > 0, "learning rates must be positive"),
-        (config.precision in PRECISIONS,
-         f"precision must be auto, fp32, bf16 or fp16, got '{config.precision}'"),
-        (config.license is None or re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", config.license) is not None,
-         f"license must be a lowercase Hub identifier such as mit, apache-2.0 or cc-by-4.0, "
-         f"got '{config.license}'"),
-        (config.eval_samples >= 2,
-         f"eval_samples must be at least 2 to compare distributions, got {config.eval_samples}"),
-        (config.compile_mode in COMPILE_MODES,
-         f"compile mode must be one of {', '.join(COMPILE_MODES)}, got '{config.compile_mode}'"
-         f"{did_you_mean(config.compile_mode, COMPILE_MODES)}"),
+        (
+            config.precision in PRECISIONS,
+            f"precision must be auto, fp32, bf16 or fp16, got '{config.precision}'",
+        ),
+        (
+            config.license is None
+            or re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", config.license) is not None,
+            f"license must be a lowercase Hub identifier such as mit, apache-2.0 or cc-by-4.0, "
+            f"got '{config.license}'",
+        ),
+        (
+            config.eval_samples >= 2,
+            f"eval_samples must be at least 2 to compare distributions, got {config.eval_samples}",
+        ),
+        (
+            config.compile_mode in COMPILE_MODES,
+            f"compile mode must be one of {', '.join(COMPILE_MODES)}, got '{config.compile_mode}'"
+            f"{did_you_mean(config.compile_mode, COMPILE_MODES)}",
+        ),
         (0 <= config.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}, got {config.seed}"),
         (config.z_dim <= MAX_Z_DIM, f"z_dim must be at most {MAX_Z_DIM}, got {config.z_dim}"),
-        (config.batch_size <= MAX_BATCH, f"batch size must be at most {MAX_BATCH}, got {config.batch_size}"),
-        (config.image_size is None or 1 <= config.image_size <= MAX_IMAGE_SIZE,
-         f"image size must be in 1..{MAX_IMAGE_SIZE} pixels, got {config.image_size}"),
+        (
+            config.batch_size <= MAX_BATCH,
+            f"batch size must be at most {MAX_BATCH}, got {config.batch_size}",
+        ),
+        (
+            config.image_size is None or 1 <= config.image_size <= MAX_IMAGE_SIZE,
+            f"image size must be in 1..{MAX_IMAGE_SIZE} pixels, got {config.image_size}",
+        ),
         (config.channels in (None, 1, 3), f"channels must be 1 or 3, got {config.channels}"),
-        (all(0.0 <= b < 1.0 for b in betas),
-         f"Adam betas must be in [0, 1) (e.g. 0.5,0.999), got {config.g_optim.betas} for G and "
-         f"{config.d_optim.betas} for D"),
-        (config.g_optim.weight_decay >= 0 and config.d_optim.weight_decay >= 0,
-         "weight decay must be 0 or more"),
-    ]  # fmt: skip
+        (
+            all(0.0 <= b < 1.0 for b in betas),
+            f"Adam betas must be in [0, 1) (e.g. 0.5,0.999), got {config.g_optim.betas} for G and "
+            f"{config.d_optim.betas} for D",
+        ),
+        (
+            config.g_optim.weight_decay >= 0 and config.d_optim.weight_decay >= 0,
+            "weight decay must be 0 or more",
+        ),
+    ]
 
 
 def build_config(
@@ -196,8 +253,12 @@ def own_names(config: TrainConfig, distribution: str) -> TrainConfig:
     return config
 
 
-_PART_KINDS = {"generator": "generators", "discriminator": "discriminators", "loss": "losses",
-               "regularizer": "losses"}  # fmt: skip
+_PART_KINDS = {
+    "generator": "generators",
+    "discriminator": "discriminators",
+    "loss": "losses",
+    "regularizer": "losses",
+}
 
 
 def resume_config(

@@ -49,11 +49,18 @@ def train(
         )
     if resume is not None:
         config, _, checkpoint = resolve.resume_config(resume, options, overrides)
-        for given, have, what in ((model, config.model, "model"), (dataset, config.dataset, "dataset")):
+        for given, have, what in (
+            (model, config.model, "model"),
+            (dataset, config.dataset, "dataset"),
+        ):
             if given is not None and given != have:
-                raise GanZooError(f"{resume} trains {what} '{have}', not '{given}'; drop the {what} argument")
+                raise GanZooError(
+                    f"{resume} trains {what} '{have}', not '{given}'; drop the {what} argument"
+                )
         return train_loop(config, resume=checkpoint, progress=progress)
     if model is None or dataset is None:
-        raise GanZooError("name a model and a dataset (e.g. 'dcgan fashion-mnist'), or pass resume=RUN")
+        raise GanZooError(
+            "name a model and a dataset (e.g. 'dcgan fashion-mnist'), or pass resume=RUN"
+        )
     config = resolve.build_config(model, dataset, options, overrides)
     return train_loop(config, progress=progress)

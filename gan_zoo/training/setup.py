@@ -191,9 +191,12 @@ def fit_to_data(
             f"generator '{config.generator.name}' is conditional but '{config.dataset}' has no labels"
         )
     return dataclasses.replace(
-        config, image_size=image_size, channels=channels, conditional=conditional,
+        config,
+        image_size=image_size,
+        channels=channels,
+        conditional=conditional,
         num_classes=num_classes if conditional or d.supports.conditional else 0,
-    )  # fmt: skip
+    )
 
 
 def plan_steps(config: TrainConfig, dataset: Any, info: ddp.DistInfo) -> Plan:
@@ -208,10 +211,12 @@ def plan_steps(config: TrainConfig, dataset: Any, info: ddp.DistInfo) -> Plan:
             f"step needs ({batch} x n_critic {config.n_critic}); lower --batch-size"
         )
     return Plan(
-        batch, config.n_critic, steps_per_epoch,
+        batch,
+        config.n_critic,
+        steps_per_epoch,
         total_steps=config.steps or config.epochs * steps_per_epoch,
         images_per_step=batch * config.n_critic * info.world_size,
-    )  # fmt: skip
+    )
 
 
 def shard(dataset: Any, config: TrainConfig, info: ddp.DistInfo) -> None:

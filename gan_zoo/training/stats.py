@@ -57,10 +57,18 @@ class StepStats:
         """Add one step (scalars and (B,) logits) to the window, on the device."""
         rl, fl = real_logits.detach().float(), fake_logits.detach().float()
         shown_r, shown_f = (rl.sigmoid(), fl.sigmoid()) if self.probabilities else (rl, fl)
-        self.sum.add_(torch.stack([
-            d_loss.detach(), g_loss.detach(), shown_r.mean(), shown_f.mean(),
-            (rl > 0).float().mean(), (fl < 0).float().mean(),
-        ]))  # fmt: skip
+        self.sum.add_(
+            torch.stack(
+                [
+                    d_loss.detach(),
+                    g_loss.detach(),
+                    shown_r.mean(),
+                    shown_f.mean(),
+                    (rl > 0).float().mean(),
+                    (fl < 0).float().mean(),
+                ]
+            )
+        )
         self.steps += 1
 
     def nonfinite(self) -> list[str]:

@@ -250,8 +250,14 @@ class TrainStep:
             c = torch.arange(batch) % config.num_classes if config.conditional else None
             c = c.to(self.device) if c is not None else None  # the labels the check gives G
             with self.amp.autocast():
-                fake = GENERATOR.check(G, "run", batch=batch, image_size=config.image_size,
-                                       channels=config.channels, device=self.device)  # (b, C, H, W)  # fmt: skip
+                fake = GENERATOR.check(
+                    G,
+                    "run",
+                    batch=batch,
+                    image_size=config.image_size,
+                    channels=config.channels,
+                    device=self.device,
+                )  # (b, C, H, W)
                 if config.channels_last:
                     fake = fake.contiguous(memory_format=torch.channels_last)
                 logits = DISCRIMINATOR.check(D, "run", images=fake, labels=c)  # (b,)

@@ -43,14 +43,23 @@ def pick_checkpoint(run: Path, which: str | None) -> Path:
     return find_checkpoint(run, which)
 
 
-def build(run: Path, tag: str, *, checkpoint: str | None = None, description: str | None = None,
-          force: bool = False, package: Path = PACKAGE) -> Path:  # fmt: skip
+def build(
+    run: Path,
+    tag: str,
+    *,
+    checkpoint: str | None = None,
+    description: str | None = None,
+    force: bool = False,
+    package: Path = PACKAGE,
+) -> Path:
     """Copy the tag's files from ``run`` into ``package/weights/tag``; returns that folder."""
     import gan_zoo
     from gan_zoo.checkpoint import read_metadata
 
     if not TAG.match(tag):
-        raise BuildError(f"tag '{tag}' must be <preset>.<dataset> in lower-case letters, digits and hyphens (e.g. dcgan.fashion-mnist)")
+        raise BuildError(
+            f"tag '{tag}' must be <preset>.<dataset> in lower-case letters, digits and hyphens (e.g. dcgan.fashion-mnist)"
+        )
     target = package / "weights" / tag
     if target.exists() and not force:
         raise BuildError(f"{target} exists; pass --force to replace tag '{tag}'")
@@ -75,10 +84,13 @@ def build(run: Path, tag: str, *, checkpoint: str | None = None, description: st
         shutil.rmtree(staging, ignore_errors=True)
     weights = "EMA generator" if meta.get("ema") == "true" else "generator (no EMA in this run)"
     entry = {
-        "description": description or f"{record.get('model')} trained on {record.get('dataset')}: "
+        "description": description
+        or f"{record.get('model')} trained on {record.get('dataset')}: "
         f"{weights} after {meta.get('step', '?')} steps (gan-zoo {record.get('gan_zoo_version')}).",
         "checkpoint": ckpt.name,
-        "generator_sha256": hashlib.sha256((target / "generator.safetensors").read_bytes()).hexdigest(),
+        "generator_sha256": hashlib.sha256(
+            (target / "generator.safetensors").read_bytes()
+        ).hexdigest(),
     }
     write_tags(package, {**read_tags(package), tag: entry})
     return target
@@ -100,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="the run directory")
     parser.add_argument("tag", help="<preset>.<dataset>, e.g. dcgan.fashion-mnist")
-    parser.add_argument("--checkpoint", help="best, latest or step-N (default: best if any, else latest)")
+    parser.add_argument(
+        "--checkpoint", help="best, latest or step-N (default: best if any, else latest)"
+    )
     parser.add_argument("--description", help="one line for 'gan-zoo list pretrained'")
     parser.add_argument("--force", action="store_true", help="replace an existing tag")
     parser.add_argument("--package", type=Path, default=PACKAGE, help=argparse.SUPPRESS)
@@ -108,13 +122,21 @@ def main(argv: list[str] | None = None) -> int:
     from gan_zoo.errors import GanZooError
 
     try:
-        target = build(args.run, args.tag, checkpoint=args.checkpoint, description=args.description,
-                       force=args.force, package=args.package)  # fmt: skip
+        target = build(
+            args.run,
+            args.tag,
+            checkpoint=args.checkpoint,
+            description=args.description,
+            force=args.force,
+            package=args.package,
+        )
     except (BuildError, GanZooError) as exc:
         print(f"Error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     size = sum(p.stat().st_size for p in target.iterdir())
-    print(f"Added tag {args.tag}: {', '.join(sorted(p.name for p in target.iterdir()))} ({size:,} bytes) in {target}")
+    print(
+        f"Added tag {args.tag}: {', '.join(sorted(p.name for p in target.iterdir()))} ({size:,} bytes) in {target}"
+    )
     return 0
 
 

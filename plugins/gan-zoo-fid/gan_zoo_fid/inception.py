@@ -170,9 +170,12 @@ class BlockC(nn.Module):
         self.conv = Conv(cin, 192, 1)
         self.tower = Chain(Conv(cin, c7, 1), Conv(c7, c7, **row), Conv(c7, 192, **col))
         self.tower_1 = Chain(
-            Conv(cin, c7, 1), Conv(c7, c7, **col), Conv(c7, c7, **row), Conv(c7, c7, **col),
+            Conv(cin, c7, 1),
+            Conv(c7, c7, **col),
+            Conv(c7, c7, **row),
+            Conv(c7, c7, **col),
             Conv(c7, 192, **row),
-        )  # fmt: skip
+        )
         self.tower_2 = nn.Sequential()
         self.tower_2.add_module("pool", AvgPool3())
         self.tower_2.add_module("conv", Conv(cin, 192, 1))
@@ -188,9 +191,11 @@ class BlockD(nn.Module):
         super().__init__()
         self.tower = Chain(Conv(cin, 192, 1), Conv(192, 320, 3, stride=2))
         self.tower_1 = Chain(
-            Conv(cin, 192, 1), Conv(192, 192, (1, 7), padding=(0, 3)),
-            Conv(192, 192, (7, 1), padding=(3, 0)), Conv(192, 192, 3, stride=2),
-        )  # fmt: skip
+            Conv(cin, 192, 1),
+            Conv(192, 192, (1, 7), padding=(0, 3)),
+            Conv(192, 192, (7, 1), padding=(3, 0)),
+            Conv(192, 192, 3, stride=2),
+        )
         self.pool = MaxPool3()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -220,12 +225,14 @@ class BlockE(nn.Module):
         return torch.cat(
             [
                 self.conv(x),
-                self.tower_mixed_conv(a), self.tower_mixed_conv_1(a),
-                self.tower_1_mixed_conv(b), self.tower_1_mixed_conv_1(b),
+                self.tower_mixed_conv(a),
+                self.tower_mixed_conv_1(a),
+                self.tower_1_mixed_conv(b),
+                self.tower_1_mixed_conv_1(b),
                 self.tower_2_conv(self.tower_2_pool(x)),
             ],
             1,
-        )  # fmt: skip
+        )
 
 
 class TFInception(nn.Module):

@@ -57,8 +57,14 @@ class InceptionMetric(FeatureMetric):
 
     name = "inception"
 
-    def __init__(self, num_samples: int = base.STANDARD_SAMPLES, batch_size: int = 50, device: str = "cpu",
-                 ref_stats: str | os.PathLike | None = None, backend: str = "eager"):  # fmt: skip
+    def __init__(
+        self,
+        num_samples: int = base.STANDARD_SAMPLES,
+        batch_size: int = 50,
+        device: str = "cpu",
+        ref_stats: str | os.PathLike | None = None,
+        backend: str = "eager",
+    ):
         super().__init__(num_samples, batch_size, device, ref_stats)
         if backend not in ("eager", "torchscript"):
             raise MetricError(
@@ -99,8 +105,16 @@ class KID(InceptionMetric):
 
     name = "kid"
 
-    def __init__(self, num_samples: int = base.STANDARD_SAMPLES, batch_size: int = 50, device: str = "cpu",
-                 ref_stats=None, backend: str = "eager", subsets: int = 100, subset_size: int = 1000):  # fmt: skip
+    def __init__(
+        self,
+        num_samples: int = base.STANDARD_SAMPLES,
+        batch_size: int = 50,
+        device: str = "cpu",
+        ref_stats=None,
+        backend: str = "eager",
+        subsets: int = 100,
+        subset_size: int = 1000,
+    ):
         super().__init__(num_samples, batch_size, device, ref_stats, backend)
         self.subsets, self.subset_size = subsets, subset_size
 
@@ -124,8 +138,15 @@ class ManifoldMetric(InceptionMetric):
         return {"k": self.k_pr if self.name in ("precision", "recall") else self.k_dc}
 
     def score(self, dataset, generator, fake, seed) -> float:
-        key = ("manifold", dataset.name, dataset.split, self.reference_size(dataset),
-               base.dataset_digest(dataset), self.k_pr, self.k_dc)  # fmt: skip
+        key = (
+            "manifold",
+            dataset.name,
+            dataset.split,
+            self.reference_size(dataset),
+            base.dataset_digest(dataset),
+            self.k_pr,
+            self.k_dc,
+        )
         real = self.real_features(dataset)
         results = self.shared(
             generator,
@@ -160,15 +181,26 @@ class Coverage(ManifoldMetric):
     name = "coverage"
 
 
-def write_reference_stats(dataset, path: str | os.PathLike, num_samples: int = base.STANDARD_SAMPLES,
-                          batch_size: int = 50, device: str = "cpu") -> Path:  # fmt: skip
+def write_reference_stats(
+    dataset,
+    path: str | os.PathLike,
+    num_samples: int = base.STANDARD_SAMPLES,
+    batch_size: int = 50,
+    device: str = "cpu",
+) -> Path:
     """Write the Inception ``mu``/``sigma`` of ``dataset`` (first ``num_samples`` of a seeded
     order, the whole split when smaller) to a ``.npz``, with the protocol as JSON."""
     return FID(num_samples, batch_size, device).write_reference_stats(dataset, path)
 
 
-def evaluate_all(generator, dataset, num_samples: int = base.STANDARD_SAMPLES, batch_size: int = 50,
-                 device: str = "cpu", seed: int = 0) -> dict[str, float]:  # fmt: skip
+def evaluate_all(
+    generator,
+    dataset,
+    num_samples: int = base.STANDARD_SAMPLES,
+    batch_size: int = 50,
+    device: str = "cpu",
+    seed: int = 0,
+) -> dict[str, float]:
     """All six Inception metrics (plus ``kid_std``) from one set of generated features."""
     out: dict[str, float] = {}
     for cls in (FID, KID, Precision, Recall, Density, Coverage):

@@ -30,8 +30,10 @@ _temporary_site: str | None = None
 
 
 def _installed() -> bool:
-    return any(ep.dist is not None and ep.dist.name == DISTRIBUTION
-               for ep in metadata.entry_points(group="gan_zoo"))  # fmt: skip
+    return any(
+        ep.dist is not None and ep.dist.name == DISTRIBUTION
+        for ep in metadata.entry_points(group="gan_zoo")
+    )
 
 
 def pytest_configure(config):
@@ -45,7 +47,9 @@ def pytest_configure(config):
     pip_install(DISTRIBUTION_DIR, Path(_temporary_site))
     sys.path.insert(0, _temporary_site)
     if not _installed():
-        raise pytest.UsageError(f"pip installed {DISTRIBUTION_DIR} but its entry point is not visible")
+        raise pytest.UsageError(
+            f"pip installed {DISTRIBUTION_DIR} but its entry point is not visible"
+        )
 
 
 def pytest_unconfigure(config):
@@ -55,10 +59,21 @@ def pytest_unconfigure(config):
 
 def pip_install(project: Path, target: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", "--target", str(target), str(project)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(project),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return target
 
 
@@ -66,14 +81,23 @@ def pip_install(project: Path, target: Path) -> Path:
 def distribution_copy(tmp_path) -> Path:
     """This distribution copied into tmp with no tags (what the checkout holds may differ)."""
     copy = tmp_path / DISTRIBUTION
-    shutil.copytree(DISTRIBUTION_DIR, copy, ignore=shutil.ignore_patterns(
-        "build", "*.egg-info", "__pycache__", "weights", "tests"))  # fmt: skip
+    shutil.copytree(
+        DISTRIBUTION_DIR,
+        copy,
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "weights", "tests"),
+    )
     (copy / "gan_zoo_pretrained" / "tags.json").write_text("{}\n")
     return copy
 
 
 def gan_zoo_cli(site: Path, *args: str, cache: Path) -> subprocess.CompletedProcess:
     """``gan-zoo ARGS`` in a fresh process that sees the distribution installed in ``site``."""
-    env = {**os.environ, "GAN_ZOO_LOAD_PLUGINS": DISTRIBUTION, "XDG_CACHE_HOME": str(cache),
-           "PYTHONPATH": os.pathsep.join([str(site), *sys.path])}  # fmt: skip
-    return subprocess.run([sys.executable, "-m", "gan_zoo", *args], capture_output=True, text=True, env=env)
+    env = {
+        **os.environ,
+        "GAN_ZOO_LOAD_PLUGINS": DISTRIBUTION,
+        "XDG_CACHE_HOME": str(cache),
+        "PYTHONPATH": os.pathsep.join([str(site), *sys.path]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "gan_zoo", *args], capture_output=True, text=True, env=env
+    )

@@ -18,14 +18,24 @@ def run(idx_dir, tmp_path, load_plugins):  # noqa: F811 (the kit's fixtures, by 
     import gan_zoo
 
     load_plugins()
-    return gan_zoo.train("dcgan", "fashion-mnist", steps=2, batch_size=16, device="cpu", ema=0.9,
-                         data_dir=str(idx_dir), out=str(tmp_path / "run"), overrides=TINY,
-                         progress="quiet").dir  # fmt: skip
+    return gan_zoo.train(
+        "dcgan",
+        "fashion-mnist",
+        steps=2,
+        batch_size=16,
+        device="cpu",
+        ema=0.9,
+        data_dir=str(idx_dir),
+        out=str(tmp_path / "run"),
+        overrides=TINY,
+        progress="quiet",
+    ).dir
 
 
 def build(copy, *args):
-    return subprocess.run([sys.executable, str(copy / "build.py"), *map(str, args)],
-                          capture_output=True, text=True)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, str(copy / "build.py"), *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_with_no_tags_the_package_imports_and_lists_none(distribution_copy, tmp_path):
@@ -42,7 +52,11 @@ def test_build_ships_the_sampling_files_only_and_the_tag_works(distribution_copy
     assert result.returncode == 0, result.stderr
     package = distribution_copy / "gan_zoo_pretrained"
     folder = package / "weights" / TAG
-    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "generator.safetensors"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "config.json",
+        "generator.safetensors",
+    ]
     table = json.loads((package / "tags.json").read_text())
     assert list(table) == [TAG] and table[TAG]["checkpoint"] == "step-0000002"
     assert "EMA generator after 2 steps" in table[TAG]["description"]
@@ -71,7 +85,9 @@ def test_build_refuses_bad_input_in_one_line(distribution_copy, run, tmp_path):
         ((run, TAG, "--checkpoint", "best"), "has no checkpoints/best"),
     ):
         result = build(distribution_copy, *args)
-        assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
+        assert (
+            result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
+        )
     assert build(distribution_copy, run, TAG).returncode == 0
     again = build(distribution_copy, run, TAG)
     assert again.returncode == 2 and "pass --force" in again.stderr

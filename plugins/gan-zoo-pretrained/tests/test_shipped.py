@@ -27,8 +27,16 @@ def site_of_distribution() -> Path:
 def test_a_grid_is_generated_offline_in_a_fresh_process(tag, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # nothing may reach for the network
     out = tmp_path / "grid.png"
-    done = gan_zoo_cli(site_of_distribution(), "generate", tag, "--n", "64", "--out", str(out),
-                       cache=tmp_path / "cache")  # fmt: skip
+    done = gan_zoo_cli(
+        site_of_distribution(),
+        "generate",
+        tag,
+        "--n",
+        "64",
+        "--out",
+        str(out),
+        cache=tmp_path / "cache",
+    )
     assert done.returncode == 0, done.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -41,7 +49,9 @@ def test_the_cards_classifier_metrics_are_measured_again(tag, monkeypatch):
     from gan_zoo import plugins
 
     plugins.reset()
-    spec = importlib.util.spec_from_file_location("check_pretrained", REPO / "benchmarks" / "check_pretrained.py")
+    spec = importlib.util.spec_from_file_location(
+        "check_pretrained", REPO / "benchmarks" / "check_pretrained.py"
+    )
     check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(check)
     rows = check.check_tag(tag, ["classifier-fd", "class-coverage"], tolerance=0.02)

@@ -54,10 +54,21 @@ def pytest_configure(config):
         return
     _temporary_site = tempfile.mkdtemp(prefix="gan-zoo-stylegan2-site-")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", "--target", _temporary_site, str(PLUGIN_DIR)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--target",
+            _temporary_site,
+            str(PLUGIN_DIR),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     sys.path.insert(0, _temporary_site)
     paths = [_temporary_site, os.environ.get("PYTHONPATH", "")]
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)

@@ -60,10 +60,19 @@ def test_the_preset_trains_two_steps_and_its_weights_load_back(idx_dir, tmp_path
     tiny = [f"generator.{k}={v}" for k, v in TINY_G.items()]
     tiny += [f"discriminator.{k}={v}" for k, v in TINY_D.items()]
     run = gan_zoo.train(
-        "stylegan2", "fashion-mnist", data_dir=str(idx_dir), steps=2, batch_size=6,
-        z_dim=16, device="cpu", precision=precision, log_every=1, out=str(tmp_path / "run"),
-        overrides=tiny, progress="quiet",
-    )  # fmt: skip
+        "stylegan2",
+        "fashion-mnist",
+        data_dir=str(idx_dir),
+        steps=2,
+        batch_size=6,
+        z_dim=16,
+        device="cpu",
+        precision=precision,
+        log_every=1,
+        out=str(tmp_path / "run"),
+        overrides=tiny,
+        progress="quiet",
+    )
     assert run.step == 2 and not run.interrupted
     record = json.loads((run.dir / "config.json").read_text())
     # Fashion-MNIST's 28 px are resized to the preset's 32; the batch of 6 does not divide by
@@ -90,8 +99,10 @@ def test_the_preset_trains_two_steps_and_its_weights_load_back(idx_dir, tmp_path
     assert loaded.supports_psi
     torch.testing.assert_close(loaded.sample(3, seed=1, psi=1.0), loaded.sample(3, seed=1))
     out = tmp_path / "average.npz"
-    result = CliRunner().invoke(build_cli(), ["generate", str(run.dir), "--psi", "0", "--n", "4",
-                                              "--out", str(out), "--device", "cpu"])  # fmt: skip
+    result = CliRunner().invoke(
+        build_cli(),
+        ["generate", str(run.dir), "--psi", "0", "--n", "4", "--out", str(out), "--device", "cpu"],
+    )
     assert result.exit_code == 0, result.output
     with np.load(out) as saved:
         assert (saved["images"] == saved["images"][:1]).all()
@@ -132,10 +143,18 @@ def recording(idx_dir, tmp_path):
 
     def train(steps):
         return gan_zoo.train(
-            "stylegan2", "fashion-mnist", data_dir=str(idx_dir), steps=steps, n_critic=3,
-            batch_size=4, z_dim=16, device="cpu", out=str(tmp_path / "run"), overrides=tiny,
+            "stylegan2",
+            "fashion-mnist",
+            data_dir=str(idx_dir),
+            steps=steps,
+            n_critic=3,
+            batch_size=4,
+            z_dim=16,
+            device="cpu",
+            out=str(tmp_path / "run"),
+            overrides=tiny,
             progress="quiet",
-        )  # fmt: skip
+        )
 
     try:
         yield probe, train

@@ -10,7 +10,12 @@ def _tiny(z_dim: int, image_size: int, channels: int, out_size: int, explode: bo
     class FaultyGenerator(nn.Module):
         def __init__(self):
             super().__init__()
-            self.z_dim, self.image_size, self.channels, self.num_classes = z_dim, image_size, channels, 0
+            self.z_dim, self.image_size, self.channels, self.num_classes = (
+                z_dim,
+                image_size,
+                channels,
+                0,
+            )
             self.fc = nn.Linear(z_dim, channels * out_size * out_size)
 
         def forward(self, z, labels=None):
@@ -29,7 +34,12 @@ def ignoring_psi_generator(z_dim: int = 8, image_size: int = 28, channels: int =
     class IgnoresPsi(nn.Module):
         def __init__(self):
             super().__init__()
-            self.z_dim, self.image_size, self.channels, self.num_classes = z_dim, image_size, channels, 0
+            self.z_dim, self.image_size, self.channels, self.num_classes = (
+                z_dim,
+                image_size,
+                channels,
+                0,
+            )
             self.fc = nn.Linear(z_dim, channels * image_size * image_size)
 
         def forward(self, z, labels=None, truncation_psi=1.0):
@@ -78,9 +88,20 @@ class NaNLoss(VectorLoss):
 @hookimpl
 def register_generators(register):
     register("raising-gen", raising_generator, description="Raises in forward.", image_sizes=(28,))
-    register("wrong-size", wrong_size_generator, description="Says 28 px, makes 32.", image_sizes=(28,))
-    register("missing-target", "gan_zoo_testplugins.nowhere:Generator", description="Lazy target that does not import.")
-    register("ignores-psi", ignoring_psi_generator, description="Takes truncation_psi, ignores it.", image_sizes=(28,))
+    register(
+        "wrong-size", wrong_size_generator, description="Says 28 px, makes 32.", image_sizes=(28,)
+    )
+    register(
+        "missing-target",
+        "gan_zoo_testplugins.nowhere:Generator",
+        description="Lazy target that does not import.",
+    )
+    register(
+        "ignores-psi",
+        ignoring_psi_generator,
+        description="Takes truncation_psi, ignores it.",
+        image_sizes=(28,),
+    )
 
 
 @hookimpl

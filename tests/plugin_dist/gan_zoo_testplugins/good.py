@@ -13,7 +13,12 @@ def tiny_generator(z_dim: int = 8, image_size: int = 28, channels: int = 1, widt
     class Tiny(nn.Module):
         def __init__(self):
             super().__init__()
-            self.z_dim, self.image_size, self.channels, self.num_classes = z_dim, image_size, channels, 0
+            self.z_dim, self.image_size, self.channels, self.num_classes = (
+                z_dim,
+                image_size,
+                channels,
+                0,
+            )
             self.fc = nn.Linear(z_dim, channels * image_size * image_size)
 
         def forward(self, z, labels=None):
@@ -24,7 +29,9 @@ def tiny_generator(z_dim: int = 8, image_size: int = 28, channels: int = 1, widt
 
 @hookimpl
 def register_generators(register):
-    register("tiny-linear", tiny_generator, description="A one-layer test generator.", image_sizes=(28,))
+    register(
+        "tiny-linear", tiny_generator, description="A one-layer test generator.", image_sizes=(28,)
+    )
 
 
 @hookimpl
