@@ -111,7 +111,7 @@ def run_gan_zoo(
         out=tempfile.mkdtemp(prefix="bench-train-") + "/run",
     )
     config = resolve.build_config("dcgan", "fashion-mnist", options)
-    loop.train(config, progress="quiet", sinks=[timer])
+    loop.run_training(config, progress="quiet", sinks=[timer])
     return steps * BATCH[size] / (timer.times[warmup + steps] - timer.times[warmup])
 
 

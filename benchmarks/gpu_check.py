@@ -271,7 +271,7 @@ def check_compile(ctx: dict[str, Any]) -> str:
     from torch._dynamo.utils import counters
 
     from gan_zoo.training import resolve
-    from gan_zoo.training.setup import build_networks, fit_to_data
+    from gan_zoo.training.build import build_networks, fit_to_data
     from gan_zoo.training.step import TrainStep
 
     device = torch.device(ctx["device"])
@@ -369,7 +369,7 @@ def check_speed(ctx: dict[str, Any], report: Report) -> str:
 
 def speed_gan_zoo(ctx: dict[str, Any], warm: int, measure: int) -> dict[str, Any]:
     from gan_zoo.training import resolve
-    from gan_zoo.training.loop import train
+    from gan_zoo.training.loop import run_training
     from gan_zoo.training.reporter import Sink
 
     device = torch.device(ctx["device"])
@@ -392,7 +392,7 @@ def speed_gan_zoo(ctx: dict[str, Any], warm: int, measure: int) -> dict[str, Any
         "log_every": 10**6,
     }
     config = resolve.build_config("dcgan", "fashion-mnist", options)
-    run = train(config, run_dir=ctx["tmp"] / "speed", progress="quiet", sinks=[Timer()])
+    run = run_training(config, run_dir=ctx["tmp"] / "speed", progress="quiet", sinks=[Timer()])
     seconds = marks[warm + measure] - marks[warm]
     return {
         "case": "gan-zoo train dcgan (default recipe)",

@@ -20,7 +20,7 @@ PLUGIN_OBJECTS: dict[str, dict[str, str]] = {
         "dataset": "datasets",
         "reference": "datasets",
     },
-    "training/evaluate.py": {
+    "training/scoring.py": {
         "metric": "metrics",
         "self.metric": "metrics",
         "reference": "datasets",
@@ -40,16 +40,16 @@ PLUGIN_OBJECTS: dict[str, dict[str, str]] = {
         "parts.dataset": "datasets",
         "t.dataset": "datasets",
     },
-    "training/setup.py": {"loss": "losses", "dataset": "datasets", "D": "discriminators"},
+    "training/build.py": {"loss": "losses", "dataset": "datasets", "D": "discriminators"},
     "training/streams.py": {"dataset": "datasets"},
     "metrics/base.py": {"dataset": "datasets", "generator": "generators"},
     "sampling.py": {"stored.net": "generators"},
 }
 #: Members outside a contract that core code reads on purpose, each with the reason.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("training/setup.py", "images"): "sharding for DDP needs an in-memory dataset; others are "
+    ("training/build.py", "images"): "sharding for DDP needs an in-memory dataset; others are "
     "refused with one line (hasattr guard)",
-    ("training/setup.py", "labels"): "the same sharding",
+    ("training/build.py", "labels"): "the same sharding",
     ("metrics/base.py", "images"): "a fast digest of an in-memory dataset (getattr, else a pass)",
     ("metrics/base.py", "files"): "a fast digest of a streaming dataset (getattr, else a pass)",
 }

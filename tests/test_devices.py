@@ -299,7 +299,7 @@ def test_the_compiled_step_never_recompiles_after_warm_up_and_marks_each_step(mo
     import torch._dynamo
 
     from gan_zoo.training import resolve
-    from gan_zoo.training.setup import build_networks, fit_to_data
+    from gan_zoo.training.build import build_networks, fit_to_data
     from gan_zoo.training.step import TrainStep
 
     options = {

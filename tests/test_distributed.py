@@ -24,9 +24,9 @@ from gan_zoo.config import NetSpec, TrainConfig, to_dict
 from gan_zoo.errors import CheckpointError, ConfigError
 from gan_zoo.training import distributed as ddp
 from gan_zoo.training import loop, resolve
+from gan_zoo.training.build import build_networks, plan_steps
 from gan_zoo.training.ema import EMA
 from gan_zoo.training.precision import resolve_device
-from gan_zoo.training.setup import build_networks, plan_steps
 from gan_zoo.training.streams import Streams
 from gan_zoo.training.syncbn import (
     GlooSyncBatchNorm,
@@ -87,7 +87,7 @@ def test_train_joins_the_process_group_for_the_configured_device(monkeypatch):
 
     monkeypatch.setattr(ddp, "init", init)
     with pytest.raises(KeyboardInterrupt):
-        loop.train(TrainConfig(device="cuda:0"))
+        loop.run_training(TrainConfig(device="cuda:0"))
     assert asked == ["cuda:0"]
 
 

@@ -1,7 +1,7 @@
 """Every registered preset builds from the registries and trains two steps without NaN.
 
 The networks and losses are built by the trainer's own set-up code
-(:func:`~gan_zoo.training.setup.fit_to_data`, :func:`~gan_zoo.training.setup.build_networks`)
+(:func:`~gan_zoo.training.build.fit_to_data`, :func:`~gan_zoo.training.build.build_networks`)
 and trained by its :class:`~gan_zoo.training.step.TrainStep` (n_critic D updates with the loss's
 and the configured regularizer's penalties and ``after_d_step``, one G update), in fp32 and
 under CPU bf16 autocast, on a tiny batch at the preset's size (28x28x1 unless it declares one).
@@ -18,7 +18,7 @@ import torch
 
 from gan_zoo import get_preset, plugins
 from gan_zoo.config import NetSpec, Preset, TrainConfig, apply_override, from_dict, to_dict
-from gan_zoo.training.setup import build_networks, fit_to_data
+from gan_zoo.training.build import build_networks, fit_to_data
 from gan_zoo.training.step import TrainStep
 
 PRESETS = plugins.registry("models").names()

@@ -28,7 +28,7 @@ from gan_zoo.training import loop, resolve
 from gan_zoo.training.reporter import Sink
 
 TINY = ["generator.width=8", "discriminator.width=8"]
-#: The fields the trainer decides before the loop (setup.build).
+#: The fields the trainer decides before the loop (build.build).
 RESOLVED = (
     "device",
     "precision",
@@ -189,7 +189,7 @@ def test_interrupted_and_resumed_run_is_bit_identical(idx_dir, tmp_path, signum,
     config = resolve.build_config(
         "dcgan", "fashion-mnist", tiny(idx_dir, tmp_path, "cut", **options), TINY
     )
-    cut = loop.train(
+    cut = loop.run_training(
         config, run_dir=tmp_path / "cut", progress="quiet", sinks=[SignalAt(5, signum)]
     )
     assert cut.interrupted and cut.step == 5
@@ -265,7 +265,7 @@ def test_a_loss_state_is_saved_and_given_back_so_resume_stays_exact(
     config = resolve.build_config(
         "dcgan", "fashion-mnist", tiny(idx_dir, tmp_path, "cut", **options), TINY
     )
-    cut = loop.train(
+    cut = loop.run_training(
         config, run_dir=tmp_path / "cut", progress="quiet", sinks=[SignalAt(4, signal.SIGTERM)]
     )
     assert cut.step == 4  # calls 0..3 done: the next penalty is due at call 6, not at 0
@@ -467,7 +467,7 @@ def test_a_training_step_never_waits_for_the_host(idx_dir, tmp_path, model, opti
         overrides,
     )
     with probe.mode:
-        loop.train(config, progress="quiet", sinks=[probe])
+        loop.run_training(config, progress="quiet", sinks=[probe])
     # Steps 2-4 and 6-8 run after steps 1-3 and 5-7: only the logs after 4 and 8 (and the final
     # checkpoint after 8) may read values.
     assert all(last in (4, 8) for last, _ in probe.calls), probe.calls
@@ -480,7 +480,7 @@ def test_the_host_sync_probe_sees_a_sync_in_the_step(idx_dir, tmp_path, register
         "dcgan", "fashion-mnist", tiny(idx_dir, tmp_path, steps=3, loss="syncing-bce"), TINY
     )
     with probe.mode:
-        loop.train(config, progress="quiet", sinks=[probe])
+        loop.run_training(config, progress="quiet", sinks=[probe])
     assert [last for last, name in probe.calls if "local_scalar" in name] == [0, 1, 2]
 
 
@@ -946,7 +946,7 @@ def test_the_config_is_resolved_once_and_the_loop_never_writes_to_it(idx_dir, tm
     plain = resolve.build_config("dcgan", "fashion-mnist", options, TINY)
     config = SealedConfig(**{f.name: getattr(plain, f.name) for f in dataclasses.fields(plain)})
     before = copy.deepcopy(config)
-    run = loop.train(config, run_dir=tmp_path / "run", progress="quiet")
+    run = loop.run_training(config, run_dir=tmp_path / "run", progress="quiet")
     assert config == before and config.precision == "auto" and config.channels_last is None
     resolved = run.config
     assert isinstance(resolved, SealedConfig)
@@ -963,8 +963,8 @@ def test_the_config_is_resolved_once_and_the_loop_never_writes_to_it(idx_dir, tm
 
 
 def test_build_resolves_a_new_config_without_touching_the_old_one(idx_dir, tmp_path):
+    from gan_zoo.training.build import build
     from gan_zoo.training.distributed import DistInfo
-    from gan_zoo.training.setup import build
 
     config = resolve.build_config(
         "cgan", "fashion-mnist", tiny(idx_dir, tmp_path), ["generator.width=8"]

@@ -23,7 +23,7 @@ from gan_zoo.training.precision import (
     resolve_precision,
 )
 from gan_zoo.training.reporter import JSONLines, PlainLines, Progress, Reporter, truncate_jsonl
-from gan_zoo.training.setup import lr_at
+from gan_zoo.training.schedule import lr_at
 
 
 def test_ema_update_is_the_exponential_average():
@@ -295,7 +295,7 @@ def test_rich_progress_shows_epoch_step_losses_and_rate():
 
 def test_step_stats_window_means_and_health_warnings():
     from gan_zoo.training import distributed as ddp
-    from gan_zoo.training.stats import STUCK_WINDOWS, StepStats
+    from gan_zoo.training.step_stats import STUCK_WINDOWS, StepStats
 
     stats = StepStats(
         torch.device("cpu"), ddp.DistInfo(), images_per_step=16, log_every=10, probabilities=True

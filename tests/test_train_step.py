@@ -1,7 +1,7 @@
 """Unit tests of the training step (gan_zoo.training.step.TrainStep), the object the loop calls.
 
 Configs, networks and losses come from the trainer's own set-up code (``resolve.build_config``,
-``setup.fit_to_data``, ``setup.build_networks``) on random 28x28 batches; no dataset is read.
+``build.fit_to_data``, ``build.build_networks``) on random 28x28 batches; no dataset is read.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.losses.base import GANLoss
 from gan_zoo.losses.bce import BCELoss
 from gan_zoo.training import resolve
-from gan_zoo.training.setup import build_networks, fit_to_data
+from gan_zoo.training.build import build_networks, fit_to_data
 from gan_zoo.training.step import TrainStep
 
 TINY = ["generator.width=8", "discriminator.width=8"]

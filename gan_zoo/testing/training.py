@@ -1,8 +1,8 @@
 """Conformance checks of losses and presets, through the trainer's own code.
 
 Two real steps on the CPU, in fp32 and under bf16 autocast: the config is resolved by
-:func:`gan_zoo.training.setup.fit_to_data`, the networks and losses are built by
-:func:`gan_zoo.training.setup.build_networks` and trained by
+:func:`gan_zoo.training.build.fit_to_data`, the networks and losses are built by
+:func:`gan_zoo.training.build.build_networks` and trained by
 :class:`gan_zoo.training.step.TrainStep` (its contract check first, then ``n_critic`` D updates
 with the penalties and ``after_d_step``, one G update). Losses are paired with gan-zoo's small
 MLP networks; presets train their own networks at small widths.
@@ -34,7 +34,7 @@ def _small_spec(kind: str, spec: NetSpec, options: dict[str, Any]) -> NetSpec:
 def preset_config(entry: Entry, options: dict[str, dict[str, Any]], precision: str) -> TrainConfig:
     """The preset's resolved CPU config at its size, with small networks."""
     from ..factory import get_preset
-    from ..training.setup import fit_to_data
+    from ..training.build import fit_to_data
 
     preset = get_preset(entry.qualified_name)
     config = TrainConfig.from_preset(entry.key, "fashion-mnist", preset)
@@ -58,7 +58,7 @@ def preset_config(entry: Entry, options: dict[str, dict[str, Any]], precision: s
 
 def loss_config(entry: Entry, options: dict[str, dict[str, Any]], precision: str) -> TrainConfig:
     """gan-zoo's small MLP GAN at 28 px, 1 channel, trained with the loss ``entry``."""
-    from ..training.setup import fit_to_data
+    from ..training.build import fit_to_data
 
     loss = NetSpec(entry.qualified_name, dict(options.get("losses", {}).get(entry.name, {})))
     config = TrainConfig(
@@ -80,7 +80,7 @@ def train_two_steps(config: TrainConfig, who: str) -> None:
     """Two real steps of ``config``: weights change and stay finite, losses stay finite."""
     import torch
 
-    from ..training.setup import build_networks
+    from ..training.build import build_networks
     from ..training.step import TrainStep
 
     config, G, D, loss, regularizer = build_networks(config, torch.device("cpu"))

@@ -5,17 +5,21 @@ Modules, each one concern (the layout of stylegan2-ada-pytorch's ``training/``):
 * :mod:`~gan_zoo.training.run`: :func:`gan_zoo.train`: a config (new or resumed), then the loop;
 * :mod:`~gan_zoo.training.resolve`: a :class:`~gan_zoo.config.TrainConfig` from a preset, options
   and ``--set`` overrides, or from a run to resume (no torch), and the run directory's name;
-* :mod:`~gan_zoo.training.setup`: the config resolved once against the device, the data and the
-  networks (:func:`~gan_zoo.training.setup.build` returns a new, complete config and what it
-  built), plus the :class:`~gan_zoo.training.setup.Run` the loop returns, stop signals and the
-  learning-rate schedule;
+* :mod:`~gan_zoo.training.build`: the config resolved once against the device, the data and the
+  networks (:func:`~gan_zoo.training.build.build` returns a new, complete config and what it
+  built);
+* :mod:`~gan_zoo.training.result`: the :class:`~gan_zoo.training.result.Run` a training returns
+  and the error it raises when it diverges; :mod:`~gan_zoo.training.signals`: stop signals;
+  :mod:`~gan_zoo.training.schedule`: the learning-rate schedule;
 * :mod:`~gan_zoo.training.step`: :class:`~gan_zoo.training.step.TrainStep`, one step
   (``n_critic`` D updates, one G update) that the loop calls and the tests call;
 * :mod:`~gan_zoo.training.streams`: the random streams and the data order, saved for exact resume;
-* :mod:`~gan_zoo.training.loop`: the loop itself, a short recipe ("Set up ...", "Update D n_critic
+* :mod:`~gan_zoo.training.loop`: :func:`~gan_zoo.training.loop.run_training`, the loop itself, a
+  short recipe ("Set up ...", "Update D n_critic
   times, then G.", "Write samples and checkpoints.");
-* :mod:`~gan_zoo.training.stats`: statistics summed on the device and the health checks;
-* :mod:`~gan_zoo.training.evaluate`: scoring checkpoints with a metric (``--eval-metric``);
+* :mod:`~gan_zoo.training.step_stats`: statistics summed on the device and the health checks;
+* :mod:`~gan_zoo.training.rundir`: the run directory: claimed, resumed from, checkpointed into;
+* :mod:`~gan_zoo.training.scoring`: scoring checkpoints with a metric (``--eval-metric``);
 * :mod:`~gan_zoo.training.precision`: device and precision choice, autocast and the GradScaler;
 * :mod:`~gan_zoo.training.ema`: the generator's exponential moving average;
 * :mod:`~gan_zoo.training.augment`: DiffAugment (translation, cutout, color);

@@ -2,7 +2,7 @@
 
 It reads like a recipe, in the manner of NVlabs stylegan2-ada-pytorch's
 ``training/training_loop.py``: :func:`set_up` resolves the config and builds the data, the
-networks, the step and the run directory; :func:`train` then, per step, calls the
+networks, the step and the run directory; :func:`run_training` then, per step, calls the
 :class:`~gan_zoo.training.step.TrainStep` (``n_critic`` D updates, one G update), updates the
 EMA and the statistics, and now and then reports, writes samples and writes a checkpoint. It
 never prints: statistics, images and warnings go to a
@@ -39,18 +39,21 @@ from ..contracts import describe_entry
 from ..runlock import RunLock, describe_stale
 from . import distributed as ddp
 from . import plots
+from .build import Plan, build, hardware_name
 from .ema import EMA
-from .evaluate import Evaluator
 from .init import start_from
 from .precision import precision_warning
 from .reporter import Progress, Reporter, Sink, make_reporter
+from .result import Run, TrainingDiverged
 from .rundir import open_run, save
-from .setup import Plan, Run, StopRequest, TrainingDiverged, build, hardware_name, lr_at
-from .stats import StepStats
+from .schedule import lr_at
+from .scoring import Evaluator
+from .signals import StopRequest
 from .step import TrainStep
+from .step_stats import StepStats
 from .streams import Streams
 
-__all__ = ["Run", "TrainingDiverged", "Training", "set_up", "train"]
+__all__ = ["Run", "TrainingDiverged", "Training", "run_training", "set_up"]
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ def set_up(
     return training, step
 
 
-def train(
+def run_training(
     config: TrainConfig,
     *,
     run_dir: Path | None = None,
@@ -242,7 +245,7 @@ def train(
 
 
 def finished_run(t: Training, step: int, checkpoint: Path | None, interrupted: bool) -> Run:
-    """What :func:`train` hands back once the loop ends at ``step``."""
+    """What :func:`run_training` hands back once the loop ends at ``step``."""
     return Run(
         dir=t.run_dir,
         config=t.config,

@@ -12,7 +12,7 @@ from ..errors import GanZooError
 from . import resolve
 
 if TYPE_CHECKING:
-    from .setup import Run
+    from .result import Run
 
 
 def train(
@@ -24,7 +24,7 @@ def train(
     progress: str = "auto",
     **options: Any,
 ) -> Run:
-    """Train preset ``model`` on ``dataset`` and return the :class:`~gan_zoo.training.setup.Run`.
+    """Train preset ``model`` on ``dataset`` and return the :class:`~gan_zoo.training.result.Run`.
 
     ``options`` are :class:`~gan_zoo.config.TrainConfig` fields (``steps=500``,
     ``batch_size=64``, ``ema=0.999``, ``device="cpu"``, ...) plus the shorthands ``lr``,
@@ -39,7 +39,7 @@ def train(
         run = gan_zoo.train("dcgan", "fashion-mnist", epochs=1, ema=0.999)
         print(run.dir, run.last_losses)
     """
-    from .loop import train as train_loop
+    from .loop import run_training
 
     overrides = list(overrides)
     if resume is not None and options.get("init") is not None:
@@ -57,10 +57,10 @@ def train(
                 raise GanZooError(
                     f"{resume} trains {what} '{have}', not '{given}'; drop the {what} argument"
                 )
-        return train_loop(config, resume=checkpoint, progress=progress)
+        return run_training(config, resume=checkpoint, progress=progress)
     if model is None or dataset is None:
         raise GanZooError(
             "name a model and a dataset (e.g. 'dcgan fashion-mnist'), or pass resume=RUN"
         )
     config = resolve.build_config(model, dataset, options, overrides)
-    return train_loop(config, progress=progress)
+    return run_training(config, progress=progress)

@@ -19,10 +19,10 @@ from ..config import TrainConfig
 from ..errors import ConfigError
 from ..runlock import RunLock
 from . import distributed as ddp
+from .build import Parts
 from .ema import EMA
 from .reporter import truncate_jsonl
 from .resolve import holds_run, new_run_dir
-from .setup import Parts
 from .step import TrainStep
 from .streams import Streams
 

@@ -72,7 +72,7 @@ class TrainStep:
     """``step(batches)``: ``config.n_critic`` D updates on batches drawn from ``batches``, then
     one G update; returns a :class:`StepResult`.
 
-    ``config`` must be resolved (:func:`gan_zoo.training.setup.build`): its ``device``,
+    ``config`` must be resolved (:func:`gan_zoo.training.build.build`): its ``device``,
     ``precision`` and ``channels_last`` are decided and ``conditional`` / ``num_classes`` match
     the networks. ``G`` and ``D`` are on that device, in the layout the config names.
     ``noise`` draws z, the fake labels and DiffAugment's randomness. ``device`` is the exact
@@ -97,7 +97,7 @@ class TrainStep:
         if unresolved:
             raise ConfigError(
                 f"a training step needs a resolved config, but {', '.join(unresolved)} is still "
-                "auto; resolve it with gan_zoo.training.setup.build"
+                "auto; resolve it with gan_zoo.training.build.build"
             )
         info = info or ddp.DistInfo()
         self.config = config

@@ -29,7 +29,7 @@ import torch
 
 from ..config import TrainConfig
 from . import distributed as ddp
-from .setup import Plan
+from .build import Plan
 
 
 class Streams:

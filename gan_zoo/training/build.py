@@ -1,5 +1,4 @@
-"""Setting up a run: the config resolved against the device, the data and the networks, and
-the loop's other building blocks (what a run returns, stop signals, the learning-rate schedule).
+"""Building a run: the config resolved against the device, the data and the networks.
 
 :func:`build` is the one place where a config is completed: it picks the device and precision,
 opens the data and checks it against the recipe and the networks, builds the networks and the
@@ -13,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
-import signal
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,80 +22,18 @@ from torch import nn
 from .. import plugins
 from ..config import TrainConfig
 from ..contracts import LOSS, LossDefaults
-from ..errors import ConfigError, GanZooError
+from ..errors import ConfigError
 from ..factory import create_losses, create_networks, open_training_split
 from ..torch_floor import check_torch
 from . import distributed as ddp
-from .evaluate import resolve_eval_metric
 from .precision import (
     resolve_channels_last,
     resolve_device,
     resolve_precision,
     set_cuda_backends,
 )
+from .scoring import resolve_eval_metric
 from .syncbn import has_batchnorm
-
-
-class TrainingDiverged(GanZooError):
-    """A loss became NaN or Inf."""
-
-
-@dataclass
-class Run:
-    """What :func:`gan_zoo.train` returns: where the run is and how it ended."""
-
-    dir: Path
-    config: TrainConfig
-    step: int
-    epoch: int
-    images_seen: int
-    last_losses: dict[str, float]
-    checkpoint: Path | None
-    interrupted: bool = False
-    warnings: list[str] = field(default_factory=list)
-    #: This process's rank under torchrun (only rank 0 writes files and prints).
-    rank: int = 0
-    #: The trained networks (the EMA generator when EMA is on), on the training device.
-    generator: nn.Module | None = field(default=None, repr=False)
-    discriminator: nn.Module | None = field(default=None, repr=False)
-
-
-class StopRequest:
-    """SIGINT / SIGTERM set a flag; the loop finishes its step, saves and returns.
-
-    A second SIGINT restores Python's default handling, so it interrupts at once.
-    """
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-        self._old: dict[int, Any] = {}
-
-    def __enter__(self) -> StopRequest:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.signal = signum
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-    @property
-    def requested(self) -> bool:
-        return self.signal is not None
-
-
-def lr_at(base: float, step: int, total: int, config: TrainConfig) -> float:
-    """The learning rate for ``step`` (0-based): constant, linear to 0, or stepped."""
-    if config.lr_decay == "linear":
-        return base * (1.0 - step / total)
-    if config.lr_decay == "step":
-        return base * config.lr_decay_gamma ** (step // config.lr_decay_every)
-    return base
 
 
 @dataclass(frozen=True)
