@@ -104,3 +104,48 @@ def auto_cpu_precision() -> str:
     from gan_zoo.training.precision import native_cpu_support
 
     return "bf16" if native_cpu_support("bf16") else "fp32"
+
+
+# A real two-step run shared by the hostile-run, fuzz and full-disk tests (once per module).
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("data") / "fashion-mnist"
+    folder.mkdir()
+    for prefix, n in (("train", 64), ("t10k", 16)):
+        write_idx(
+            folder / f"{prefix}-images-idx3-ubyte",
+            bytes(range(256)) * (n * 784 // 256),
+            (n, 28, 28),
+        )
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", bytes(i % 10 for i in range(n)), (n,))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, data_dir) -> Path:
+    """A real run of 2 steps (with samples, metrics.jsonl and plots), trained once."""
+    out = tmp_path_factory.mktemp("trained") / "run"
+    from helpers import cli_in_process
+
+    result = cli_in_process(
+        "train",
+        "dcgan",
+        "fashion-mnist",
+        "--out",
+        out,
+        "--steps",
+        2,
+        "--batch-size",
+        8,
+        "--data-dir",
+        data_dir,
+        "--device",
+        "cpu",
+        "--quiet",
+        "--set",
+        "generator.width=4",
+        "--set",
+        "discriminator.width=4",
+    )
+    assert result.exit_code == 0, result.output
+    return out

@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from test_checkpoint import make_run
+from helpers import make_run
 
 from gan_zoo.checkpoint import dump_yaml, split_front_matter
 from gan_zoo.checkpoint.card import card_metrics, protocol_text, render_card

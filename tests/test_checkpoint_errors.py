@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
-from test_checkpoint import (
+from helpers import (
     FASHION_MNIST_CLASSES,
     Parts,
     make_conditional_run,

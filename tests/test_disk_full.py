@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_hostile_runs import CKPT, cli_in_process, data_dir, trained  # noqa: F401 (fixtures)
+from helpers import CKPT, cli_in_process
 
 from gan_zoo.errors import GanZooError
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_hostile_runs import CKPT, cli_in_process, data_dir, trained  # noqa: F401 (fixtures)
+from helpers import CKPT, cli_in_process
 
 GARBAGE: list[Any] = [
     None,

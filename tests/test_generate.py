@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import FASHION_MNIST_CLASSES, make_conditional_run, make_run, outputs
 from PIL import Image
-from test_checkpoint import FASHION_MNIST_CLASSES, make_conditional_run, make_run, outputs
 
 import gan_zoo
 from gan_zoo import images, sample_files

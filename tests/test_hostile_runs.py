@@ -14,15 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import write_idx
-
-from gan_zoo.cli import build_cli
+from helpers import CKPT, cli_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The peak resident memory a refused run may cost (the CLI with torch imported is ~400 MB).
 MAX_RSS_KB = 1024 * 1024
-CKPT = Path("checkpoints") / "step-0000002"
 TINY = ["--set", "generator.width=4", "--set", "discriminator.width=4"]
 #: Run the CLI and write the process's peak RSS (KB) to argv[1] when it exits, however it exits.
 #: VmHWM is this program's own peak (ru_maxrss would include the forked pytest's before exec).
@@ -37,10 +33,6 @@ _RUNNER = (
     "from gan_zoo.cli import main\n"
     "main()\n"
 )
-
-
-def cli_in_process(*args):
-    return CliRunner().invoke(build_cli(), [str(a) for a in args])
 
 
 def run_cli(tmp_path: Path, *args, timeout: float = 120) -> tuple[int, str, str]:
@@ -80,45 +72,6 @@ def assert_refused(result: tuple[int, str, str], *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("data") / "fashion-mnist"
-    folder.mkdir()
-    for prefix, n in (("train", 64), ("t10k", 16)):
-        write_idx(
-            folder / f"{prefix}-images-idx3-ubyte",
-            bytes(range(256)) * (n * 784 // 256),
-            (n, 28, 28),
-        )
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte", bytes(i % 10 for i in range(n)), (n,))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, data_dir) -> Path:
-    """A real run of 2 steps (with samples, metrics.jsonl and plots), trained once."""
-    out = tmp_path_factory.mktemp("trained") / "run"
-    result = cli_in_process(
-        "train",
-        "dcgan",
-        "fashion-mnist",
-        "--out",
-        out,
-        "--steps",
-        2,
-        "--batch-size",
-        8,
-        "--data-dir",
-        data_dir,
-        "--device",
-        "cpu",
-        "--quiet",
-        *TINY,
-    )
-    assert result.exit_code == 0, result.output
-    return out
 
 
 @pytest.fixture

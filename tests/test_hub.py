@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
-from test_pretrained import TINY, train_tiny
+from helpers import TINY, train_tiny
 
 import gan_zoo
 from gan_zoo.checkpoint import hub, resolve_checkpoint

@@ -12,7 +12,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from test_models import check_documented
+from helpers import check_documented
 from torch import nn
 
 from gan_zoo import create_discriminator, create_loss, plugins

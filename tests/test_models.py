@@ -6,18 +6,14 @@ moment it is registered. Widths are shrunk to keep the CPU tests fast.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 import torch
+from helpers import check_documented
 from torch import nn
 
 from gan_zoo import create_discriminator, create_generator, plugins
 from gan_zoo.errors import GanZooError
 
-DOCS = Path(__file__).parent.parent / "docs"
-CONTRACT = {"z_dim", "image_size", "channels", "num_classes"}
 #: Sizes and channels tried for entries that declare "any".
 ANY_SIZES, ANY_CHANNELS = (28, 32), (1, 3)
 Z_DIM, CLASSES, BATCH = 16, 3, 2
@@ -230,34 +226,6 @@ def test_conv_generator_of_the_write_up_has_three_transposed_convs_and_a_tanh_co
     kinds = [type(m).__name__ for m in G.net]
     assert kinds.count("ConvTranspose2d") == 3 and kinds[-2:] == ["Conv2d", "Tanh"]
     assert "ReLU" in kinds and "LeakyReLU" not in kinds
-
-
-def _sections(page: Path) -> dict[str, str]:
-    """``## `name` `` headings of a docs page and the text under each."""
-    parts = re.split(r"^## `([^`]+)`\s*$", page.read_text(), flags=re.M)
-    return dict(zip(parts[1::2], parts[2::2], strict=True))
-
-
-def _shown(value) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
-
-
-def check_documented(kind: str, page: str) -> None:
-    """Every entry has a section listing each of its own options with its default."""
-    sections = _sections(DOCS / page)
-    for entry in plugins.registry(kind):
-        if entry.plugin.distribution != "gan-zoo":
-            continue
-        assert entry.name in sections, f"{kind} '{entry.name}' is missing from docs/{page}"
-        text = sections[entry.name]
-        for option, default in entry.options().items():
-            if option in CONTRACT:
-                continue
-            row = re.search(rf"^\| `{option}` \|(.*)$", text, flags=re.M)
-            assert row, f"option '{option}' of {kind} '{entry.name}' is missing from docs/{page}"
-            assert f"`{_shown(default)}`" in row.group(1), (
-                f"wrong default of '{option}' in docs/{page}"
-            )
 
 
 @pytest.mark.parametrize(

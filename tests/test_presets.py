@@ -139,7 +139,7 @@ def test_overrides_reach_the_network_options():
 
 
 def test_every_preset_is_documented():
-    from test_models import DOCS, _sections
+    from helpers import DOCS, _sections
 
     sections = _sections(DOCS / "models.md")
     for entry in plugins.registry("models"):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import train_tiny
 from safetensors.torch import load_file
 
 import gan_zoo
@@ -25,28 +26,8 @@ from gan_zoo.errors import CheckpointError, ConfigError, GanZooError
 from gan_zoo.hookspecs import hookimpl
 from gan_zoo.testing.data import write_fashion_mnist
 
-TINY = ["generator.width=8", "discriminator.width=8"]
 TAG = "dcgan.fashion-mnist"
 SHIPPED = ("generator.safetensors", "config.json", "README.md", "metrics.json")
-
-
-def train_tiny(data: Path, out: Path, **options) -> Path:
-    """A real two-step run with EMA; returns its run directory."""
-    settings = dict(
-        steps=2,
-        batch_size=16,
-        device="cpu",
-        log_every=1,
-        ema=0.9,
-        ema_warmup=0,
-        data_dir=str(data),
-        out=str(out),
-    )
-    settings.update(options)
-    overrides = settings.pop("overrides", TINY)
-    return gan_zoo.train(
-        "dcgan", "fashion-mnist", overrides=overrides, progress="quiet", **settings
-    ).dir
 
 
 def pack(run: Path, folder: Path) -> Path:

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "datasets",
     "train",
     "generate",
+    "info",
     "evaluate",
     "hub",
     "plugin",

@@ -1,0 +1,229 @@
+"""What several test modules share: tiny runs, checkpoints of real networks, the CLI in process,
+the docs-page checks. A plain module (test modules import it, never each other); the fixtures
+built on it live in conftest.py."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import torch
+from click.testing import CliRunner
+
+import gan_zoo
+from gan_zoo import checkpoint, plugins
+from gan_zoo.cli import build_cli
+from gan_zoo.config import TrainConfig
+from gan_zoo.hookspecs import hookimpl
+
+#: Tiny networks as ``--set`` overrides for the Python API (widths of 8).
+TINY = ["generator.width=8", "discriminator.width=8"]
+#: The checkpoint a two-step run writes.
+CKPT = Path("checkpoints") / "step-0000002"
+DOCS = Path(__file__).parent.parent / "docs"
+#: Factory arguments every network gets from the run, not options a docs page lists.
+CONTRACT = {"z_dim", "image_size", "channels", "num_classes"}
+
+
+FASHION_MNIST_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+
+
+class Parts:
+    """A tiny DCGAN pair with optimizers that have taken real steps."""
+
+    def __init__(
+        self,
+        width: int = 8,
+        ema: bool = False,
+        seed: int = 0,
+        generator: str = "dcgan",
+        g_options=None,
+    ):
+        torch.manual_seed(seed)
+        self.config = TrainConfig.from_preset("dcgan", "fashion-mnist", gan_zoo.get_preset("dcgan"))
+        self.config.generator.name = generator
+        self.config.generator.options = dict(g_options or {"width": width})
+        self.config.discriminator.options = {"width": width}
+        self.config.image_size, self.config.channels, self.config.batch_size = 28, 1, 4
+        self.config.ema = 0.99 if ema else 0.0
+        g_kwargs = {"z_dim": 100, "image_size": 28, "channels": 1, **self.config.generator.options}
+        self.g = gan_zoo.create_generator(generator, **g_kwargs)
+        if self.g.num_classes:
+            self.config.conditional, self.config.num_classes = True, self.g.num_classes
+        self.d = gan_zoo.create_discriminator("dcgan", image_size=28, channels=1, width=width)
+        self.g_opt = torch.optim.Adam(self.g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.d_opt = torch.optim.Adam(self.d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.ema = copy.deepcopy(self.g) if ema else None
+        self.loss = gan_zoo.create_loss("bce")
+        self.labels = torch.arange(4) % 10 if getattr(self.g, "num_classes", 0) else None
+        for _ in range(2):
+            self.step()
+
+    def step(self) -> None:
+        """One real D and G update on a fixed batch."""
+        real = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 2 - 1
+        z = torch.randn(4, 100, generator=torch.Generator().manual_seed(2))
+        d_loss = self.loss.d_loss(
+            self.d(real, self.labels), self.d(self.g(z, self.labels).detach(), self.labels)
+        )
+        self.d_opt.zero_grad()
+        d_loss.backward()
+        self.d_opt.step()
+        g_loss = self.loss.g_loss(self.d(self.g(z, self.labels), self.labels))
+        self.g_opt.zero_grad()
+        g_loss.backward()
+        self.g_opt.step()
+        if self.ema is not None:
+            with torch.no_grad():
+                for pe, p in zip(self.ema.parameters(), self.g.parameters(), strict=True):
+                    pe.lerp_(p, 0.5)
+
+    def save(self, run: Path, step: int, **kwargs) -> Path:
+        state = {
+            "step": step,
+            "epoch": step // 10,
+            "images_seen": 4 * step,
+            "elapsed_seconds": 1.5 * step,
+            "hardware": "CPU (test)",
+            "last_losses": {"loss/d": 1.25, "loss/g": 0.75},
+            **kwargs.pop("extra_state", {}),
+        }
+        kwargs.setdefault("samples", torch.full((1, 62, 62), 128, dtype=torch.uint8))
+        kwargs.setdefault("rng", {"torch": torch.get_rng_state()})
+        keep = kwargs.pop("keep", 3)
+        training_state = checkpoint.TrainingState(
+            self.g, self.d, self.g_opt, self.d_opt, ema_generator=self.ema, progress=state, **kwargs
+        )
+        return checkpoint.save_checkpoint(run, training_state, self.config, keep=keep)
+
+
+def make_run(tmp_path: Path, **kwargs) -> tuple[Path, Parts]:
+    """A run directory with one checkpoint at step 2; returns (run dir, parts)."""
+    parts = Parts(**kwargs)
+    run = tmp_path / "run"
+    parts.save(run, 2)
+    return run, parts
+
+
+class TinyConditionalGenerator(torch.nn.Module):
+    """A small class-conditional generator, provided by a test plugin."""
+
+    def __init__(
+        self,
+        z_dim: int = 100,
+        image_size: int = 28,
+        channels: int = 1,
+        num_classes: int = 10,
+        width: int = 8,
+    ):
+        super().__init__()
+        self.z_dim, self.image_size, self.channels, self.num_classes = (
+            z_dim,
+            image_size,
+            channels,
+            num_classes,
+        )
+        self.embed = torch.nn.Embedding(num_classes, z_dim)
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(z_dim, width),
+            torch.nn.ReLU(),
+            torch.nn.Linear(width, channels * image_size**2),
+        )
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        h = z * self.embed(labels) if labels is not None else z  # (B, z_dim)
+        return torch.tanh(self.net(h)).view(-1, self.channels, self.image_size, self.image_size)
+
+
+class TinyPlugin:
+    @hookimpl
+    def register_generators(self, register):
+        register(
+            "tiny-cond",
+            TinyConditionalGenerator,
+            description="Tiny conditional MLP (tests).",
+            conditional=True,
+        )
+
+
+def install_tiny_plugin() -> None:
+    """Register the test plugin as if the distribution gan-zoo-tiny 1.2.3 were installed."""
+    plugins.host().register(TinyPlugin(), "tiny", distribution="gan-zoo-tiny", version="1.2.3")
+
+
+def make_conditional_run(tmp_path: Path) -> tuple[Path, Parts]:
+    """A run of the plugin's conditional generator with the Fashion-MNIST class names."""
+    install_tiny_plugin()
+    parts = Parts(generator="tiny-cond")
+    run = tmp_path / "cond-run"
+    parts.save(run, 2, extra_state={"class_names": FASHION_MNIST_CLASSES})
+    return run, parts
+
+
+def outputs(g, seed: int = 3) -> torch.Tensor:
+    g.eval()
+    with torch.no_grad():
+        return g(torch.randn(5, 100, generator=torch.Generator().manual_seed(seed)), None)
+
+
+def cli_in_process(*args):
+    return CliRunner().invoke(build_cli(), [str(a) for a in args])
+
+
+def train_tiny(data: Path, out: Path, **options) -> Path:
+    """A real two-step run with EMA; returns its run directory."""
+    settings = dict(
+        steps=2,
+        batch_size=16,
+        device="cpu",
+        log_every=1,
+        ema=0.9,
+        ema_warmup=0,
+        data_dir=str(data),
+        out=str(out),
+    )
+    settings.update(options)
+    overrides = settings.pop("overrides", TINY)
+    return gan_zoo.train(
+        "dcgan", "fashion-mnist", overrides=overrides, progress="quiet", **settings
+    ).dir
+
+
+def _sections(page: Path) -> dict[str, str]:
+    """``## `name` `` headings of a docs page and the text under each."""
+    parts = re.split(r"^## `([^`]+)`\s*$", page.read_text(), flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def _shown(value) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def check_documented(kind: str, page: str) -> None:
+    """Every entry has a section listing each of its own options with its default."""
+    sections = _sections(DOCS / page)
+    for entry in plugins.registry(kind):
+        if entry.plugin.distribution != "gan-zoo":
+            continue
+        assert entry.name in sections, f"{kind} '{entry.name}' is missing from docs/{page}"
+        text = sections[entry.name]
+        for option, default in entry.options().items():
+            if option in CONTRACT:
+                continue
+            row = re.search(rf"^\| `{option}` \|(.*)$", text, flags=re.M)
+            assert row, f"option '{option}' of {kind} '{entry.name}' is missing from docs/{page}"
+            assert f"`{_shown(default)}`" in row.group(1), (
+                f"wrong default of '{option}' in docs/{page}"
+            )
