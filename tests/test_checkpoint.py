@@ -1,7 +1,7 @@
 """Checkpoints: save and load round trips, the atomic write under a crash, keep-K and best.
 
 Everything runs on real networks from the registry, real Adam optimizers after real steps, and
-real files. ``make_run`` is shared with the generate tests.
+real files. ``make_run`` and ``Parts`` live in tests/helpers.py (the generate tests use them too).
 """
 
 from __future__ import annotations
