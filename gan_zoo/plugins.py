@@ -31,6 +31,7 @@ LOAD_PLUGINS_ENV = "GAN_ZOO_LOAD_PLUGINS"
 
 #: The built-in plugins, registered before any third-party one through the same hooks.
 DEFAULT_PLUGINS = (
+    "gan_zoo.cli.commands",
     "gan_zoo.models",
     "gan_zoo.losses",
     "gan_zoo.datasets",
@@ -51,6 +52,8 @@ class PluginStatus:
     #: One line per entry whose plain name another plugin had first (it stays reachable as
     #: ``distribution/name``).
     clashes: list[str] = field(default_factory=list)
+    #: The commands it added to the ``gan-zoo`` group (filled when the group is built).
+    commands: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -71,6 +74,7 @@ class PluginStatus:
             "error": self.error,
             "clashes": self.clashes,
             "entries": self.entries,
+            "commands": self.commands,
         }
 
 
@@ -228,10 +232,12 @@ class PluginHost:
             impl = _impl_of(self.pm, "register_commands", plugin) if plugin else None
             if impl is None or status.error:
                 continue
+            before = set(cli.commands)
             try:
                 impl(cli=cli)
             except Exception as exc:
                 status.error = _one_line(exc)
+            status.commands = sorted(set(cli.commands) - before)
 
 
 def _impl_of(pm: pluggy.PluginManager, hook_name: str, plugin: Any):

@@ -21,7 +21,11 @@ from gan_zoo.hookspecs import hookimpl
 TINY = ["generator.width=8", "discriminator.width=8"]
 #: The checkpoint a two-step run writes.
 CKPT = Path("checkpoints") / "step-0000002"
-DOCS = Path(__file__).parent.parent / "docs"
+#: The tests folder, the repository root, the package's source and the docs.
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+PACKAGE = ROOT / "gan_zoo"
+DOCS = ROOT / "docs"
 #: Factory arguments every network gets from the run, not options a docs page lists.
 CONTRACT = {"z_dim", "image_size", "channels", "num_classes"}
 

@@ -1,8 +1,9 @@
 """The ``gan-zoo`` command line.
 
 Commands are thin: parse options, call the public API, render with rich. The group is built by
-:func:`build_cli`, so plugins can add commands through the ``register_commands`` hook and tests
-get a fresh group without reloading modules. Nothing here imports torch at start-up.
+:func:`build_cli`; every command, gan-zoo's own included, arrives through the
+``register_commands`` hook (the built-in ones from :mod:`gan_zoo.cli.commands`), and tests get a
+fresh group without reloading modules. Nothing here imports torch at start-up.
 
 Errors the user caused (:class:`gan_zoo.errors.GanZooError` and click's usage errors) are
 printed as one line on stderr and exit with code 2, without a traceback.
@@ -10,7 +11,6 @@ printed as one line on stderr and exit with code 2, without a traceback.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import warnings
 from typing import Any
@@ -19,19 +19,6 @@ import click
 
 from ..blame import DEBUG_ENV, blame, debug_enabled
 from ..errors import GanZooError
-
-#: Modules under ``gan_zoo.cli`` whose ``COMMANDS`` list is added to the group, in order.
-COMMAND_MODULES = (
-    "catalog",
-    "datasets",
-    "train",
-    "generate",
-    "info",
-    "evaluate",
-    "hub",
-    "plugin",
-    "doctor",
-)
 
 
 class GanZooGroup(click.Group):
@@ -135,12 +122,9 @@ def build_cli() -> click.Group:
           gan-zoo plugins
         """
 
-    for module_name in COMMAND_MODULES:
-        module = importlib.import_module(f"{__name__}.{module_name}")
-        for command in module.COMMANDS:
-            cli.add_command(command)
     from .. import plugins
 
+    # The built-in commands arrive through the same hook as plugins' (gan_zoo.cli.commands).
     plugins.host().add_commands(cli)
     return cli
 
