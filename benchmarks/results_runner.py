@@ -463,7 +463,7 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
 # Adopting a run trained outside the script.
 #: Config fields that decide the weights a run ends with (with the seed, bit for bit on one
 #: machine); the others only say where it writes, how often it logs or checkpoints, or what it
-#: scores, which the trainer keeps from touching the weights (tested in tests/test_train_eval.py).
+#: scores, which the trainer keeps from touching the weights (tested in tests/unit/training/test_scoring.py).
 RECIPE_FIELDS = (
     "model",
     "dataset",

@@ -1,6 +1,6 @@
 """Every registered generator and discriminator, at every size and channel count it declares.
 
-Parametrized over the registries (timm's ``tests/test_models.py``): a new entry is tested the
+Parametrized over the registries (timm's ``tests/unit/models/test_models.py``): a new entry is tested the
 moment it is registered. Widths are shrunk to keep the CPU tests fast.
 """
 
