@@ -12,7 +12,7 @@ def duration(seconds: float) -> str:
 def human_bytes(size: float) -> str:
     """``532 B``, ``1.2 kB``, ``3.4 MB``, ``5.6 GB`` (powers of 1000)."""
     for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
+        if round(size, 0 if unit == "B" else 1) < 1000 or unit == "GB":  # 999.96 kB is 1.0 MB
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} GB"

@@ -61,7 +61,7 @@ def shown(path: Any) -> str:
 
 def _size(n: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
+        if round(n, 0 if unit == "bytes" else 1) < 1000 or unit == "TB":  # 999.96 KB is 1.0 MB
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
         n /= 1000
     return ""  # pragma: no cover

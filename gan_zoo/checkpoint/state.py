@@ -50,8 +50,8 @@ _STATE_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError, Ru
 
 def load_optimizer(opt: Any, data: dict[str, Any], tensors: dict[str, Any], source: str) -> None:
     """Restore ``opt`` from its split state (JSON ``data`` + ``tensors``) in place; state that
-    does not fit this optimizer (other groups, settings of other types, moments of other
-    shapes) is a one-line CheckpointError and leaves ``opt`` as it was."""
+    does not fit this optimizer (other groups, settings missing or of other types, moments of
+    other shapes) is a one-line CheckpointError and leaves ``opt`` as it was."""
     try:
         groups = data.get("param_groups", [])
         live = opt.state_dict()["param_groups"]
@@ -65,7 +65,7 @@ def load_optimizer(opt: Any, data: dict[str, Any], tensors: dict[str, Any], sour
         state["state"] = {int(k): v for k, v in state["state"].items()}  # JSON keys are strings
         saved = opt.state_dict()
         opt.load_state_dict(state)
-        bad = _bad_moment(opt)
+        bad = _missing_setting(opt, saved) or _bad_moment(opt)
         if bad:
             opt.load_state_dict(saved)
             raise ValueError(bad)
@@ -90,6 +90,16 @@ def _same_kind(value: Any, current: Any) -> bool:
             and all(_same_kind(v, c) for v, c in zip(value, current, strict=True))
         )
     return type(value) is type(current) or current is None
+
+
+def _missing_setting(opt: Any, saved: dict[str, Any]) -> str | None:
+    """The first setting the optimizer had that a loaded group lacks, once the optimizer's own
+    ``__setstate__`` gave settings newer than the file their defaults (its step would fail)."""
+    for group, before in zip(opt.param_groups, saved["param_groups"], strict=False):
+        missing = sorted(set(before) - set(group))
+        if missing:
+            return f"param_groups lacks setting '{missing[0][:40]}'"
+    return None
 
 
 def _bad_moment(opt: Any) -> str | None:

@@ -14,6 +14,11 @@ from typing import Any
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
 _RESERVED = {"y", "n", "yes", "no", "true", "false", "on", "off", "null"}
+#: What a YAML reader refuses raw (non-printable characters, lone surrogates from file names that
+#: are not UTF-8) or reads as a line break or a byte-order mark; JSON leaves them unescaped.
+_UNSAFE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]"
+)
 
 
 def yaml_scalar(value: Any) -> str:
@@ -37,7 +42,7 @@ def yaml_scalar(value: Any) -> str:
     text = str(value)
     if _PLAIN.match(text) and text.lower() not in _RESERVED:
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def _lines(value: Any, indent: int) -> list[str]:
