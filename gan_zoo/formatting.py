@@ -19,6 +19,12 @@ def human_bytes(size: float) -> str:
     return f"{size:.1f} GB"
 
 
+def printable(text: object) -> str:
+    """``text`` on one line, without control characters (``?`` for each): what a plugin or a
+    downloaded folder wrote cannot move the cursor or clear the terminal."""
+    return "".join(ch if ch.isprintable() else "?" for ch in " ".join(str(text).split()))
+
+
 def table(
     rows: list[list[str]], *, plain: bool, width: int = 80, wrap_last: bool = False
 ) -> list[str]:

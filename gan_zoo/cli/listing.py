@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import measured, plugins
-from ..formatting import human_bytes, indented, table
+from ..formatting import human_bytes, indented, printable, table
 from ..registry import SINGULAR, Entry
 
 HEADERS = {
@@ -106,51 +106,49 @@ def _pretrained(entry: Entry) -> tuple[list[str], dict[str, Any]]:
         f"{fid:.2f}" if isinstance(fid, (int, float)) else "-",
         size,
     ]
-    return [" ".join(c.split()) or "-" for c in cells], s
+    return [printable(c) or "-" for c in cells], s
 
 
 def _metrics(summary: dict[str, Any], sep: str) -> str:
-    return ",".join(
-        f"{k}{sep}{v:.4g}" if isinstance(v, (int, float)) else f"{k}{sep}{v}"
-        for k, v in summary["metrics"].items()
+    return printable(
+        ",".join(
+            f"{k}{sep}{v:.4g}" if isinstance(v, (int, float)) else f"{k}{sep}{v}"
+            for k, v in summary["metrics"].items()
+        )
     )
 
 
-def kind_rows(kind: str, entries: list[Entry], long: bool) -> list[tuple[list[str], list[str]]]:
-    """``(cells, notes)`` per entry: notes are the sentences shown under it on a terminal (the
-    clash always; the description and measurements with ``long``)."""
+def kind_rows(
+    kind: str, entries: list[Entry], long: bool
+) -> list[tuple[list[str], list[str], list[str]]]:
+    """``(cells, notes, long_cells)`` per entry. Notes are the sentences shown under it on a
+    terminal (a clash or an unreadable folder always; the description and measurements with
+    ``long``); ``long_cells`` are the columns ``long`` adds into a pipe instead."""
     rows = []
     for entry in entries:
-        notes = []
+        problems = [shadowed_text(entry)]
         if kind == "pretrained":
             cells, summary = _pretrained(entry)
-            if summary["error"]:
-                notes.append(f"unreadable: {summary['error']}")
-            if long and summary["metrics"]:
-                notes.append("metrics: " + _metrics(summary, " ").replace(",", ", "))
+            problems.append(
+                f"unreadable: {printable(summary['error'])}" if summary["error"] else ""
+            )
+            extra = [_metrics(summary, "=") or "-"]
         else:
-            cells = entry_cells(entry)
-        if shadowed_text(entry):
-            notes.append(shadowed_text(entry))
+            cells, summary, extra = entry_cells(entry), {}, []
+        if kind == "models":
+            best = measured.best(entry.name, entry.plugin.distribution)
+            extra = [best.record, best.hardware] if best else ["-", "-"]
+        problems = [p for p in problems if p]
+        notes = list(problems)
         if long:
-            notes.append(entry.description)
+            if summary.get("metrics"):
+                notes.append("metrics: " + _metrics(summary, " ").replace(",", ", "))
+            notes.append(printable(entry.description))
             if kind == "models":
                 notes.append(measured_text(entry))
-        rows.append((cells, notes))
+        text = " ".join([*problems, printable(entry.description)]).strip()
+        rows.append((cells, notes, [*extra, text or "-"]))
     return rows
-
-
-def _long_cells(kind: str, entry: Entry, notes: list[str]) -> list[str]:
-    """The ``--long`` columns into a pipe (one line per entry: the notes become cells)."""
-    text = " ".join(n for n in notes if n != measured_text(entry)) if notes else ""
-    if kind == "models":
-        best = measured.best(entry.name, entry.plugin.distribution)
-        return [best.record if best else "-", best.hardware if best else "-", text or "-"]
-    if kind == "pretrained":
-        from ..checkpoint.sources import pretrained_summary
-
-        return [_metrics(pretrained_summary(entry), "=") or "-", text or "-"]
-    return [text or "-"]
 
 
 def list_lines(
@@ -173,10 +171,7 @@ def list_lines(
         )
         rows = kind_rows(kind, entries, long)
         if plain:
-            cells = [header] + [
-                c + (_long_cells(kind, e, n) if long else [])
-                for (c, n), e in zip(rows, entries, strict=True)
-            ]
+            cells = [header] + [c + (extra if long else []) for c, _, extra in rows]
             if kind_column:
                 cells = [["KIND", *cells[0]]] + [[kind, *c] for c in cells[1:]]
             lines += table(cells, plain=True)
@@ -187,9 +182,9 @@ def list_lines(
             hint = "; pip install gan-zoo-pretrained" if kind == "pretrained" else ""
             lines.append(f"(none{hint})")
             continue
-        shown = table([header] + [c for c, _ in rows], plain=False, width=width)
+        shown = table([header] + [c for c, _, _ in rows], plain=False, width=width)
         lines.append(shown[0])
-        for line, (_, notes) in zip(shown[1:], rows, strict=True):
+        for line, (_, notes, _) in zip(shown[1:], rows, strict=True):
             lines.append(line)
             for note in notes:
                 lines += indented(note, width)
@@ -239,7 +234,7 @@ def plugin_lines(statuses: list[Any], *, plain: bool, width: int = 80) -> list[s
             entries = ",".join(f"{k}={n}" for k, n in counts.items())
         else:
             entries = ", ".join(_count(n, k) for k, n in counts.items())
-        notes = [f"{s.name}: broken: {s.error}" for s in broken]
+        notes = [f"{s.name}: broken: {printable(s.error)}" for s in broken]
         notes += [c for s in group for c in s.clashes] + _winner_notes(distribution)
         versions = ",".join(dict.fromkeys(s.version for s in group))
         sources = ",".join(dict.fromkeys(s.source.replace(" ", "-") for s in group))

@@ -124,9 +124,9 @@ def recipe_json(entry: Entry) -> dict[str, Any]:
 
 
 def recipe_lines(entry: Entry, *, plain: bool, width: int = 80) -> list[str]:
-    from ..formatting import table
+    from ..formatting import printable, table
 
-    rows = [[k, " ".join(v.split())] for k, v in recipe_rows(entry)]
+    rows = [[k, printable(v)] for k, v in recipe_rows(entry)]
     return table(rows, plain=plain, width=width, wrap_last=True)
 
 

@@ -23,6 +23,7 @@ from helpers import cli_in_process
 
 from gan_zoo import measured, plugins
 from gan_zoo.cli.listing import list_lines
+from gan_zoo.hookspecs import hookimpl
 from gan_zoo.registry import KINDS
 
 GAN_ZOO = str(Path(sys.executable).with_name("gan-zoo"))
@@ -233,3 +234,26 @@ def test_the_cli_page_shows_what_the_code_prints():
     spec.loader.exec_module(script)
     text = script.DOC.read_text(encoding="utf-8")
     assert script.page(text) == text, "run `python scripts/render_cli_listings.py`"
+
+
+class _BrokenTag:
+    """A pretrained tag whose folder has no config.json and whose description holds a control
+    character: listed, marked unreadable, still one line."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @hookimpl
+    def register_pretrained(self, register):
+        register("dcgan.broken", lambda: self.folder, description="A tag\x1b[2J without files")
+
+
+@pytest.mark.parametrize("plain, width", RENDERINGS, ids=["80", "120", "piped"])
+def test_an_unreadable_tag_is_listed_on_its_line(tmp_path, plain, width):
+    plugins.host().register(_BrokenTag(tmp_path), "broken-tag", distribution="gan-zoo-tags")
+    entries = plugins.registry("pretrained").list()
+    lines = list_lines({"pretrained": entries}, plain=plain, width=width, long=True)
+    assert _names_shown(lines, plain) == ["dcgan.broken"]
+    assert "\x1b" not in "".join(lines) and "unreadable: " in "".join(lines)
+    if plain:
+        assert len(lines) == 2 and lines[1].split("\t")[1:4] == ["gan-zoo-tags", "-", "-"]
