@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import measured, plugins
 from ..formatting import human_bytes, indented, printable, table
-from ..registry import SINGULAR, Entry
+from ..registry import KINDS, SINGULAR, Entry
 
 HEADERS = {
     "models": ["NAME", "PLUGIN", "SIZES", "CH", "COND", "FID", "IMG/S"],
@@ -226,10 +226,8 @@ def plugin_lines(statuses: list[Any], *, plain: bool, width: int = 80) -> list[s
     for distribution, group in groups.items():
         broken = [s for s in group if not s.ok]
         state = "ok" if not broken else "broken" if len(broken) == len(group) else "part-broken"
-        counts: dict[str, int] = {}
-        for s in group:
-            for kind, names in s.entries.items():
-                counts[kind] = counts.get(kind, 0) + len(names)
+        counts = {k: sum(len(s.entries.get(k, ())) for s in group) for k in KINDS}
+        counts = {k: n for k, n in counts.items() if n}
         if plain:
             entries = ",".join(f"{k}={n}" for k, n in counts.items())
         else:

@@ -15,6 +15,7 @@ from conftest import REPO
 from gan_zoo import plugins
 from gan_zoo.cli.listing import plugin_lines
 from gan_zoo.hookspecs import hookimpl
+from gan_zoo.registry import KINDS
 
 GAN_ZOO = str(Path(sys.executable).with_name("gan-zoo"))
 LOADED = "gan-zoo-stylegan2,gan-zoo-clashtest"
@@ -65,11 +66,12 @@ def test_one_line_per_distribution(installed, plain, width):
 
 def test_entry_counts(installed):
     statuses = plugins.statuses()
-    counts = {}
-    for s in statuses:
-        for kind, names in s.entries.items():
-            counts.setdefault(s.distribution, {}).setdefault(kind, 0)
-            counts[s.distribution][kind] += len(names)
+    counts = {}  # in the order of KINDS, the order of `gan-zoo list`
+    for kind in KINDS:
+        for s in statuses:
+            if s.entries.get(kind):
+                counts.setdefault(s.distribution, {}).setdefault(kind, 0)
+                counts[s.distribution][kind] += len(s.entries[kind])
     piped = [line.split("\t") for line in plugin_lines(statuses, plain=True)]
     header = piped[0]
     for cells in piped[1:]:
