@@ -257,3 +257,15 @@ def test_an_unreadable_tag_is_listed_on_its_line(tmp_path, plain, width):
     assert "\x1b" not in "".join(lines) and "unreadable: " in "".join(lines)
     if plain:
         assert len(lines) == 2 and lines[1].split("\t")[1:4] == ["gan-zoo-tags", "-", "-"]
+
+
+@pytest.mark.parametrize("args", [["list"], ["list", "models", "--long"], ["plugins"]])
+def test_listing_does_not_import_torch(args):
+    code = f"import sys; sys.argv = ['gan-zoo', *{args!r}]; from gan_zoo.cli import main; main()"
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, env=_env()
+    )
+    assert out.returncode == 0, out.stderr
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines()}
+    assert "gan_zoo.measured" in imported or args == ["plugins"]
+    assert not {m for m in imported if m == "torch" or m.startswith("torch.")}
