@@ -7,7 +7,8 @@ generated vs the 10,000 test images) and writes ``benchmarks/results/ROW-sSEED.j
 commands, the metrics and their protocols, speed, times, hardware and versions. A seed whose
 record has the same commands is skipped, so an interrupted run continues where it stopped;
 ``--force`` runs it again. At the end of every seed, and with ``--render-only``, the table
-between the markers of docs/results.md is rendered from all the records.
+between the markers of docs/results.md is rendered from all the records (and, at the end,
+``gan_zoo/measured.json``, what ``gan-zoo list models`` shows: benchmarks/results_measured.py).
 
 Examples::
 
@@ -27,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers next to this file
 
+import results_measured  # noqa: E402
 import results_render  # noqa: E402
 import results_runner  # noqa: E402
 from results_rows import RESULTS_DIR, ROWS_FILE, STANDARD_N, RowsFile, load_rows  # noqa: E402
@@ -196,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results_render.render_doc(rows_file, args.results_dir, args.doc)
                 return 130
         results_render.render_doc(rows_file, args.results_dir, args.doc)
+        if Path(args.results_dir).resolve() == RESULTS_DIR.resolve():  # what gan-zoo list shows
+            results_measured.write(args.results_dir, args.rows_file)
         print(f"The table of {args.doc} is up to date with the records in {args.results_dir}")
     except GanZooError as e:
         print(f"Error: {e}", file=sys.stderr)

@@ -26,20 +26,30 @@ def _kind(name: str) -> str:
 @click.option("--image-size", type=int, help="Only entries that support this image size.")
 @click.option("--channels", type=int, help="Only entries that support this many channels.")
 @click.option("--conditional/--unconditional", default=None, help="Only (un)conditional entries.")
+@click.option(
+    "--long",
+    "-l",
+    "long",
+    is_flag=True,
+    help="Add descriptions and where each FID was measured; 'list models NAME --long': the "
+    "whole recipe, as 'gan-zoo info NAME'.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
+def list_cmd(kind, pattern, image_size, channels, conditional, long, as_json):
     """List registered entries: models, generators, discriminators, losses, datasets, metrics,
     pretrained.
 
-    PATTERN is a shell wildcard on names. Pretrained tags are listed with the preset, dataset and
-    metrics their folder's config.json and metrics.json hold, and their size.
+    One line per entry. Presets show the best FID and training img/s of their own recipe from
+    the results records shipped with gan-zoo (docs/results.md). Into a pipe: one header line,
+    then one line per entry of tab-separated cells, never cut. PATTERN is a shell wildcard on
+    names.
 
     \b
     Examples:
-      gan-zoo list
       gan-zoo list models
+      gan-zoo list models --long
       gan-zoo list generators '*gan' --image-size 28
-      gan-zoo list pretrained
+      gan-zoo list models | awk 'NR > 1 && $6 != "-"' | sort -k6 -g
     """
     kinds = [_kind(kind)] if kind else list(KINDS)
     warn_about_plugins()
@@ -49,26 +59,17 @@ def list_cmd(kind, pattern, image_size, channels, conditional, as_json):
         data = {k: [_as_dict(e) for e in entries] for k, entries in found.items()}
         click.echo(json.dumps(data if not kind else data[kinds[0]], indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    models = plugins.registry("models")
+    if long and kinds == ["models"] and pattern in models and not set("*?[") & set(pattern):
+        from .recipe import show_recipe
 
-    console = Console()
-    for k, entries in found.items():
-        if k == "pretrained":
-            console.print(_pretrained_table(entries))
-            continue
-        table = Table(title=k.capitalize(), title_justify="left", expand=False)
-        table.add_column("name", style="bold cyan", no_wrap=True)
-        table.add_column("plugin", style="dim")
-        table.add_column("description")
-        table.add_column("supports", style="green")
-        for e in entries:
-            table.add_row(
-                e.key, f"{e.plugin.distribution} {e.plugin.version}", e.description, str(e.supports)
-            )
-        if not entries:
-            table.add_row("-", "", "(none)", "")
-        console.print(table)
+        show_recipe(models.get(pattern))
+        return
+    from .listing import list_lines, terminal
+
+    plain, width = terminal()
+    lines = list_lines(found, plain=plain, width=width, long=long, kind_column=not kind)
+    click.echo("\n".join(lines))
 
 
 def _as_dict(entry) -> dict:
@@ -77,46 +78,6 @@ def _as_dict(entry) -> dict:
     from ..checkpoint.sources import pretrained_summary
 
     return pretrained_summary(entry)
-
-
-def _pretrained_table(entries):
-    """Tags with what their folders say: preset, dataset, metrics, size."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from ..checkpoint.sources import pretrained_summary
-    from ..formatting import human_bytes
-
-    table = Table(title="Pretrained", title_justify="left", expand=False)
-    for column, style in (
-        ("tag", "bold cyan"),
-        ("preset", None),
-        ("dataset", None),
-        ("metrics", "green"),
-        ("size", None),
-        ("plugin", "dim"),
-    ):
-        table.add_column(column, style=style, no_wrap=column == "tag")
-    for entry in entries:
-        s = pretrained_summary(entry)
-        metrics = ", ".join(
-            f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}"
-            for k, v in s["metrics"].items()
-        )
-        if s["error"]:
-            metrics = f"unreadable: {s['error']}"
-        size = human_bytes(s["size"]) if s["size"] is not None else "-"
-        table.add_row(
-            s["name"],
-            Text(str(s["preset"] or "-")),
-            Text(str(s["dataset"] or "-")),
-            Text(metrics or "-"),
-            size,
-            f"{s['distribution']} {s['version']}",
-        )
-    if not entries:
-        table.add_row("-", "", "(none; pip install gan-zoo-pretrained)", "", "", "")
-    return table
 
 
 @click.command("plugins")
@@ -128,9 +89,11 @@ def _pretrained_table(entries):
     "exit 2 if any); for plugin authors and CI.",
 )
 def plugins_cmd(as_json, check):
-    """List plugins: built-in ones and installed distributions, with versions and status.
+    """List plugins: one line per distribution (gan-zoo's built-in modules are one), with its
+    version, status and entry counts; every clash and error in words under it.
 
-    A broken plugin is listed with the reason it failed; the others keep working. With
+    Into a pipe: one line per distribution of tab-separated cells, the clashes and errors in
+    the last. A broken plugin is listed with the reason it failed; the others keep working. With
     --check, every entry's code is imported and called once: networks built at their smallest
     declared size and run forward, losses on random logits, presets and factories checked
     against the plugin contract.
@@ -138,6 +101,7 @@ def plugins_cmd(as_json, check):
     \b
     Examples:
       gan-zoo plugins
+      gan-zoo plugins | grep gan-zoo-stylegan2
       gan-zoo plugins --check
       GAN_ZOO_LOAD_PLUGINS=gan-zoo-mygan gan-zoo plugins --check
     """
@@ -149,20 +113,10 @@ def plugins_cmd(as_json, check):
         data = [s.as_dict() for s in statuses]
         click.echo(json.dumps(data, indent=2))
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from .listing import plugin_lines, terminal
 
-    table = Table(title="Plugins", title_justify="left")
-    for column in ("name", "distribution", "version", "source", "status", "entries"):
-        table.add_column(column)
-    for s in statuses:
-        status = "[green]ok[/]" if s.ok else f"[red]broken[/]: {escape(s.error or '')}"
-        if s.ok and s.clashes:
-            status = "[yellow]ok, shadowed[/]: " + escape("; ".join(s.clashes))
-        counts = ", ".join(f"{len(v)} {k}" for k, v in s.entries.items()) or "-"
-        table.add_row(s.name, s.distribution, s.version, s.source, status, counts)
-    Console().print(table)
+    plain, width = terminal()
+    click.echo("\n".join(plugin_lines(statuses, plain=plain, width=width)))
 
 
 def _check_plugins(as_json: bool) -> None:

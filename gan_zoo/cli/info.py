@@ -1,4 +1,4 @@
-"""``gan-zoo info``: what a run, checkpoint, weights file or pretrained tag holds."""
+"""``gan-zoo info``: what a run, checkpoint, weights file, pretrained tag or preset holds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ..errors import GanZooError, did_you_mean
 from .generate import _PATH
 
 
@@ -13,19 +14,40 @@ from .generate import _PATH
 @click.argument("path", metavar="SOURCE", type=_PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a panel.")
 def info_cmd(path, as_json):
-    """Show what a run or checkpoint holds: model, dataset, steps, metrics, files.
+    """Show what a run, checkpoint or preset holds: model, dataset, steps, metrics, files.
 
     SOURCE is a run, a checkpoint, a generator.safetensors, a pretrained tag or
     hf-hub:owner/name. Reads only JSON and safetensors headers, so it is instant even for large
-    checkpoints.
+    checkpoints. SOURCE may also name a preset (when no such file or folder exists): its whole
+    recipe, its results records and the pretrained tags trained from it.
 
     \b
     Examples:
       gan-zoo info runs/dcgan-fashion-mnist-20250101-120000
       gan-zoo info checkpoints/step-0004690 --json
       gan-zoo info dcgan.fashion-mnist
+      gan-zoo info dcgan
     """
     import json
+    import os
+
+    from .. import plugins
+
+    spec = os.fspath(path)
+    models = plugins.registry("models")
+    if not os.path.lexists(path) and spec not in plugins.registry("pretrained"):
+        if spec in models:
+            from .recipe import show_recipe
+
+            show_recipe(models.get(spec), as_json)
+            return
+        # A name like a preset's (no '.tag', no folder): suggest presets; else find_source's error.
+        near = did_you_mean(spec, models.names()) if not set("./\\:") & set(spec) else ""
+        if near:
+            raise GanZooError(
+                f"'{spec}' is neither a file or folder, a pretrained tag nor a preset{near} "
+                "(see 'gan-zoo list models')"
+            )
 
     from ..checkpoint import describe
 

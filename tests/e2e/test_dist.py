@@ -32,6 +32,7 @@ DISTRIBUTIONS = {
         "gan_zoo",
         [
             "gan_zoo/metrics/fashion-mnist-cnn.safetensors",
+            "gan_zoo/measured.json",
             "gan_zoo/templates/plugin/pyproject.toml.tmpl",
             "gan_zoo/templates/plugin/package/__init__.py.tmpl",
             "gan_zoo/templates/plugin/tests/test_conformance.py.tmpl",

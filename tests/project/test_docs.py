@@ -1,12 +1,14 @@
 """The docs stay true: every hook and its signature is documented."""
 
 import inspect
+from pathlib import Path
 
 import pytest
-from helpers import ROOT
 
 from gan_zoo import hookspecs
 
+#: The repository root (not from helpers: `python tests/project/test_docs.py` runs this file).
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 HOOKS = [
     name for name, obj in vars(hookspecs).items() if callable(obj) and hasattr(obj, "gan_zoo_spec")

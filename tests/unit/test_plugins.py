@@ -189,7 +189,7 @@ def test_installed_cli_subprocess(with_test_plugins):
     env.pop("GAN_ZOO_LOAD_PLUGINS", None)
     out = subprocess.run([exe, "plugins"], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
-    assert "broken on purpose" in out.stdout and "testplugin-good" in out.stdout
+    assert "broken on purpose" in out.stdout and "gan-zoo-testplugins" in out.stdout
     out = subprocess.run([exe, "hello-plugin"], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "hello from gan-zoo-testplugins"
     out = subprocess.run([exe, "list", "models"], capture_output=True, text=True, env=env)

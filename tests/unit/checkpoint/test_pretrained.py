@@ -152,14 +152,14 @@ def test_generate_info_and_list_take_a_tag(tagged, tmp_path):
         (TAG, "dcgan", "fashion-mnist", {"classifier-fd": 12.5})
     ]
     assert listed[0]["size"] == sum(p.stat().st_size for p in tagged.iterdir())
-    table = CliRunner().invoke(build_cli(), ["list", "pretrained"], env={"COLUMNS": "200"}).output
-    assert TAG in table and "classifier-fd 12.5" in table and "gan-zoo-testtags" in table
+    table = CliRunner().invoke(build_cli(), ["list", "pretrained", "--long"]).output
+    assert TAG in table and "classifier-fd=12.5" in table and "gan-zoo-testtags" in table
     run_cli("interpolate", TAG, "--steps", "2", "--out", tmp_path / "walk.gif")
 
 
 def test_no_tags_is_a_clean_empty_list():
     assert json.loads(run_cli("list", "pretrained", "--json").output) == []
-    assert "(none" in run_cli("list", "pretrained").output
+    assert run_cli("list", "pretrained").output.splitlines()[1:] == []  # the header alone
 
 
 def test_evaluating_a_tag_writes_nothing_into_the_package(tagged, data):

@@ -54,7 +54,7 @@ def test_list_one_kind_singular_alias_and_filters():
 
 
 def test_list_table():
-    result = run("list", "losses")
+    result = run("list", "losses", "--long")
     assert result.exit_code == 0
     assert "bce" in result.output and "Non-saturating" in result.output
 
