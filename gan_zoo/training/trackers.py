@@ -129,6 +129,13 @@ def last_card(run_dir: Path) -> Path | None:
     return card if card is not None and card.is_file() else None
 
 
+def mlflow_key(name: str) -> str:
+    """A statistic's MLflow name: ``loss/d`` is ``loss.d``. MLflow's file store keeps a metric
+    in a file whose path is its name, so ``lr`` (a file) and ``lr/d`` (a file in a folder
+    ``lr``) could not both be logged."""
+    return name.replace("/", ".")
+
+
 def flat(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
     """``{"generator.options.width": "8", ...}``: a config as MLflow parameters."""
     out = {}
@@ -199,7 +206,8 @@ class WandB(Sink):
 
 class MLflow(Sink):
     """An MLflow run in the tracking store (``MLFLOW_TRACKING_URI``, e.g. ``file:./mlruns``;
-    MLflow's default otherwise): parameters, scalars, sample grids and the card as artifacts."""
+    MLflow's default otherwise): parameters, scalars (named by :func:`mlflow_key`), sample grids
+    and the card as artifacts."""
 
     def __init__(self, run_dir: Path, config: dict[str, Any]):
         from mlflow.entities import Param
@@ -226,7 +234,9 @@ class MLflow(Sink):
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        metrics = [Metric(k, v, now, record["step"]) for k, v in scalars(record).items()]
+        metrics = [
+            Metric(mlflow_key(k), v, now, record["step"]) for k, v in scalars(record).items()
+        ]
         self.client.log_batch(self.run_id, metrics=metrics)
 
     def image(self, tag: str, grid: Any, step: int) -> None:
