@@ -113,6 +113,7 @@ def _betas(
 @click.option(
     "--log",
     multiple=True,
+    callback=lambda c, p, v: v or None,
     metavar="TRACKER",
     help="Also report to an experiment tracker: tensorboard, wandb or mlflow (repeatable).",
 )
@@ -181,10 +182,10 @@ def train_cmd(model, dataset, resume, recipe, dump_config, overrides, quiet, pla
 
     warn_about_plugins()
     if dump_config is not None:
-        dump(
-            resolve_config(model, dataset, recipe=recipe, overrides=overrides, **options),
-            dump_config,
+        config = resolve_config(
+            model, dataset, recipe=recipe, resume=resume, overrides=overrides, **options
         )
+        dump(config, dump_config)
         return
     progress = "quiet" if quiet else "plain" if plain else "auto"
     run = train(

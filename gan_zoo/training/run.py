@@ -55,11 +55,7 @@ def train(
             "give one of them"
         )
     if resume is not None:
-        if recipe is not None:
-            raise GanZooError(
-                "--config describes a new run and --resume continues one with its own "
-                "config.json; give one of them"
-            )
+        check_resume(recipe)
         config, _, checkpoint = resolve.resume_config(resume, options, overrides)
         for given, have, what in (
             (model, config.model, "model"),
@@ -79,11 +75,16 @@ def resolve_config(
     dataset: str | None = None,
     *,
     recipe: str | os.PathLike | None = None,
+    resume: str | None = None,
     overrides: Iterable[str] = (),
     **options: Any,
 ) -> TrainConfig:
-    """The validated config a new run of :func:`train` with these arguments starts from (what
-    ``--dump-config`` writes): the preset, the recipe, the options, the overrides."""
+    """The validated config :func:`train` with these arguments trains (what ``--dump-config``
+    writes): the preset, the recipe, the options, the overrides; or the run ``resume`` with
+    the options it may change."""
+    if resume is not None:
+        check_resume(recipe)
+        return resolve.resume_config(resume, options, list(overrides))[0]
     read = read_recipe(recipe) if recipe is not None else None
     model = model or (read.name("model") if read else None)
     dataset = dataset or (read.name("dataset") if read else None)
@@ -93,3 +94,12 @@ def resolve_config(
             f"name a model and a dataset (e.g. 'dcgan fashion-mnist'{where}), or pass resume=RUN"
         )
     return resolve.build_config(model, dataset, options, list(overrides), recipe=read)
+
+
+def check_resume(recipe: str | os.PathLike | None) -> None:
+    """A resumed run has its own recipe, its config.json."""
+    if recipe is not None:
+        raise GanZooError(
+            "--config describes a new run and --resume continues one with its own "
+            "config.json; give one of them"
+        )

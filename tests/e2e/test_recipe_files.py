@@ -9,6 +9,8 @@ import torch
 from helpers import cli_in_process
 from safetensors import safe_open
 
+from gan_zoo.checkpoint.record import RECORD_EXTRAS
+
 #: The original command: options, shorthands and --set into network options.
 COMMAND = [
     "train",
@@ -90,3 +92,11 @@ def test_dump_config_then_config_trains_bit_for_bit(tmp_path, idx_dir):
         "train", "--config", tmp_path / "original" / "config.json", "--out", tmp_path / "from-run"
     )
     assert_same_training(tmp_path / "original", tmp_path / "from-run")
+    # --resume RUN --dump-config: the run's own config (what a resume would train).
+    dumped = tmp_path / "resumed.json"
+    result = cli_in_process("train", "--resume", tmp_path / "original", "--dump-config", dumped)
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "original" / "config.json").read_text())
+    assert json.loads(dumped.read_text()) == {
+        k: v for k, v in record.items() if k not in RECORD_EXTRAS
+    }

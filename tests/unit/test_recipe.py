@@ -224,3 +224,9 @@ def test_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 2 and "as model and dataset in" in result.output
     result = cli_in_process("train", "--config", recipe, "--resume", tmp_path)
     assert result.exit_code == 2 and "give one of them" in result.output
+    trackers = write(tmp_path, "t.toml", 'model = "dcgan"\ndataset = "mnist"\nlog = ["wandbb"]\n')
+    result = cli_in_process("train", "--config", trackers, "--dump-config", "-")
+    assert result.exit_code == 2
+    assert (
+        f"{trackers}, key 'log': unknown tracker 'wandbb'; did you mean 'wandb'?" in result.output
+    )
