@@ -209,6 +209,8 @@ def _apply(config: Preset, key: str, value: Any, where: str) -> set[str]:
         if convert(bool, value, f"{where}: tensorboard") and "tensorboard" not in config.log:
             config.log.append("tensorboard")
         return {"log"}
+    if key == "init" and isinstance(value, str):  # as --init SOURCE
+        value = {"source": value}
     if key in NETWORKS and isinstance(value, (str, dict)):
         _apply_network(config, key, value, where)
     elif key in ("g_optim", "d_optim") and isinstance(value, dict):

@@ -124,6 +124,26 @@ def test_the_command_line_wins_over_the_file(tmp_path):
     assert resolve_config("wgan-gp", recipe=recipe).model == "wgan-gp"
 
 
+def test_every_train_option_has_a_recipe_key():
+    """What the command line can set, a recipe can (the invocation's own options aside)."""
+    import dataclasses
+
+    from gan_zoo.cli.train import train_cmd
+    from gan_zoo.config import TrainConfig
+    from gan_zoo.recipe import COMMAND_LINE_ONLY, SHORTHANDS
+
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    keys = fields | set(SHORTHANDS) | {"tensorboard"}  # --tensorboard is log = ["tensorboard"]
+    names = {p.name for p in train_cmd.params} - {"model", "dataset", "recipe", "overrides"}
+    assert names - keys == set(COMMAND_LINE_ONLY) & names
+    assert {"resume", "quiet", "plain", "dump_config"} <= names
+
+
+def test_init_takes_a_source_as_on_the_command_line(tmp_path):
+    recipe = write(tmp_path, "r.toml", 'init = "runs/old"\n')
+    assert resolve_config("dcgan", "fashion-mnist", recipe=recipe).init == {"source": "runs/old"}
+
+
 def test_a_different_network_starts_without_the_presets_options(tmp_path):
     recipe = write(tmp_path, "r.toml", 'generator = "mlp"\n[discriminator]\nname = "dcgan"\n')
     config = resolve_config("dcgan", "fashion-mnist", recipe=recipe, overrides=SETS[1:2])

@@ -1,6 +1,6 @@
 """Experiment trackers (gan_zoo/training/trackers.py): names checked before training, and a
 tracker that fails (not installed here; failing mid-run) is one warning while the run goes on.
-The real trackers' runs, read back with their own readers, are tests/e2e/test_trackers.py."""
+The real trackers' runs, read back with their own readers, are tests/e2e/test_tracker_runs.py."""
 
 from __future__ import annotations
 
