@@ -20,11 +20,9 @@ from .. import plugins
 from ..config import NetSpec, TrainConfig, apply_override
 from ..errors import ConfigError, GanZooError, did_you_mean
 from ..factory import check_metric, check_options
-from ..recipe import Recipe, apply_recipe
+from ..recipe import SHORTHANDS, Recipe, apply_recipe
 from .trackers import check_trackers
 
-#: Shorthand options of ``gan_zoo.train`` / the CLI that are not TrainConfig fields.
-SHORTHANDS = ("lr", "lr_g", "lr_d", "betas")
 #: What ``--resume`` may change without breaking an exact continuation.
 RESUME_CHANGEABLE = frozenset(
     {
@@ -150,7 +148,11 @@ def _sourced(
     for name in key.split():
         where = source(name) if source is not None else None
         if where is not None:
-            return type(error)(f"{where}, key '{name}': {error}")
+            message = f"{where}, key '{name}': {error}"
+            try:
+                return type(error)(message)
+            except TypeError:  # an error class with arguments of its own
+                return ConfigError(message)
     return error
 
 
@@ -319,7 +321,7 @@ def build_config(
     apply_options(config, dict(options or {}), sets)
     # An error about a setting the recipe made (and nothing later changed) names the file.
     later = {k for k, v in (options or {}).items() if v is not None}
-    later |= {"g_optim", "d_optim"} if later & {"lr", "lr_g", "lr_d", "betas"} else set()
+    later |= {"g_optim", "d_optim"} if later & set(SHORTHANDS) else set()
     later |= {item.partition("=")[0].strip().split(".")[0] for item in sets}
     kept = from_file - later
     return validate(config, lambda key: recipe.where if recipe and key in kept else None)
