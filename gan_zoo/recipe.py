@@ -1,13 +1,14 @@
 """Recipe files: a run's settings in a file to commit, diff and share (TOML, YAML or JSON).
 
 ``gan-zoo train --config recipe.toml`` reads one; ``--dump-config recipe.toml`` writes the fully
-resolved one; a run's ``config.json`` is one too. A recipe holds :class:`~gan_zoo.config.TrainConfig`
-fields (``[generator]`` with ``name`` and ``[generator.options]``, ``[g_optim]``, ``steps``, ...)
-and the command line's shorthands ``lr``, ``lr_g``, ``lr_d`` and ``betas``. It is applied on top
-of its preset (``model``), and the command line (options, then ``--set``) on top of it. Values are
-checked as strictly as ``--set`` checks its own (a string where a number belongs, an unknown key
-with a suggestion), and every error names the file and the key. TOML has no null, so a TOML
-recipe lists the settings that are none in ``unset``.
+resolved one; a run's ``config.json`` is one too. A recipe holds
+:class:`~gan_zoo.config.TrainConfig` fields (``[generator]`` with ``name`` and
+``[generator.options]``, ``[g_optim]``, ``steps``, ...) and the command line's shorthands
+``lr``, ``lr_g``, ``lr_d`` and ``betas``. It is applied on top of its preset (``model``), and
+the command line (options, then ``--set``) on top of it. Values are checked as strictly as
+``--set`` checks its own (a string where a number belongs, an unknown key with a suggestion),
+and every error names the file and the key. TOML has no null, so a TOML recipe lists the
+settings that are none in ``unset``.
 
 :func:`load_preset` reads a recipe of preset fields only: how a plugin ships its presets as files.
 No torch here.

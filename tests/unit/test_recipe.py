@@ -1,7 +1,8 @@
 """Recipe files (gan_zoo/recipe.py): read, applied under the command line, written, round-tripped.
 
 The configs here are resolved with the trainer's own :func:`resolve_config` (no training); the
-training round trip (``--dump-config`` then ``--config``, bit for bit) is tests/e2e/test_recipe_files.py.
+training round trip (``--dump-config`` then ``--config``, bit for bit) is
+tests/e2e/test_recipe_files.py.
 """
 
 from __future__ import annotations
