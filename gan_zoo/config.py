@@ -109,7 +109,10 @@ class TrainConfig(Preset):
     #: image-folder's ``test_fraction`` / ``max_memory_mb`` (``--set dataset_options.split=all``).
     dataset_options: dict[str, Any] = field(default_factory=dict)
     out: str | None = None
-    tensorboard: bool = False
+    #: Experiment trackers the run also reports to: "tensorboard", "wandb", "mlflow"
+    #: (``--log NAME``, repeatable; ``--tensorboard`` is ``--log tensorboard``). A tracker that
+    #: fails (not installed, not logged in, offline) is a warning; the run goes on without it.
+    log: list[str] = field(default_factory=list)
     #: Under DDP: BatchNorm statistics over all processes' batches (PyTorch's SyncBatchNorm on
     #: CUDA, gan-zoo's gloo stand-in on the CPU); no effect in a single process.
     sync_batchnorm: bool = False
@@ -159,6 +162,15 @@ def config_hash(config: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """A config dict written by an older gan-zoo, in today's fields (a copy): ``tensorboard:
+    true`` became ``log: ["tensorboard"]``."""
+    data = dict(data)
+    if "tensorboard" in data and "log" not in data:
+        data["log"] = ["tensorboard"] if data.pop("tensorboard") is True else []
+    return data
+
+
 def from_dict(cls: type, data: dict[str, Any]) -> Any:
     """Rebuild a config dataclass from :func:`to_dict` output; unknown keys are errors."""
     hints = typing.get_type_hints(cls)
@@ -167,7 +179,7 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
     for key, value in data.items():
         if key not in names:
             raise ConfigError(f"unknown {cls.__name__} field '{key}'{did_you_mean(key, names)}")
-        kwargs[key] = _convert(hints[key], value, key)
+        kwargs[key] = convert(hints[key], value, key)
     missing = [
         f.name
         for f in dataclasses.fields(cls)
@@ -180,7 +192,8 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
     return cls(**kwargs)
 
 
-def _convert(hint: Any, value: Any, where: str) -> Any:
+def convert(hint: Any, value: Any, where: str) -> Any:
+    """``value`` (JSON-like) as the type ``hint``; a one-line ConfigError naming ``where``."""
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
@@ -200,7 +213,7 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
         fixed = len(args) != 2 or args[1] is not Ellipsis
         if not isinstance(value, (list, tuple)) or (fixed and len(value) != len(args)):
             raise ConfigError(f"{where} must be a list of {len(args)} numbers, got {value!r}")
-        return tuple(_convert(a, v, where) for a, v in zip(args, value, strict=False))
+        return tuple(convert(a, v, where) for a, v in zip(args, value, strict=False))
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise ConfigError(f"{where} must be a finite number, got {value!r}")
@@ -272,7 +285,7 @@ def apply_override(config: Any, key: str, value: Any) -> None:
                 raise ConfigError(f"'{key}' cannot be null; give a value (e.g. --set {key}=...)")
             if _base(hint) is str and not isinstance(raw, str) and raw is not None:
                 raw = str(value)
-            setattr(target, part, _convert(hint, raw, key))
+            setattr(target, part, convert(hint, raw, key))
             return
         child = getattr(target, part)
         if child is None:

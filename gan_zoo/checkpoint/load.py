@@ -133,6 +133,7 @@ RUN_ENTRIES = {
     SAMPLES_DIR: True,
     CHECKPOINTS_DIR: True,
     "tensorboard": True,
+    "wandb": True,
 }
 
 

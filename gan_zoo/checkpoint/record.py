@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import plugins
 from .._version import __version__
-from ..config import TrainConfig, config_hash, from_dict, to_dict
+from ..config import TrainConfig, config_hash, from_dict, to_dict, upgrade
 from ..errors import GanZooError
 from .layout import FORMAT, FORMAT_VERSION
 from .schema import check_record
@@ -128,7 +128,9 @@ def record_to_config(record: dict[str, Any], where: str = "config.json") -> Trai
     e.g. a record of a newer gan-zoo with fields this one lacks); the record's schema
     (:func:`~gan_zoo.checkpoint.schema.check_record`) is checked first."""
     check_record(record, where)
-    return from_dict(TrainConfig, {k: v for k, v in record.items() if k not in RECORD_EXTRAS})
+    return from_dict(
+        TrainConfig, upgrade({k: v for k, v in record.items() if k not in RECORD_EXTRAS})
+    )
 
 
 def record_hash(record: dict[str, Any], config: TrainConfig | None = None) -> str:

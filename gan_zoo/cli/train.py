@@ -110,7 +110,14 @@ def _betas(
 @click.option("--log-every", type=int, help="Log statistics every N steps." + _default("log_every"))
 @click.option("--checkpoint-every", type=int, help="Checkpoint every N steps (0 = every epoch).")
 @click.option("--keep", type=int, help="Checkpoints to keep (0 = all)." + _default("keep"))
-@click.option("--tensorboard", is_flag=True, default=None, help="Also log to RUN/tensorboard.")
+@click.option(
+    "--log",
+    multiple=True,
+    callback=lambda c, p, v: v or None,
+    metavar="TRACKER",
+    help="Also report to an experiment tracker: tensorboard, wandb or mlflow (repeatable).",
+)
+@click.option("--tensorboard", is_flag=True, default=None, help="Same as --log tensorboard.")
 @click.option(
     "--eval-metric",
     help="Evaluate at every checkpoint with this metric (e.g. fid) and keep checkpoints/best; "
@@ -129,9 +136,22 @@ def _betas(
     metavar="KEY=VALUE",
     help="Set any config field, e.g. generator.width=32 or g_optim.lr=1e-4 (repeatable).",
 )
+@click.option(
+    "--config",
+    "recipe",
+    metavar="FILE",
+    help="Start from this recipe file (.toml, .yaml or a run's config.json); the options and "
+    "--set given here win over it.",
+)
+@click.option(
+    "--dump-config",
+    metavar="FILE",
+    help="Write the fully resolved recipe to FILE (.toml, .yaml or .json; - for stdout, TOML) "
+    "and exit without training.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output (warnings still shown).")
 @click.option("--plain", is_flag=True, help="Plain log lines even on a terminal.")
-def train_cmd(model, dataset, resume, overrides, quiet, plain, **options):
+def train_cmd(model, dataset, resume, recipe, dump_config, overrides, quiet, plain, **options):
     """Train MODEL (a preset, see 'gan-zoo list models') on DATASET.
 
     Writes a run directory with config.json, metrics.jsonl, samples/ every epoch, loss and
@@ -144,22 +164,39 @@ def train_cmd(model, dataset, resume, overrides, quiet, plain, **options):
       gan-zoo train dcgan fashion-mnist --steps 2000 --ema 0.999 --augment translation,cutout
       gan-zoo train dcgan fashion-mnist --set generator.width=32 --out runs/small
       gan-zoo train dcgan fashion-mnist --init dcgan.fashion-mnist --steps 500
+      gan-zoo train dcgan fashion-mnist --steps 2000 --dump-config small.toml
+      gan-zoo train --config small.toml --log wandb
       gan-zoo train --resume runs/small
       torchrun --nproc-per-node 2 -m gan_zoo train dcgan fashion-mnist
     """
     import sys
 
-    from ..training.run import train
+    from ..training.run import resolve_config, train
 
-    if resume is None and (model is None or dataset is None):
+    if resume is None and recipe is None and (model is None or dataset is None):
         raise GanZooError(
-            "name a MODEL and a DATASET (e.g. 'gan-zoo train dcgan fashion-mnist') or pass --resume RUN"
+            "name a MODEL and a DATASET (e.g. 'gan-zoo train dcgan fashion-mnist'), "
+            "pass --config RECIPE or --resume RUN"
         )
     from .catalog import warn_about_plugins
 
     warn_about_plugins()
+    if dump_config is not None:
+        config = resolve_config(
+            model, dataset, recipe=recipe, resume=resume, overrides=overrides, **options
+        )
+        dump(config, dump_config)
+        return
     progress = "quiet" if quiet else "plain" if plain else "auto"
-    run = train(model, dataset, resume=resume, overrides=overrides, progress=progress, **options)
+    run = train(
+        model,
+        dataset,
+        recipe=recipe,
+        resume=resume,
+        overrides=overrides,
+        progress=progress,
+        **options,
+    )
     main = run.rank == 0  # under torchrun only rank 0 speaks
     if run.interrupted:
         if main:
@@ -171,6 +208,17 @@ def train_cmd(model, dataset, resume, overrides, quiet, plain, **options):
         sys.exit(130)
     if main and not quiet:
         click.echo(f"Done: {run.step} steps, checkpoint {run.checkpoint}")
+
+
+def dump(config, path: str) -> None:
+    """``--dump-config``: the recipe to ``path`` (or TOML to stdout for ``-``)."""
+    from ..recipe import recipe_text, write_recipe
+
+    if path == "-":
+        click.echo(recipe_text(config, "toml"), nl=False)
+        return
+    written = write_recipe(config, path)
+    click.echo(f"Wrote {written}; train it with: gan-zoo train --config {written}", err=True)
 
 
 COMMANDS = [train_cmd]

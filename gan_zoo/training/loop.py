@@ -52,6 +52,7 @@ from .signals import StopRequest
 from .step import TrainStep
 from .step_stats import StepStats
 from .streams import Streams
+from .trackers import open_trackers
 
 __all__ = ["Run", "TrainingDiverged", "Training", "run_training", "set_up"]
 
@@ -127,11 +128,10 @@ def set_up(
     )
 
     # Set up the reporter, the statistics and the evaluation.
-    reporter = make_reporter(
-        progress, run_dir=run_dir, tensorboard=config.tensorboard, enabled=info.is_main
-    )
+    reporter = make_reporter(progress, run_dir=run_dir, enabled=info.is_main)
     if info.is_main:
         reporter.sinks.extend(sinks)
+        reporter.sinks.extend(open_trackers(config.log, run_dir, record, reporter.warn))
     stale = [describe_stale(lock.stale)] if lock is not None and lock.stale else []
     for warning in stale + parts.warnings if info.is_main else ():
         reporter.warn(warning)

@@ -8,7 +8,8 @@ and sends warnings and notes. Sinks read from it:
 * :class:`RichProgress`: a rich progress bar (epoch, step, losses, img/s, ETA) on a terminal;
 * :class:`PlainLines`: one plain line per logged step when stdout is not a terminal (CI logs);
 * :class:`JSONLines`: ``metrics.jsonl``, one JSON object per logged step;
-* :class:`TensorBoard`: scalars and sample grids for TensorBoard (optional dependency).
+* the experiment trackers of :mod:`gan_zoo.training.trackers` (TensorBoard, Weights & Biases,
+  MLflow; optional dependencies), added by the loop.
 
 Only rank 0 of a distributed job gets sinks; the other ranks report into the void.
 """
@@ -246,32 +247,6 @@ class JSONLines(Sink):
             self._fd = None
 
 
-class TensorBoard(Sink):
-    """Scalars and sample grids in ``RUN/tensorboard`` (needs the ``tensorboard`` package)."""
-
-    def __init__(self, log_dir: Path):
-        from ..errors import ConfigError
-
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            raise ConfigError(
-                "--tensorboard needs the tensorboard package; pip install 'gan-zoo[tensorboard]'"
-            ) from None
-        self.writer = SummaryWriter(log_dir=str(log_dir))
-
-    def stats(self, record: dict[str, Any]) -> None:
-        for key, value in record.items():
-            if key not in ("step", "epoch", "time"):
-                self.writer.add_scalar(key, value, record["step"])
-
-    def image(self, tag: str, grid: Any, step: int) -> None:
-        self.writer.add_image(tag, grid, step)
-
-    def close(self) -> None:
-        self.writer.close()
-
-
 #: The largest ``metrics.jsonl`` a resume reads back (a line per logged step is ~200 bytes).
 METRICS_CAP = 512 * 2**20
 
@@ -297,9 +272,7 @@ def truncate_jsonl(path: Path, after_step: int) -> None:
     atomic_write_text(path, "".join(k + "\n" for k in kept), run=True)
 
 
-def make_reporter(
-    mode: str, *, run_dir: Path | None, tensorboard: bool, enabled: bool = True
-) -> Reporter:
+def make_reporter(mode: str, *, run_dir: Path | None, enabled: bool = True) -> Reporter:
     """Sinks for ``mode``: ``auto`` (rich on a terminal, else plain), ``rich``, ``plain``, ``quiet``."""
     if not enabled:
         return Reporter()
@@ -316,6 +289,4 @@ def make_reporter(
         raise ValueError(f"unknown progress mode {mode!r}")
     if run_dir is not None:
         sinks.append(JSONLines(run_dir / METRICS_LOG))
-        if tensorboard:
-            sinks.append(TensorBoard(run_dir / "tensorboard"))
     return Reporter(sinks)

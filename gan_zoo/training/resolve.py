@@ -9,10 +9,10 @@ do not change the training trajectory (length, logging, device) may change on re
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,9 @@ from .. import plugins
 from ..config import NetSpec, TrainConfig, apply_override
 from ..errors import ConfigError, GanZooError, did_you_mean
 from ..factory import check_metric, check_options
+from ..recipe import SHORTHANDS, Recipe, apply_recipe
+from .trackers import check_trackers
 
-#: Shorthand options of ``gan_zoo.train`` / the CLI that are not TrainConfig fields.
-SHORTHANDS = ("lr", "lr_g", "lr_d", "betas")
 #: What ``--resume`` may change without breaking an exact continuation.
 RESUME_CHANGEABLE = frozenset(
     {
@@ -33,6 +33,7 @@ RESUME_CHANGEABLE = frozenset(
         "sample_every",
         "checkpoint_every",
         "keep",
+        "log",
         "tensorboard",
         "data_dir",
         "download",
@@ -74,6 +75,12 @@ def apply_options(
             config.d_optim.lr = float(value)
         elif key == "betas":
             config.g_optim.betas = config.d_optim.betas = tuple(float(b) for b in value)
+        elif key == "tensorboard":  # --tensorboard is --log tensorboard
+            if value and "tensorboard" not in config.log:
+                config.log.append("tensorboard")
+        elif key == "log":  # --log adds trackers to the recipe's
+            names = [value] if isinstance(value, str) else list(value)
+            config.log.extend(n for n in names if n not in config.log)
         elif key == "init":  # the source; the trainer adds the digest of what it loaded
             config.init = (
                 {"source": os.fspath(value)}
@@ -99,31 +106,54 @@ def apply_options(
     return config
 
 
-def validate(config: TrainConfig) -> TrainConfig:
-    """Check names against the registries and numbers against their ranges (one-line errors)."""
-    plugins.registry("datasets").get(config.dataset)
-    plugins.registry("generators").get(config.generator.name)
-    plugins.registry("discriminators").get(config.discriminator.name)
-    plugins.registry("losses").get(config.loss.name)
-    if config.regularizer is not None:
-        plugins.registry("losses").get(config.regularizer.name)
-    if config.eval_metric not in EVAL_OFF_OR_AUTO:
-        check_metric(config.eval_metric)
-    for kind, part in (
-        ("generators", "generator"),
-        ("discriminators", "discriminator"),
-        ("losses", "loss"),
-        ("losses", "regularizer"),
-    ):
-        spec = getattr(config, part)
-        if spec is not None:
-            check_options(kind, spec, part)
-    for ok, message in _ranges(config):
+def validate(config: TrainConfig, source: Callable[[str], str | None] | None = None) -> TrainConfig:
+    """Check names against the registries and numbers against their ranges (one-line errors).
+
+    ``source(key)`` names the recipe file a top-level setting came from (None: not from one), so
+    that an error about that setting names the file and the key."""
+    for key, check in _name_checks(config):
+        try:
+            check()
+        except GanZooError as exc:
+            raise _sourced(exc, key, source) from None
+    for key, ok, message in _ranges(config):
         if not ok:
-            raise ConfigError(message)
+            raise _sourced(ConfigError(message), key, source)
     for option, value in (("--out", config.out), ("--data-dir", config.data_dir)):
         check_encodable(option, value)
     return config
+
+
+def _name_checks(config: TrainConfig) -> list[tuple[str, Callable[[], Any]]]:
+    """``(key, check)`` for every name of a config: registry entries, options, trackers."""
+    checks: list[tuple[str, Callable[[], Any]]] = [
+        ("dataset", lambda: plugins.registry("datasets").get(config.dataset)),
+        ("log", lambda: check_trackers(config.log)),
+    ]
+    if config.eval_metric not in EVAL_OFF_OR_AUTO:
+        checks.append(("eval_metric", lambda: check_metric(config.eval_metric)))
+    for part, kind in _PART_KINDS.items():
+        spec = getattr(config, part)
+        if spec is not None:
+            checks.append((part, partial(plugins.registry(kind).get, spec.name)))
+            checks.append((part, partial(check_options, kind, spec, part)))
+    return checks
+
+
+def _sourced(
+    error: GanZooError, key: str, source: Callable[[str], str | None] | None
+) -> GanZooError:
+    """``error`` prefixed with the recipe file and key the bad value came from, if it did;
+    ``key`` may name several settings (``"g_optim d_optim"``)."""
+    for name in key.split():
+        where = source(name) if source is not None else None
+        if where is not None:
+            message = f"{where}, key '{name}': {error}"
+            try:
+                return type(error)(message)
+            except TypeError:  # an error class with arguments of its own
+                return ConfigError(message)
+    return error
 
 
 def check_encodable(option: str, value: str | None) -> None:
@@ -146,75 +176,122 @@ def check_encodable(option: str, value: str | None) -> None:
 MAX_SEED, MAX_Z_DIM, MAX_IMAGE_SIZE, MAX_BATCH = 2**32 - 1, 16_384, 2048, 65_536
 
 
-def _ranges(config: TrainConfig) -> list[tuple[bool, str]]:
-    """``(ok, message)`` for every number and choice of a config."""
-    betas = [*config.g_optim.betas, *config.d_optim.betas]
+def _ranges(config: TrainConfig) -> list[tuple[str, bool, str]]:
+    """``(key, ok, message)`` for every number and choice of a config."""
     return [
-        (config.batch_size >= 1, f"batch size must be at least 1, got {config.batch_size}"),
-        (config.epochs >= 1, f"epochs must be at least 1, got {config.epochs}"),
         (
+            "batch_size",
+            config.batch_size >= 1,
+            f"batch size must be at least 1, got {config.batch_size}",
+        ),
+        ("epochs", config.epochs >= 1, f"epochs must be at least 1, got {config.epochs}"),
+        (
+            "steps",
             config.steps is None or config.steps >= 1,
             f"steps must be at least 1, got {config.steps}",
         ),
-        (config.n_critic >= 1, f"n_critic must be at least 1, got {config.n_critic}"),
-        (config.z_dim >= 1, f"z_dim must be at least 1, got {config.z_dim}"),
-        (0.0 <= config.ema < 1.0, f"ema decay must be in [0, 1) (e.g. 0.999), got {config.ema}"),
-        (config.log_every >= 1, f"log_every must be at least 1, got {config.log_every}"),
-        (config.sample_every >= 0, "sample_every must be 0 (every epoch) or a number of steps"),
+        ("n_critic", config.n_critic >= 1, f"n_critic must be at least 1, got {config.n_critic}"),
+        ("z_dim", config.z_dim >= 1, f"z_dim must be at least 1, got {config.z_dim}"),
         (
+            "ema",
+            0.0 <= config.ema < 1.0,
+            f"ema decay must be in [0, 1) (e.g. 0.999), got {config.ema}",
+        ),
+        (
+            "log_every",
+            config.log_every >= 1,
+            f"log_every must be at least 1, got {config.log_every}",
+        ),
+        (
+            "sample_every",
+            config.sample_every >= 0,
+            "sample_every must be 0 (every epoch) or a number of steps",
+        ),
+        (
+            "checkpoint_every",
             config.checkpoint_every >= 0,
             "checkpoint_every must be 0 (every epoch) or a number of steps",
         ),
-        (config.keep >= 0, f"keep must be 0 (all) or more, got {config.keep}"),
+        ("keep", config.keep >= 0, f"keep must be 0 (all) or more, got {config.keep}"),
         (
+            "ddp_batch",
             config.ddp_batch in DDP_BATCHES,
             f"ddp_batch must be per-process or global, got '{config.ddp_batch}'",
         ),
         (
+            "lr_decay",
             config.lr_decay in LR_DECAYS,
             f"lr_decay must be one of {', '.join(LR_DECAYS)}, got '{config.lr_decay}'",
         ),
         (
+            "lr_decay_every",
             config.lr_decay != "step" or config.lr_decay_every >= 1,
             "lr_decay 'step' needs lr_decay_every (steps between decays), e.g. --set lr_decay_every=10000",
         ),
-        (config.g_optim.lr > 0 and config.d_optim.lr > 0, "learning rates must be positive"),
+    ] + _more_ranges(config)
+
+
+def _more_ranges(config: TrainConfig) -> list[tuple[str, bool, str]]:
+    """The rest of :func:`_ranges`: learning rates, run settings, upper bounds."""
+    betas = [*config.g_optim.betas, *config.d_optim.betas]
+    return [
         (
+            "g_optim d_optim",
+            config.g_optim.lr > 0 and config.d_optim.lr > 0,
+            "learning rates must be positive",
+        ),
+        (
+            "precision",
             config.precision in PRECISIONS,
             f"precision must be auto, fp32, bf16 or fp16, got '{config.precision}'",
         ),
         (
+            "license",
             config.license is None
             or re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", config.license) is not None,
             f"license must be a lowercase Hub identifier such as mit, apache-2.0 or cc-by-4.0, "
             f"got '{config.license}'",
         ),
         (
+            "eval_samples",
             config.eval_samples >= 2,
             f"eval_samples must be at least 2 to compare distributions, got {config.eval_samples}",
         ),
         (
+            "compile_mode",
             config.compile_mode in COMPILE_MODES,
             f"compile mode must be one of {', '.join(COMPILE_MODES)}, got '{config.compile_mode}'"
             f"{did_you_mean(config.compile_mode, COMPILE_MODES)}",
         ),
-        (0 <= config.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}, got {config.seed}"),
-        (config.z_dim <= MAX_Z_DIM, f"z_dim must be at most {MAX_Z_DIM}, got {config.z_dim}"),
+        ("seed", 0 <= config.seed <= MAX_SEED, f"seed must be in 0..{MAX_SEED}, got {config.seed}"),
         (
+            "z_dim",
+            config.z_dim <= MAX_Z_DIM,
+            f"z_dim must be at most {MAX_Z_DIM}, got {config.z_dim}",
+        ),
+        (
+            "batch_size",
             config.batch_size <= MAX_BATCH,
             f"batch size must be at most {MAX_BATCH}, got {config.batch_size}",
         ),
         (
+            "image_size",
             config.image_size is None or 1 <= config.image_size <= MAX_IMAGE_SIZE,
             f"image size must be in 1..{MAX_IMAGE_SIZE} pixels, got {config.image_size}",
         ),
-        (config.channels in (None, 1, 3), f"channels must be 1 or 3, got {config.channels}"),
         (
+            "channels",
+            config.channels in (None, 1, 3),
+            f"channels must be 1 or 3, got {config.channels}",
+        ),
+        (
+            "g_optim d_optim",
             all(0.0 <= b < 1.0 for b in betas),
             f"Adam betas must be in [0, 1) (e.g. 0.5,0.999), got {config.g_optim.betas} for G and "
             f"{config.d_optim.betas} for D",
         ),
         (
+            "g_optim d_optim",
             config.g_optim.weight_decay >= 0 and config.d_optim.weight_decay >= 0,
             "weight decay must be 0 or more",
         ),
@@ -222,9 +299,14 @@ def _ranges(config: TrainConfig) -> list[tuple[bool, str]]:
 
 
 def build_config(
-    model: str, dataset: str, options: dict[str, Any] | None = None, sets: Iterable[str] = ()
+    model: str,
+    dataset: str,
+    options: dict[str, Any] | None = None,
+    sets: Iterable[str] = (),
+    recipe: Recipe | None = None,
 ) -> TrainConfig:
-    """The config of a new run: preset ``model`` + ``options`` + ``sets``, validated."""
+    """The config of a new run: preset ``model`` + ``recipe`` (a file's settings) + ``options`` +
+    ``sets``, each on top of the one before, validated."""
     from ..config import Preset
 
     preset = plugins.registry("models").get(model).load()
@@ -235,8 +317,14 @@ def build_config(
     plugins.registry("datasets").get(dataset)
     config = TrainConfig.from_preset(model, dataset, preset)
     own_names(config, plugins.registry("models").get(model).plugin.distribution)
+    from_file = apply_recipe(config, recipe) if recipe is not None else set()
     apply_options(config, dict(options or {}), sets)
-    return validate(config)
+    # An error about a setting the recipe made (and nothing later changed) names the file.
+    later = {k for k, v in (options or {}).items() if v is not None}
+    later |= {"g_optim", "d_optim"} if later & set(SHORTHANDS) else set()
+    later |= {item.partition("=")[0].strip().split(".")[0] for item in sets}
+    kept = from_file - later
+    return validate(config, lambda key: recipe.where if recipe and key in kept else None)
 
 
 def own_names(config: TrainConfig, distribution: str) -> TrainConfig:
@@ -298,28 +386,3 @@ def resume_config(
     if "epochs" in changed and "steps" not in changed:
         config.steps = None  # a new number of epochs replaces a step budget
     return validate(config), ckpt.parent.parent, ckpt
-
-
-def holds_run(path: Path) -> bool:
-    """True if a training has already written into ``path``."""
-    from ..checkpoint.layout import CHECKPOINTS_DIR, METRICS_LOG
-
-    return (path / CHECKPOINTS_DIR).exists() or (path / METRICS_LOG).exists()
-
-
-def new_run_dir(config: TrainConfig, root: str | os.PathLike = "runs") -> Path:
-    """``--out`` or ``runs/<model>-<dataset>-<YYYYmmdd-HHMMSS>`` (suffixed if it exists)."""
-    if config.out:
-        path = Path(config.out).expanduser()
-        if holds_run(path):
-            raise ConfigError(
-                f"{path} already holds a run; continue it with --resume {path} or pick another --out"
-            )
-        return path
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{config.model}-{config.dataset}-{stamp}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path

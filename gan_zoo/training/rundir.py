@@ -1,13 +1,15 @@
 """The run directory of a training: claimed and locked, resumed from, checkpointed into.
 
-:func:`open_run` claims the run directory (:func:`claim_run_dir`: created and locked by
-rank 0), then resumes it or starts it; :func:`load_checkpoint` restores a run's networks, optimizers, scaler and random streams from its latest checkpoint,
+:func:`open_run` claims the run directory (:func:`new_run_dir` names it, :func:`claim_run_dir`
+creates and locks it on rank 0), then resumes it or starts it; :func:`load_checkpoint` restores a run's networks, optimizers, scaler and random streams from its latest checkpoint,
 and :func:`save` writes the training's state as the next checkpoint
 (:class:`~gan_zoo.checkpoint.TrainingState` through :func:`~gan_zoo.checkpoint.save_checkpoint`).
 """
 
 from __future__ import annotations
 
+import datetime
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,6 @@ from . import distributed as ddp
 from .build import Parts
 from .ema import EMA
 from .reporter import truncate_jsonl
-from .resolve import holds_run, new_run_dir
 from .step import TrainStep
 from .streams import Streams
 
@@ -161,3 +162,28 @@ def save(
         metric=metric,
     )
     return ckpt_io.save_checkpoint(t.run_dir, training_state, t.record, keep=config.keep)
+
+
+def holds_run(path: Path) -> bool:
+    """True if a training has already written into ``path``."""
+    from ..checkpoint.layout import CHECKPOINTS_DIR, METRICS_LOG
+
+    return (path / CHECKPOINTS_DIR).exists() or (path / METRICS_LOG).exists()
+
+
+def new_run_dir(config: TrainConfig, root: str | os.PathLike = "runs") -> Path:
+    """``--out`` or ``runs/<model>-<dataset>-<YYYYmmdd-HHMMSS>`` (suffixed if it exists)."""
+    if config.out:
+        path = Path(config.out).expanduser()
+        if holds_run(path):
+            raise ConfigError(
+                f"{path} already holds a run; continue it with --resume {path} or pick another --out"
+            )
+        return path
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{config.model}-{config.dataset}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
