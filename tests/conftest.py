@@ -29,19 +29,12 @@ def _fresh_plugins(monkeypatch, tmp_path_factory):
 
 
 @pytest.fixture
-def idx_dir(tmp_path) -> Path:
-    """A small Fashion-MNIST-format folder: 256 train and 64 test images of 28x28, 10 classes."""
-    import random
+def idx_dir_256(tmp_path) -> Path:
+    """A Fashion-MNIST-format folder four times the kit's ``idx_dir`` (256 train and 64 test
+    images, the kit's blobs), for tests that need several batches per epoch or per class."""
+    from gan_zoo.testing import write_fashion_mnist
 
-    rng = random.Random(0)
-    folder = tmp_path / "fashion-mnist"
-    folder.mkdir()
-    for prefix, n in (("train", 256), ("t10k", 64)):
-        pixels = bytes(rng.randrange(256) for _ in range(n * 28 * 28))
-        labels = bytes(i % 10 for i in range(n))
-        write_idx(folder / f"{prefix}-images-idx3-ubyte", pixels, (n, 28, 28))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, (n,))
-    return folder
+    return write_fashion_mnist(tmp_path / "fashion-mnist", train=256, test=64)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,15 @@ from gan_zoo.hookspecs import hookimpl
 
 #: Tiny networks as ``--set`` overrides for the Python API (widths of 8).
 TINY = ["generator.width=8", "discriminator.width=8"]
+#: Tinier networks (widths of 4), where a test trains many runs or runs in several processes.
+TINY_4 = ["generator.width=4", "discriminator.width=4"]
+
+
+def set_args(overrides: list[str]) -> list[str]:
+    """``overrides`` as command-line options: ``["--set", "a=1", "--set", "b=2"]``."""
+    return [arg for override in overrides for arg in ("--set", override)]
+
+
 #: The checkpoint a two-step run writes.
 CKPT = Path("checkpoints") / "step-0000002"
 #: The tests folder, the repository root, the package's source and the docs.

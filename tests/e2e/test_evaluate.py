@@ -5,13 +5,12 @@ import json
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
+from helpers import TINY
 
 import gan_zoo
 from gan_zoo import plugins
 from gan_zoo.checkpoint import split_front_matter
 from gan_zoo.cli import build_cli
-
-TINY = ["generator.width=8", "discriminator.width=8"]
 
 
 @pytest.fixture
@@ -77,13 +76,13 @@ def test_evaluate_records_metrics_in_the_card(tiny_run, idx_dir, use_distributio
     assert "TF-Inception" in body
 
 
-def test_reference_stats_are_written_and_compared_with(tiny_run, idx_dir, tmp_path):
+def test_reference_stats_are_written_and_compared_with(tiny_run, idx_dir_256, tmp_path):
     """`gan-zoo ref-stats` writes mu/sigma in the pytorch-fid layout; `evaluate --ref-stats`
     compares with them and gives the number it gives against the dataset itself."""
     import numpy as np
 
     stats = tmp_path / "fmnist-test.npz"
-    common = ["--n", "64", "--batch-size", "32", "--device", "cpu", "--data-dir", str(idx_dir)]
+    common = ["--n", "64", "--batch-size", "32", "--device", "cpu", "--data-dir", str(idx_dir_256)]
     out = CliRunner().invoke(
         build_cli(),
         ["ref-stats", "fashion-mnist", "--metric", "classifier-fd", "--out", str(stats), *common],

@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import CKPT, ROOT, cli_in_process
+from helpers import CKPT, ROOT, TINY_4, cli_in_process, set_args
 
 ROOT = ROOT
 #: The peak resident memory a refused run may cost (the CLI with torch imported is ~400 MB).
 MAX_RSS_KB = 1024 * 1024
-TINY = ["--set", "generator.width=4", "--set", "discriminator.width=4"]
 #: Run the CLI and write the process's peak RSS (KB) to argv[1] when it exits, however it exits.
 #: VmHWM is this program's own peak (ru_maxrss would include the forked pytest's before exec).
 _RUNNER = (
@@ -391,7 +390,7 @@ def test_an_out_that_is_not_utf8_is_refused_before_training(tmp_path, data_dir):
         "--device",
         "cpu",
         "--quiet",
-        *TINY,
+        *set_args(TINY_4),
     )
     assert result.exit_code == 2 and "not valid text" in result.output, result.output
     assert not os.path.exists(os.fsencode(out))
@@ -420,6 +419,6 @@ def test_an_unwritable_out_is_one_line(tmp_path, data_dir, kind):
         "--device",
         "cpu",
         "--quiet",
-        *TINY,
+        *set_args(TINY_4),
     )
     assert result.exit_code == 2 and len(result.output.splitlines()) == 1, result.output

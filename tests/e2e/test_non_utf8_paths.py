@@ -8,8 +8,7 @@ import subprocess
 import sys
 
 import pytest
-
-TINY = ["generator.width=4", "discriminator.width=4"]
+from helpers import TINY_4
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def odd_run(idx_dir, tmp_path):
         device="cpu",
         progress="quiet",
         out=str(tmp_path / "run"),
-        overrides=TINY,
+        overrides=TINY_4,
     )
     odd = os.fsencode(tmp_path) + b"/\xff\xfe-run"
     os.rename(run.dir, odd)

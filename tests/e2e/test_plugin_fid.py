@@ -82,11 +82,11 @@ def test_features_match_fid_helper_pytorchs_own_pipeline(fid_plugin):
     assert relative_error(inception.features(images), theirs) < 1e-4
 
 
-def test_protocol_names_the_standard_and_labels_everything_else(fid_plugin, idx_dir):
+def test_protocol_names_the_standard_and_labels_everything_else(fid_plugin, idx_dir_256):
     import gan_zoo
 
-    test = gan_zoo.create_dataset("fashion-mnist", split="test", data_dir=str(idx_dir))
-    train = gan_zoo.create_dataset("fashion-mnist", split="train", data_dir=str(idx_dir))
+    test = gan_zoo.create_dataset("fashion-mnist", split="test", data_dir=str(idx_dir_256))
+    train = gan_zoo.create_dataset("fashion-mnist", split="train", data_dir=str(idx_dir_256))
     standard = gan_zoo.create_metric("fid").protocol(test)
     assert standard["name"] == "gan-zoo/inception-10k-test" and standard["standard"] is True
     assert (

@@ -152,7 +152,7 @@ def test_a_plugins_preset_trains_with_its_own_entry_of_a_clashing_name(
     assert gan_zoo.load(run.dir) is not None
 
 
-def test_an_old_run_with_plain_names_keeps_its_meaning(installed, idx_dir, tmp_path):
+def test_an_old_run_with_plain_names_keeps_its_meaning(installed, idx_dir_256, tmp_path):
     """A run written with plain names and its parts' distributions (every config.json has them):
     installing a plugin that registers the same name later does not change what it resumes with."""
     import gan_zoo
@@ -162,7 +162,7 @@ def test_an_old_run_with_plain_names_keeps_its_meaning(installed, idx_dir, tmp_p
     run = gan_zoo.train(
         "dcgan",
         "fashion-mnist",
-        data_dir=str(idx_dir.parent),
+        data_dir=str(idx_dir_256.parent),
         steps=1,
         loss="ragan",
         device="cpu",

@@ -16,6 +16,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 from conftest import auto_cpu_precision
+from helpers import TINY
 from safetensors.torch import load_file
 
 import gan_zoo
@@ -27,7 +28,6 @@ from gan_zoo.losses.bce import BCELoss
 from gan_zoo.training import loop, resolve
 from gan_zoo.training.reporter import Sink
 
-TINY = ["generator.width=8", "discriminator.width=8"]
 #: The fields the trainer decides before the loop (build.build).
 RESOLVED = (
     "device",
@@ -54,13 +54,13 @@ def weights(path):
     return load_file(str(path))
 
 
-def test_train_writes_the_run_directory(idx_dir, tmp_path):
+def test_train_writes_the_run_directory(idx_dir_256, tmp_path):
     run = gan_zoo.train(
         "dcgan",
         "fashion-mnist",
         overrides=TINY,
         progress="quiet",
-        **tiny(idx_dir, tmp_path, steps=20),
+        **tiny(idx_dir_256, tmp_path, steps=20),
     )
     assert run.step == 20 and run.epoch == 2 and not run.interrupted
     assert run.images_seen == 20 * 16
@@ -350,7 +350,7 @@ class CountingPlugin:
         register("syncing-bce", SyncingBCE, description="BCE that syncs every step.")
 
 
-def test_n_critic_counts_d_updates_per_g_update(idx_dir, tmp_path, register_plugin):
+def test_n_critic_counts_d_updates_per_g_update(idx_dir_256, tmp_path, register_plugin):
     register_plugin(CountingPlugin(), "counting")
     CountingBCE.calls.update(d=0, g=0)
     run = gan_zoo.train(
@@ -360,7 +360,7 @@ def test_n_critic_counts_d_updates_per_g_update(idx_dir, tmp_path, register_plug
         n_critic=3,
         overrides=TINY,
         progress="quiet",
-        **tiny(idx_dir, tmp_path, steps=4),
+        **tiny(idx_dir_256, tmp_path, steps=4),
     )
     # 12 D and 4 G updates, plus one call each by the contract check before training starts.
     assert CountingBCE.calls == {"d": 12 + 1, "g": 4 + 1}
@@ -447,7 +447,7 @@ class _SyncProbe(Sink):
     ],
     ids=["dcgan", "ema-augment-ncritic", "bf16", "fp16-gradscaler", "wgan-gp", "cgan"],
 )
-def test_a_training_step_never_waits_for_the_host(idx_dir, tmp_path, model, options):
+def test_a_training_step_never_waits_for_the_host(idx_dir_256, tmp_path, model, options):
     """What lets CUDA graphs capture a step, checked on the CPU: between two log steps no op
     reads a tensor's value back to Python (statistics stay on the device until log_every)."""
     probe = _SyncProbe()
@@ -456,7 +456,7 @@ def test_a_training_step_never_waits_for_the_host(idx_dir, tmp_path, model, opti
         model,
         "fashion-mnist",
         tiny(
-            idx_dir,
+            idx_dir_256,
             tmp_path,
             steps=8,
             log_every=4,
@@ -566,7 +566,7 @@ class BrokenPlugin:
 
 
 def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
-    idx_dir, tmp_path, register_plugin
+    idx_dir_256, tmp_path, register_plugin
 ):
     register_plugin(BrokenPlugin(), "broken")
     NaNLoss.calls = 0
@@ -586,7 +586,7 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
         "--quiet",
         *sum((["--set", s] for s in TINY), []),
     ]
-    args += ["--data-dir", str(idx_dir), "--batch-size", "16", "--out", str(tmp_path / "run")]
+    args += ["--data-dir", str(idx_dir_256), "--batch-size", "16", "--out", str(tmp_path / "run")]
     result = runner.invoke(build_cli(), args)
     assert result.exit_code == 2
     assert (
@@ -597,7 +597,7 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
     assert (tmp_path / "run" / "checkpoints" / "latest").read_text().strip() == "step-0000004"
 
 
-def test_collapsed_generator_gets_a_health_warning(idx_dir, tmp_path, register_plugin):
+def test_collapsed_generator_gets_a_health_warning(idx_dir_256, tmp_path, register_plugin):
     register_plugin(BrokenPlugin(), "broken")
     run = gan_zoo.train(
         "dcgan",
@@ -605,7 +605,7 @@ def test_collapsed_generator_gets_a_health_warning(idx_dir, tmp_path, register_p
         generator="constant",
         overrides=["discriminator.width=8"],
         progress="quiet",
-        **tiny(idx_dir, tmp_path, steps=16),
+        **tiny(idx_dir_256, tmp_path, steps=16),
     )
     assert [w for w in run.warnings if "at step 16 the samples are nearly identical" in w]
 
@@ -622,13 +622,30 @@ class VarianceDiscriminator(torch.nn.Module):
         return self.scale * (x.flatten(1).var(dim=1) - 0.1)
 
 
+def write_noise_fashion_mnist(folder):
+    """A Fashion-MNIST-format folder of uniform noise (256 train, 64 test): every real image's
+    variance is far above a flat fake's."""
+    import random
+
+    from gan_zoo.testing import write_idx
+
+    rng = random.Random(0)
+    folder.mkdir(parents=True)
+    for prefix, n in (("train", 256), ("t10k", 64)):
+        pixels = bytes(rng.randrange(256) for _ in range(n * 28 * 28))
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", pixels, (n, 28, 28))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", bytes(i % 10 for i in range(n)), (n,))
+    return folder
+
+
 class PerfectDPlugin:
     @hookimpl
     def register_discriminators(self, register):
         register("variance", VarianceDiscriminator, description="Perfect on noise.")
 
 
-def test_perfect_discriminator_gets_a_health_warning(idx_dir, tmp_path, register_plugin):
+def test_perfect_discriminator_gets_a_health_warning(tmp_path, register_plugin):
+    noise = write_noise_fashion_mnist(tmp_path / "noise")  # real images of high variance
     register_plugin(BrokenPlugin(), "broken")
     register_plugin(PerfectDPlugin(), "perfect")
     run = gan_zoo.train(
@@ -637,7 +654,7 @@ def test_perfect_discriminator_gets_a_health_warning(idx_dir, tmp_path, register
         generator="constant",
         discriminator="variance",
         progress="quiet",
-        **tiny(idx_dir, tmp_path, steps=4, log_every=1),
+        **tiny(noise, tmp_path, steps=4, log_every=1),
     )
     stuck = [w for w in run.warnings if "D has told real from fake perfectly" in w]
     assert len(stuck) == 1  # warned once
@@ -741,7 +758,7 @@ def test_out_dir_with_a_run_refuses_to_overwrite(idx_dir, tmp_path):
         )
 
 
-def test_cli_plain_log_mode_when_not_a_terminal(idx_dir, tmp_path):
+def test_cli_plain_log_mode_when_not_a_terminal(idx_dir_256, tmp_path):
     args = [
         "train",
         "dcgan",
@@ -751,7 +768,7 @@ def test_cli_plain_log_mode_when_not_a_terminal(idx_dir, tmp_path):
         "--log-every",
         "2",
         "--data-dir",
-        str(idx_dir),
+        str(idx_dir_256),
         "--batch-size",
         "16",
         "--out",
@@ -792,9 +809,9 @@ def test_cli_plain_log_mode_when_not_a_terminal(idx_dir, tmp_path):
         ),
     ],
 )
-def test_cli_bad_input_exits_2_with_one_line(idx_dir, tmp_path, args, message):
+def test_cli_bad_input_exits_2_with_one_line(idx_dir_256, tmp_path, args, message):
     result = CliRunner().invoke(
-        build_cli(), [*args, "--data-dir", str(idx_dir), "--out", str(tmp_path / "r")]
+        build_cli(), [*args, "--data-dir", str(idx_dir_256), "--out", str(tmp_path / "r")]
     )
     assert result.exit_code == 2
     assert message in result.output
@@ -962,12 +979,12 @@ def test_the_config_is_resolved_once_and_the_loop_never_writes_to_it(idx_dir, tm
     assert dataclasses.replace(before, **{k: getattr(resolved, k) for k in RESOLVED}) == resolved
 
 
-def test_build_resolves_a_new_config_without_touching_the_old_one(idx_dir, tmp_path):
+def test_build_resolves_a_new_config_without_touching_the_old_one(idx_dir_256, tmp_path):
     from gan_zoo.training.build import build
     from gan_zoo.training.distributed import DistInfo
 
     config = resolve.build_config(
-        "cgan", "fashion-mnist", tiny(idx_dir, tmp_path), ["generator.width=8"]
+        "cgan", "fashion-mnist", tiny(idx_dir_256, tmp_path), ["generator.width=8"]
     )
     before = copy.deepcopy(config)
     resolved, parts = build(config, DistInfo())

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import needs_fashion_mnist, write_idx
-
-TINY = ["--set", "generator.width=8", "--set", "discriminator.width=8"]
+from helpers import TINY, set_args
 
 
 def _env():
@@ -43,7 +42,7 @@ def test_sigint_finishes_the_step_writes_a_checkpoint_and_exits_130(idx_dir, tmp
         str(idx_dir),
         "--out",
         str(out),
-        *TINY,
+        *set_args(TINY),
     ]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
@@ -105,7 +104,7 @@ def _torchrun(nproc: int, *args: str, timeout: float = 240) -> subprocess.Comple
     "ddp_batch, batch, steps_per_epoch",
     [("per-process", 32, 4), ("global", 16, 8)],  # 256 images, 128 per rank
 )
-def test_ddp_gloo_two_processes(idx_dir, tmp_path, ddp_batch, batch, steps_per_epoch):
+def test_ddp_gloo_two_processes(idx_dir_256, tmp_path, ddp_batch, batch, steps_per_epoch):
     out = tmp_path / "ddp"
     result = _torchrun(
         2,
@@ -120,10 +119,10 @@ def test_ddp_gloo_two_processes(idx_dir, tmp_path, ddp_batch, batch, steps_per_e
         "--ddp-batch",
         ddp_batch,
         "--data-dir",
-        str(idx_dir),
+        str(idx_dir_256),
         "--out",
         str(out),
-        *TINY,
+        *set_args(TINY),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("Done: 6 steps") == 1  # only rank 0 speaks
@@ -154,7 +153,7 @@ def test_ddp_gloo_two_processes(idx_dir, tmp_path, ddp_batch, batch, steps_per_e
 
 @pytest.mark.slow
 @pytest.mark.parametrize("nproc", [2, 3])
-def test_ddp_sync_batchnorm_with_ema_and_penalties_runs_and_resumes(idx_dir, tmp_path, nproc):
+def test_ddp_sync_batchnorm_with_ema_and_penalties_runs_and_resumes(idx_dir_256, tmp_path, nproc):
     # G's BatchNorm is synchronised over gloo (the CPU stand-in); wgan-gp's critic has none, so
     # its penalty and R1 are allowed. The EMA generator samples, calibrates its BatchNorm in
     # train mode and is saved on rank 0 alone: with synced layers it would wait forever.
@@ -170,10 +169,10 @@ def test_ddp_sync_batchnorm_with_ema_and_penalties_runs_and_resumes(idx_dir, tmp
         "regularizer=r1",
         "--sync-batchnorm",
         "--data-dir",
-        str(idx_dir),
+        str(idx_dir_256),
         "--out",
         str(out),
-        *TINY,
+        *set_args(TINY),
     ]
     first = _torchrun(nproc, "wgan-gp", "fashion-mnist", "--steps", "2", *args, timeout=180)
     assert first.returncode == 0, first.stderr[-3000:]

@@ -16,12 +16,11 @@ from pathlib import Path, PureWindowsPath
 import pytest
 import torch
 import windows_paths
-from helpers import ROOT
+from helpers import ROOT, TINY_4
 
 from gan_zoo.errors import GanZooError
 
 ROOT = ROOT
-TINY = ["generator.width=4", "discriminator.width=4"]
 POSIX_ONLY_MODULES = {
     "fcntl",
     "termios",
@@ -145,7 +144,7 @@ def test_train_resume_generate_load_and_evaluate_on_windows(windows, idx_dir, tm
         steps=2,
         batch_size=8,
         out=str(tmp_path / "run"),
-        overrides=TINY,
+        overrides=TINY_4,
         **common,
     )
     resumed = gan_zoo.train(resume=str(run.dir), steps=4, **common)

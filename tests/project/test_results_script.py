@@ -349,8 +349,10 @@ def test_a_finished_training_is_reused_unless_forced(tmp_path, monkeypatch):
 
 # One real run.
 @pytest.mark.slow
-def test_the_runner_trains_evaluates_records_and_renders(tmp_path, idx_dir, monkeypatch, capsys):
-    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
+def test_the_runner_trains_evaluates_records_and_renders(
+    tmp_path, idx_dir_256, monkeypatch, capsys
+):
+    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir_256.parent))
     rows = write_rows(
         tmp_path / "rows.json",
         [
@@ -405,9 +407,9 @@ def test_the_runner_trains_evaluates_records_and_renders(tmp_path, idx_dir, monk
 
 @pytest.mark.slow
 def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(
-    tmp_path, idx_dir, monkeypatch, capsys
+    tmp_path, idx_dir_256, monkeypatch, capsys
 ):
-    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
+    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir_256.parent))
     rows = write_rows(
         tmp_path / "rows.json",
         [

@@ -16,21 +16,23 @@ def run(*args: str):
     return CliRunner().invoke(build_cli(), list(args), prog_name="gan-zoo")
 
 
-def test_info_shows_source_size_and_counts_per_class(idx_dir):
-    result = run("datasets", "info", "fashion-mnist", "--data-dir", str(idx_dir), "--split", "test")
+def test_info_shows_source_size_and_counts_per_class(idx_dir_256):
+    result = run(
+        "datasets", "info", "fashion-mnist", "--data-dir", str(idx_dir_256), "--split", "test"
+    )
     assert result.exit_code == 0, result.output
     assert "fashion-mnist (test): 64 images, 28x28 grayscale, 10 classes" in result.output
-    assert str(idx_dir) in result.output
+    assert str(idx_dir_256) in result.output
     assert "Ankle boot" in result.output and "T-shirt/top" in result.output
     assert "10.9%" in result.output  # 7 of 64 images are of class 0
 
 
-def test_info_json(idx_dir):
-    result = run("datasets", "info", "fashion-mnist", "--data-dir", str(idx_dir), "--json")
+def test_info_json(idx_dir_256):
+    result = run("datasets", "info", "fashion-mnist", "--data-dir", str(idx_dir_256), "--json")
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert info["images"] == 256 and info["image_size"] == 28 and info["channels"] == 1
-    assert info["source"] == str(idx_dir) and info["classes"]["Bag"] == 25
+    assert info["source"] == str(idx_dir_256) and info["classes"]["Bag"] == 25
     assert info["kind"] == "ImageDataset"
 
 
@@ -124,13 +126,13 @@ def test_list_is_list_datasets():
     assert json.loads(run("list", "datasets", "--json").output) == json.loads(result.output)
 
 
-def test_download_reports_what_is_already_there(idx_dir, monkeypatch):
-    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
+def test_download_reports_what_is_already_there(idx_dir_256, monkeypatch):
+    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir_256.parent))
     result = run("datasets", "download", "fashion-mnist")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        f"fashion-mnist train: 256 images in {idx_dir}",
-        f"fashion-mnist test: 64 images in {idx_dir}",
+        f"fashion-mnist train: 256 images in {idx_dir_256}",
+        f"fashion-mnist test: 64 images in {idx_dir_256}",
     ]
 
 

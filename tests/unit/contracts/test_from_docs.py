@@ -21,7 +21,7 @@ from gan_zoo.testing.protocols import check_dataset, check_metric
 from gan_zoo.testing.training import check_loss_properties, loss_config, train_two_steps
 
 DOCS = ROOT / "docs"
-TINY = dict(
+RUN_OPTIONS = dict(
     progress="quiet",
     batch_size=16,
     device="cpu",
@@ -55,7 +55,7 @@ def test_the_metric_example_in_the_docs_works_everywhere(idx_dir, tmp_path, regi
         out=str(tmp_path / "run"),
         eval_metric="mean-brightness",
         eval_samples=8,
-        **TINY,
+        **RUN_OPTIONS,
     )
     results = gan_zoo.evaluate(
         run.dir,
@@ -150,7 +150,9 @@ class DocsPlugin:
 
 def test_a_loss_and_a_dataset_from_the_docs_alone_train(tmp_path, register_plugin):
     register_plugin(DocsPlugin(), "docs-plugin")
-    run = gan_zoo.train("dcgan", "docs-data", loss="docs-loss", out=str(tmp_path / "run"), **TINY)
+    run = gan_zoo.train(
+        "dcgan", "docs-data", loss="docs-loss", out=str(tmp_path / "run"), **RUN_OPTIONS
+    )
     assert all(math.isfinite(v) for v in run.last_losses.values())
     assert check_plugins("test") == []
     loss_entry = plugins.registry("losses").get("docs-loss")

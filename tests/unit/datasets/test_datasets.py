@@ -113,15 +113,15 @@ def test_read_idx_rejects_a_corrupt_gzip_file(tmp_path):
     one_line(err.value)
 
 
-def test_fashion_mnist_from_a_small_folder(idx_dir):
-    train = create_dataset("fashion-mnist", data_dir=idx_dir)
-    test = create_dataset("fashion-mnist", split="test", data_dir=idx_dir)
+def test_fashion_mnist_from_a_small_folder(idx_dir_256):
+    train = create_dataset("fashion-mnist", data_dir=idx_dir_256)
+    test = create_dataset("fashion-mnist", split="test", data_dir=idx_dir_256)
     assert (len(train), len(test)) == (256, 64)
     assert train.images.shape == (256, 1, 28, 28) and train.labels.dtype == torch.int64
     assert train.class_names == FASHION_MNIST_CLASSES and train.num_classes == 10
-    assert train.source == str(idx_dir) and isinstance(train, Dataset)
+    assert train.source == str(idx_dir_256) and isinstance(train, Dataset)
     with pytest.raises(DataError, match="splits 'train' and 'test', not 'valid'"):
-        create_dataset("fashion-mnist", split="valid", data_dir=idx_dir)
+        create_dataset("fashion-mnist", split="valid", data_dir=idx_dir_256)
 
 
 def test_mnist_reads_the_same_format_with_digit_classes(idx_dir, tmp_path):
@@ -131,17 +131,17 @@ def test_mnist_reads_the_same_format_with_digit_classes(idx_dir, tmp_path):
     assert dataset.source == str(mnist_dir)
 
 
-def test_idx_labels_must_match_images(idx_dir):
-    write_idx(idx_dir / "t10k-labels-idx1-ubyte", bytes(63), (63,))
+def test_idx_labels_must_match_images(idx_dir_256):
+    write_idx(idx_dir_256 / "t10k-labels-idx1-ubyte", bytes(63), (63,))
     with pytest.raises(DataError, match="64 images but .* 63 labels"):
-        create_dataset("fashion-mnist", split="test", data_dir=idx_dir)
-    write_idx(idx_dir / "t10k-labels-idx1-ubyte", bytes([10]) * 64, (64,))
+        create_dataset("fashion-mnist", split="test", data_dir=idx_dir_256)
+    write_idx(idx_dir_256 / "t10k-labels-idx1-ubyte", bytes([10]) * 64, (64,))
     with pytest.raises(DataError, match="label 10 but fashion-mnist has 10 classes"):
-        create_dataset("fashion-mnist", split="test", data_dir=idx_dir)
+        create_dataset("fashion-mnist", split="test", data_dir=idx_dir_256)
 
 
-def test_idx_image_size_resizes_once(idx_dir):
-    dataset = create_dataset("fashion-mnist", split="test", data_dir=idx_dir, image_size=32)
+def test_idx_image_size_resizes_once(idx_dir_256):
+    dataset = create_dataset("fashion-mnist", split="test", data_dir=idx_dir_256, image_size=32)
     assert dataset.images.shape == (64, 1, 32, 32) and dataset.images.dtype == torch.uint8
     assert dataset.image_size == 32
 
@@ -229,14 +229,14 @@ def test_download_failure_is_one_line(tmp_path, monkeypatch):
     assert not list(search.cache_dir("mnist").glob("*ubyte*"))  # nothing half-written left
 
 
-def test_download_lands_in_the_user_cache(idx_dir, tmp_path, monkeypatch):
+def test_download_lands_in_the_user_cache(idx_dir_256, tmp_path, monkeypatch):
     import torchvision.datasets.utils
 
     fetched = []
 
     def fake_download(url, root, filename=None, md5=None, **kwargs):
         fetched.append(url)
-        (Path(root) / filename).write_bytes((idx_dir / filename).read_bytes())
+        (Path(root) / filename).write_bytes((idx_dir_256 / filename).read_bytes())
 
     monkeypatch.setattr(torchvision.datasets.utils, "download_url", fake_download)
     monkeypatch.setattr(search, "SYSTEM_DIR", tmp_path / "nothing")

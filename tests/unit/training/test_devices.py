@@ -13,7 +13,7 @@ import struct
 
 import pytest
 import torch
-from helpers import ROOT
+from helpers import ROOT, TINY_4
 from safetensors import safe_open
 from safetensors.torch import save_file
 
@@ -22,8 +22,6 @@ from gan_zoo.config import TrainConfig
 from gan_zoo.errors import CheckpointError
 from gan_zoo.training import distributed as ddp
 from gan_zoo.training.streams import Streams
-
-TINY = ["generator.width=4", "discriminator.width=4"]
 
 
 class FakePhilox:
@@ -145,7 +143,7 @@ def test_a_cuda_run_resumes_on_the_cpu_through_real_files(idx_dir, tmp_path):
         steps=3,
         out=str(tmp_path / "run"),
         batch_size=8,
-        overrides=TINY,
+        overrides=TINY_4,
         **common,
     )
     _as_if_trained_on_cuda(run.checkpoint)
@@ -234,7 +232,7 @@ def test_the_tf32_choice_is_recorded_in_config_and_card(idx_dir, tmp_path):
         data_dir=str(idx_dir),
         device="cpu",
         progress="quiet",
-        overrides=TINY,
+        overrides=TINY_4,
     )
     record = json.loads((run.dir / "config.json").read_text())
     assert record["tf32"] is False and record["cudnn_benchmark"] is True
@@ -310,7 +308,7 @@ def test_the_compiled_step_never_recompiles_after_warm_up_and_marks_each_step(mo
         "compile": True,
         "n_critic": 2,
     }
-    config = resolve.build_config(model, "fashion-mnist", options, TINY)
+    config = resolve.build_config(model, "fashion-mnist", options, TINY_4)
     config, G, D, loss, regularizer = build_networks(
         fit_to_data(config, 28, 1, 10), torch.device("cpu")
     )
@@ -367,7 +365,7 @@ def gan_zoo_train_one_step(idx_dir):
         data_dir=str(idx_dir),
         device="cpu",
         progress="quiet",
-        overrides=TINY,
+        overrides=TINY_4,
     )
 
 

@@ -206,7 +206,7 @@ def _tiny(**options) -> TrainConfig:
     ],
 )
 def test_sync_batchnorm_is_refused_under_a_penalty_on_a_batchnorm_critic(
-    idx_dir, tmp_path, options, sets, penalty
+    idx_dir_256, tmp_path, options, sets, penalty
 ):
     with pytest.raises(ConfigError) as err:
         gan_zoo.train(
@@ -215,7 +215,7 @@ def test_sync_batchnorm_is_refused_under_a_penalty_on_a_batchnorm_critic(
             overrides=sets,
             sync_batchnorm=True,
             steps=1,
-            data_dir=str(idx_dir),
+            data_dir=str(idx_dir_256),
             device="cpu",
             out=str(tmp_path / "run"),
             progress="quiet",

@@ -12,13 +12,12 @@ import json
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import TINY
 from safetensors.torch import load_file
 
 import gan_zoo
 from gan_zoo.cli import build_cli
 from gan_zoo.hookspecs import hookimpl
-
-TINY = ["generator.width=8", "discriminator.width=8"]
 
 
 class ScriptedMetric:
@@ -94,14 +93,14 @@ def options(idx_dir, tmp_path, name="run", **extra):
     return base
 
 
-def test_checkpoints_are_scored_and_the_best_is_kept(idx_dir, tmp_path, register_plugin):
+def test_checkpoints_are_scored_and_the_best_is_kept(idx_dir_256, tmp_path, register_plugin):
     register_plugin(MetricsPlugin(), "test-metrics")
     ScriptedMetric.scores, ScriptedMetric.seen = [3.0, 1.0, 2.0], []
     run = gan_zoo.train(
         "dcgan",
         "fashion-mnist",
         **options(
-            idx_dir,
+            idx_dir_256,
             tmp_path,
             steps=6,
             checkpoint_every=2,

@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 import torch
-from helpers import ROOT
+from helpers import ROOT, TINY
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.losses.base import GANLoss
@@ -19,7 +19,6 @@ from gan_zoo.training import resolve
 from gan_zoo.training.build import build_networks, fit_to_data
 from gan_zoo.training.step import TrainStep
 
-TINY = ["generator.width=8", "discriminator.width=8"]
 BATCH = 8
 
 
