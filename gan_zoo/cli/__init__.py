@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "generate",
     "info",
     "evaluate",
+    "export",
+    "reproduce",
     "hub",
     "plugin",
     "doctor",
