@@ -30,6 +30,11 @@ from .errors import CheckpointError, ConfigError, GanZooError
 #: A card value within ``mean ± SPREAD * std`` of the reproduced runs is "within the spread"
 #: (about 95% of a normal distribution's mass).
 SPREAD = 2.0
+#: Why a metric of the card is not reproduced when no installed plugin registers it.
+NOT_INSTALLED = (
+    "not installed here ('gan-zoo list metrics'; FID, KID, precision and recall come with "
+    "gan-zoo-fid)"
+)
 #: The file a reproduction writes into its folder, beside the runs.
 REPORT_FILE = "reproduction.json"
 
@@ -179,7 +184,7 @@ def choose_metrics(
             )
         item = metrics[name]
         if name not in registry:
-            skipped[name] = "metric not installed (e.g. pip install gan-zoo-fid for fid and kid)"
+            skipped[name] = NOT_INSTALLED
             if wanted:
                 registry.get(name)  # the registry's one-line error, with did-you-mean
             continue
@@ -235,6 +240,7 @@ def reproduce(
     from .evaluation import evaluate
     from .safe_io import atomic_write_json
     from .training.loop import run_training
+    from .training.resolve import holds_run
 
     if seeds < 1:
         raise ConfigError(f"--seeds must be at least 1, got {seeds}")
@@ -244,12 +250,20 @@ def reproduce(
     first = int(record.get("seed", 0) or 0)
     options = {"device": device, "steps": steps, "data_dir": data_dir}
     configs = [recipe(record, first + i, root / f"seed-{first + i}", options) for i in range(seeds)]
+    for config in configs:  # before any training: a later seed must not fail after hours
+        if holds_run(Path(config.out)):
+            raise ConfigError(f"{config.out} already holds a run; pick another --out")
     diffs = version_differences(record, configs[0])
     results = [MetricResult(n, c["value"], c["protocol"]) for n, c in chosen.items()]
     runs = []
     for config in configs:
         run = run_training(config, progress=progress)
         runs.append(run.dir)
+        if run.interrupted:
+            raise GanZooError(
+                f"the run of seed {config.seed} was interrupted; nothing was compared (the runs "
+                f"so far are in {root})"
+            )
         for result in results:
             protocol = result.protocol
             scored = evaluate(
@@ -297,6 +311,7 @@ def _default_dir(record: dict[str, Any]) -> Path:
 
 
 __all__ = [
+    "NOT_INSTALLED",
     "REPORT_FILE",
     "SPREAD",
     "MetricResult",

@@ -92,8 +92,11 @@ def _render(found) -> None:
         click.echo("Versions that differ from the card's: " + "; ".join(found.version_differences))
     else:
         click.echo("Versions: gan-zoo and every plugin as recorded with the card")
+    reasons: dict[str, list[str]] = {}
     for name, why in found.skipped.items():
-        click.echo(f"Skipped {name}: {why}")
+        reasons.setdefault(why, []).append(name)
+    for why, names in reasons.items():
+        click.echo(f"Skipped {', '.join(names)}: {why}")
     table = Table(
         title_justify="left", title=f"Card vs reproduction (spread: mean ± {SPREAD:g} std)"
     )

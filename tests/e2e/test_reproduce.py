@@ -43,7 +43,7 @@ def test_reproduce_the_shipped_dcgan_tag_as_a_smoke_check(use_distribution, tmp_
     assert "Reproduced dcgan.fashion-mnist: 3 runs (seeds 0, 1, 2) in runs/reproduce-dcgan-" in out
     assert "Smoke check: 200 steps per run instead of the recipe's 50 epochs" in out
     assert "Versions: gan-zoo and every plugin as recorded with the card" in out
-    assert "Skipped fid: metric not installed" in out
+    assert "Skipped fid, kid, precision, recall: not installed here" in out
     (folder,) = (tmp_path / "runs").glob("reproduce-dcgan-fashion-mnist-*")
     report = json.loads((folder / "reproduction.json").read_text())
     assert report["smoke_check"] is True and report["seeds"] == [0, 1, 2]

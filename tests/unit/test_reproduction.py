@@ -13,6 +13,7 @@ from helpers import make_run, train_tiny
 from gan_zoo.checkpoint import record_metrics, resolve_checkpoint
 from gan_zoo.errors import CheckpointError, ConfigError, GanZooError, UnknownNameError
 from gan_zoo.reproduction import (
+    NOT_INSTALLED,
     REPORT_FILE,
     SPREAD,
     MetricResult,
@@ -79,7 +80,7 @@ def test_the_metrics_to_reproduce_are_those_installed_here():
     }
     chosen, skipped = choose_metrics(card, None)
     assert chosen == {"classifier-fd": {"value": 22.3, "protocol": PROTOCOL}}
-    assert list(skipped) == ["fid"] and "gan-zoo-fid" in skipped["fid"]
+    assert skipped == {"fid": NOT_INSTALLED} and "gan-zoo-fid" in NOT_INSTALLED
     with pytest.raises(
         ConfigError, match="the card has no metric 'kid'; it has classifier-fd, fid"
     ):
@@ -136,3 +137,12 @@ def test_a_tiny_reproduction_retrains_scores_and_reports(scored_run, tmp_path):
         and report["metrics"]["classifier-fd"]["values"] == metric.values
     )
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def test_an_out_folder_that_holds_runs_is_refused_before_any_training(scored_run, tmp_path):
+    run, data = scored_run
+    (tmp_path / "r" / "seed-1").mkdir(parents=True)
+    (tmp_path / "r" / "seed-1" / "metrics.jsonl").write_text("")
+    with pytest.raises(ConfigError, match=r"seed-1 already holds a run; pick another --out"):
+        reproduce(run, seeds=2, steps=1, data_dir=str(data), out=tmp_path / "r")
+    assert not (tmp_path / "r" / "seed-0").exists()
