@@ -86,14 +86,14 @@ def export(
     described = _describe(generator, source_found)
     z_dim, num_classes, what = generator.z_dim, generator.num_classes, described["what"]
     data, opset = export_bytes(generator.net, format, z_dim, num_classes, what)
-    check = check_export(data, format, generator.net, generator.z_dim, generator.num_classes)
+    check = check_export(data, format, generator.net, z_dim, num_classes)
     if not check["passed"]:
         diff = check["max_abs_diff"]
         how = check.get("note") or f"by {diff:.3g} (tolerance {check['tolerance']:g})"
         raise ExportError(
             f"{described['what']} exported to {format} differs from the eager generator {how} "
-            "on seeded latents; the exporter recorded one of its operations for the traced "
-            "batch size only: try another --format, or report it to the plugin's author"
+            "on seeded latents, so the export does not compute the same function; nothing was "
+            "written: try another --format, or report it to the plugin's author"
         )
     metadata = {**metadata_of(described, format, opset), "check": check}
     with atomic_file(out) as f:
@@ -132,7 +132,8 @@ def _describe(generator: Any, source: Any) -> dict[str, Any]:
 
     record = generator.config
     name = part_name(record.get("generator")) or type(generator.net).__name__
-    plugin = plugin_shown((record.get("plugins") or {}).get("generator", "unknown 0"))
+    recorded = (record.get("plugins") or {}).get("generator")
+    plugin = plugin_shown(recorded) if recorded else "plugin not recorded"
     given = shown(source.path) if source.kind == "path" else source.spec
     return {
         "what": f"generator '{name}' ({plugin})",
