@@ -30,6 +30,8 @@ from .errors import CheckpointError, ConfigError, GanZooError
 #: A card value within ``mean ± SPREAD * std`` of the reproduced runs is "within the spread"
 #: (about 95% of a normal distribution's mass).
 SPREAD = 2.0
+#: The most samples a card's protocol may ask each run to be scored on (FID-50k is 50,000).
+MAX_SAMPLES = 200_000
 #: Why a metric of the card is not reproduced when no installed plugin registers it.
 NOT_INSTALLED = (
     "not installed here ('gan-zoo list metrics'; FID, KID, precision and recall come with "
@@ -189,10 +191,18 @@ def choose_metrics(
                 registry.get(name)  # the registry's one-line error, with did-you-mean
             continue
         protocol = metric_protocol(item)
-        chosen[name] = {
-            "value": float(item["value"] if isinstance(item, dict) else item),
-            "protocol": protocol if isinstance(protocol, dict) else {},
-        }
+        protocol = protocol if isinstance(protocol, dict) else {}
+        samples = protocol.get("num_samples", 10000)
+        if isinstance(samples, bool) or not isinstance(samples, int):
+            samples = -1
+        if not 2 <= samples <= MAX_SAMPLES:
+            skipped[name] = f"its protocol's num_samples is not a count in 2..{MAX_SAMPLES}"
+            continue
+        value = item.get("value") if isinstance(item, dict) else item
+        if value is None:
+            skipped[name] = "the card records no value for it"
+            continue
+        chosen[name] = {"value": float(value), "protocol": {**protocol, "num_samples": samples}}
     if not chosen:
         raise GanZooError(
             "none of the card's metrics can be computed here ("
@@ -269,7 +279,7 @@ def reproduce(
             scored = evaluate(
                 run.dir,
                 [result.name],
-                num_samples=int(protocol.get("num_samples") or 10000),
+                num_samples=protocol["num_samples"],
                 split=str(protocol.get("reference_split") or "test"),
                 device=device or "auto",
                 data_dir=data_dir,

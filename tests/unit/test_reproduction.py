@@ -146,3 +146,12 @@ def test_an_out_folder_that_holds_runs_is_refused_before_any_training(scored_run
     with pytest.raises(ConfigError, match=r"seed-1 already holds a run; pick another --out"):
         reproduce(run, seeds=2, steps=1, data_dir=str(data), out=tmp_path / "r")
     assert not (tmp_path / "r" / "seed-0").exists()
+
+
+def test_a_card_metric_without_a_usable_protocol_or_value_is_skipped():
+    card = {
+        "classifier-fd": {"value": 22.3, "protocol": {"num_samples": "all of them"}},
+        "class-coverage": {"value": None, "protocol": PROTOCOL},
+    }
+    with pytest.raises(GanZooError, match="num_samples is not a count in 2..200000.*no value"):
+        choose_metrics(card, None)
