@@ -237,3 +237,17 @@ def test_an_export_that_does_not_match_eager_is_refused(tmp_path, odd_plugin):
     ):
         export(tmp_path / "run", "torchscript", tmp_path / "g.pt")
     assert not os.path.lexists(tmp_path / "g.pt")
+
+
+def test_a_corrupt_exports_json_is_one_line_and_the_card_is_left_alone(tmp_path):
+    from gan_zoo.errors import CheckpointError
+
+    run, _ = make_run(tmp_path)
+    ckpt = resolve_checkpoint(run)
+    (ckpt / "exports.json").write_text('{"onnx": [1, 2]}')
+    card = (ckpt / "README.md").read_bytes()
+    with pytest.raises(CheckpointError, match=r"exports\.json: exports\.onnx must be") as caught:
+        export(run, "torchscript", tmp_path / "g.pt")
+    assert "\n" not in str(caught.value)
+    assert (ckpt / "README.md").read_bytes() == card
+    assert (ckpt / "exports.json").read_text() == '{"onnx": [1, 2]}'
