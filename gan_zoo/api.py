@@ -1,7 +1,8 @@
 """The public Python API, re-exported by ``gan_zoo``; nothing is defined here.
 
 Building by name lives in :mod:`gan_zoo.factory`, training in :mod:`gan_zoo.training.run`,
-loading in :mod:`gan_zoo.sampling`, scoring in :mod:`gan_zoo.evaluation`. Internal modules import
+loading in :mod:`gan_zoo.sampling`, scoring in :mod:`gan_zoo.evaluation`, exporting in
+:mod:`gan_zoo.exporting`. Internal modules import
 those, never this one. Importing it does not import torch: :func:`load` (whose module needs
 torch) is resolved on first use.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .evaluation import evaluate
+from .exporting import export
 from .factory import (
     create_dataset,
     create_discriminator,
@@ -38,6 +40,7 @@ __all__ = [
     "create_loss",
     "create_metric",
     "evaluate",
+    "export",
     "get_preset",
     "list_datasets",
     "list_discriminators",

@@ -38,6 +38,10 @@ class ConfigError(GanZooError):
     """A configuration value or override that does not fit."""
 
 
+class ExportError(GanZooError):
+    """A generator that cannot be exported, or whose export does not match it."""
+
+
 def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
     """Return ``"; did you mean 'a' or 'b'?"`` (or ``""``) for an unknown ``word``."""
     choices = list(choices)

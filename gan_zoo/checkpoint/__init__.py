@@ -47,13 +47,14 @@ from ..safe_io import (
     safetensors_bytes,
 )
 from .card import card_metrics, front_matter, protocol_text, render_card
-from .info import describe, record_metrics
+from .info import describe, record_exports, record_metrics
 from .layout import (
     BEST,
     CARD_FILE,
     CHECKPOINTS_DIR,
     CONFIG_FILE,
     DISCRIMINATOR_FILE,
+    EXPORTS_FILE,
     FORMAT,
     FORMAT_VERSION,
     GENERATOR_FILE,
@@ -100,6 +101,7 @@ __all__ = [
     "FORMAT_VERSION",
     "GENERATOR_FILE",
     "LATEST",
+    "EXPORTS_FILE",
     "METRICS_FILE",
     "METRICS_LOG",
     "RAW_GENERATOR_PREFIX",
@@ -137,6 +139,7 @@ __all__ = [
     "read_pointer",
     "read_safetensors",
     "record_hash",
+    "record_exports",
     "record_metrics",
     "record_to_config",
     "render_card",

@@ -257,6 +257,30 @@ def _metrics_section(metrics: dict[str, Any] | None) -> list[str]:
     return out + [f"| {n} | {v:.4g} | {_cell(protocol_text(p))} |" for n, v, p in rows]
 
 
+def _exports_section(exports: dict[str, Any] | None) -> list[str]:
+    """The exports of the generator (``gan-zoo export``) and how each matched it."""
+    if not exports:
+        return []
+    out = [
+        "## Exports",
+        "",
+        "Checked against the eager generator on seeded latents (`gan-zoo export`).",
+        "",
+        "| format | file | max abs diff | tolerance | runtime | passed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, item in exports.items():
+        check = item.get("check") or {}
+        diff = check.get("max_abs_diff")
+        shown = f"{diff:.3g}" if isinstance(diff, (int, float)) else "-"
+        out.append(
+            f"| {_cell(name)} | `{_cell(item.get('file', '')).replace('`', '')}` | {shown} "
+            f"| {_cell(check.get('tolerance', '-'))} | {_cell(check.get('runtime', '-'))} "
+            f"| {'yes' if check.get('passed') else 'no'} |"
+        )
+    return [*out, ""]
+
+
 def _limitations(dataset: Any, image_size: Any) -> list[str]:
     at_size = f", at {image_size}x{image_size} pixels" if image_size else ""
     return [
@@ -282,6 +306,7 @@ def render_card(
     generator_kwargs: dict[str, Any] | None = None,
     descriptions: dict[str, str] | None = None,
     license: str | None = None,
+    exports: dict[str, Any] | None = None,
 ) -> str:
     """The README.md of a checkpoint: front matter, then the body (see the module docstring).
 
@@ -289,7 +314,8 @@ def render_card(
     ``metrics`` ``{name: {"value": v, "protocol": ...}}`` (see :func:`card_metrics`),
     ``samples`` the file name of the sample grid (None: no grid), ``generator_kwargs`` the
     generator's factory arguments (its image size), ``descriptions`` ``{part: text}`` for the
-    generator, discriminator and loss (see :func:`~gan_zoo.checkpoint.record.part_descriptions`).
+    generator, discriminator and loss (see :func:`~gan_zoo.checkpoint.record.part_descriptions`),
+    ``exports`` the ``exports.json`` of ``gan-zoo export`` (``{format: {"file", "check"}}``).
     """
     state = state or {}
     generator_kwargs = generator_kwargs or {}
@@ -311,5 +337,6 @@ def render_card(
     out += _usage_section(record)
     out += _training_section(record, state)
     out += ["", *_metrics_section(metrics), ""]
+    out += _exports_section(exports)
     out += _limitations(dataset, generator_kwargs.get("image_size"))
     return "\n".join(out)

@@ -1,5 +1,6 @@
 """What a checkpoint holds, read from its JSON and safetensors headers (``gan-zoo info``), and
-evaluated metrics written back into it (``metrics.json`` and a re-rendered model card).
+evaluated metrics and checked exports written back into it (``metrics.json``, ``exports.json``
+and a re-rendered model card).
 
 Reads no weights and imports no torch: ``gan-zoo info`` stays instant on large checkpoints.
 """
@@ -26,6 +27,7 @@ from .layout import (
     CARD_FILE,
     CHECKPOINTS_DIR,
     CONFIG_FILE,
+    EXPORTS_FILE,
     GENERATOR_FILE,
     LATEST,
     METRICS_FILE,
@@ -36,7 +38,7 @@ from .layout import (
 )
 from .reader import resolve_checkpoint, with_retry
 from .record import missing_part, part_descriptions, part_name, plugin_shown
-from .schema import check_metrics, check_record, check_state, meta_json
+from .schema import check_exports, check_metrics, check_record, check_state, meta_json
 from .sources import find_source
 from .weights import read_metadata
 
@@ -125,25 +127,55 @@ def record_metrics(checkpoint_dir: str | os.PathLike, metrics: dict[str, Any]) -
     "inception-v3", "num_samples": 10000, "reference_split": "test"}}}``. Both files are
     replaced atomically, never written through a link, and only inside the checkpoint's run.
     """
+    ckpt = _checkpoint_of(checkpoint_dir, METRICS_FILE)
+    saved = check_metrics(_read_if_there(ckpt / METRICS_FILE), shown(ckpt / METRICS_FILE))
+    saved.update(json.loads(json.dumps(metrics)))  # a JSON copy: the caller's dict stays its own
+    text = _card(ckpt, saved, _exports_of(ckpt))
+    atomic_write_json(ckpt / METRICS_FILE, saved, run=True)
+    atomic_write_text(ckpt / CARD_FILE, text, run=True)
+
+
+def record_exports(checkpoint_dir: str | os.PathLike, exports: dict[str, Any]) -> None:
+    """Add exports of the generator to a checkpoint (``exports.json``, one entry per format:
+    ``{"onnx": {"file": ..., "created": ..., "check": {"max_abs_diff": ..., ...}}}``) and
+    rewrite its model card; replaced atomically, as :func:`record_metrics` does."""
+    ckpt = _checkpoint_of(checkpoint_dir, EXPORTS_FILE)
+    saved = _exports_of(ckpt)
+    saved.update(json.loads(json.dumps(exports)))
+    evaluated = check_metrics(_read_if_there(ckpt / METRICS_FILE), shown(ckpt / METRICS_FILE))
+    text = _card(ckpt, evaluated, saved)
+    atomic_write_json(ckpt / EXPORTS_FILE, saved, run=True)
+    atomic_write_text(ckpt / CARD_FILE, text, run=True)
+
+
+def _checkpoint_of(checkpoint_dir: str | os.PathLike, name: str) -> Path:
+    """The checkpoint folder of a run or checkpoint, whose file ``name`` may be written (a
+    checkpoint folder linked out of its run may not)."""
     ckpt = Path(checkpoint_dir)
     if not os.path.lexists(ckpt / GENERATOR_FILE):
         ckpt = resolve_checkpoint(ckpt)
-    inside_run(ckpt / METRICS_FILE, follow_last=False)  # a checkpoint folder linked out of its run
-    saved = check_metrics(_read_if_there(ckpt / METRICS_FILE), shown(ckpt / METRICS_FILE))
-    saved.update(json.loads(json.dumps(metrics)))  # a JSON copy: the caller's dict stays its own
+    inside_run(ckpt / name, follow_last=False)
+    return ckpt
+
+
+def _exports_of(ckpt: Path) -> dict[str, Any]:
+    return check_exports(_read_if_there(ckpt / EXPORTS_FILE), shown(ckpt / EXPORTS_FILE))
+
+
+def _card(ckpt: Path, evaluated: dict[str, Any], exports: dict[str, Any]) -> str:
+    """The model card of ``ckpt`` rendered again with these metrics and exports."""
     record = check_record(read_json(ckpt / CONFIG_FILE), shown(ckpt / CONFIG_FILE))
     doc = check_state(_read_if_there(ckpt / STATE_JSON_FILE), shown(ckpt / STATE_JSON_FILE))
     state = doc.get("state") or {}
     header = read_metadata(ckpt / GENERATOR_FILE)
-    text = render_card(
+    return render_card(
         record,
         state=state,
-        metrics=card_metrics(state, doc.get("metric"), saved),
+        metrics=card_metrics(state, doc.get("metric"), evaluated),
         samples=SAMPLES_FILE if os.path.lexists(ckpt / SAMPLES_FILE) else None,
         generator_kwargs=meta_json(
             header, "generator_kwargs", {}, dict, shown(ckpt / GENERATOR_FILE)
         ),
         descriptions=part_descriptions(record),
+        exports=exports,
     )
-    atomic_write_json(ckpt / METRICS_FILE, saved, run=True)
-    atomic_write_text(ckpt / CARD_FILE, text, run=True)

@@ -19,12 +19,31 @@ CONFIG_FILE = "config.json"
 CARD_FILE = "README.md"
 SAMPLES_FILE = "samples.png"
 METRICS_FILE = "metrics.json"
+#: The exports of a checkpoint's generator (``gan-zoo export``) and their checks.
+EXPORTS_FILE = "exports.json"
 LATEST, BEST = "latest", "best"
 #: The folder of a run that holds its checkpoints and pointers.
 CHECKPOINTS_DIR = "checkpoints"
 #: What a training writes into its run folder beside ``checkpoints/`` (and ``config.json``).
 METRICS_LOG = "metrics.jsonl"
 SAMPLES_DIR = "samples"
+#: Every file name a run or checkpoint holds (an export never replaces one of them).
+RUN_FILES = frozenset(
+    {
+        GENERATOR_FILE,
+        DISCRIMINATOR_FILE,
+        STATE_TENSORS_FILE,
+        STATE_JSON_FILE,
+        CONFIG_FILE,
+        CARD_FILE,
+        SAMPLES_FILE,
+        METRICS_FILE,
+        EXPORTS_FILE,
+        METRICS_LOG,
+        LATEST,
+        BEST,
+    }
+)
 
 #: Tensor key prefixes in ``training-state.safetensors``: the trained generator when
 #: ``generator.safetensors`` holds the EMA weights, and the RNG states by stream name.

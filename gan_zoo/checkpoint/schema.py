@@ -210,6 +210,17 @@ def check_metrics(metrics: Any, where: str, key: str = "metrics") -> dict[str, A
     return metrics
 
 
+def check_exports(exports: Any, where: str) -> dict[str, Any]:
+    """Recorded exports (``exports.json``): ``{format: {"file": text, "check": {...}, ...}}``."""
+    if not isinstance(exports, dict):
+        raise _fail(where, "exports", "a JSON object", exports)
+    for name, item in exports.items():
+        ok = isinstance(item, dict) and is_plain(item) and isinstance(item.get("check", {}), dict)
+        if not ok or not isinstance(item.get("file", ""), str):
+            raise _fail(where, f"exports.{name}", '{"file": ..., "check": {...}}', item)
+    return exports
+
+
 def meta_json(meta: dict[str, str], key: str, default: Any, kind: type, where: str) -> Any:
     """The JSON value of metadata ``key`` of a safetensors header, which must be a ``kind``."""
     if key not in meta:

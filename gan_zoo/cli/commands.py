@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "generate",
     "info",
     "evaluate",
+    "export",
+    "reproduce",
     "hub",
     "plugin",
     "doctor",

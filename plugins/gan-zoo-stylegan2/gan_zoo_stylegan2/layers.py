@@ -136,9 +136,12 @@ def modulated_conv2d(
     ``weight * styles[b]`` over the input channels, and with ``demodulate`` each output filter
     is rescaled to unit L2 norm, which replaces AdaIN's instance normalization (the cause of
     StyleGAN's droplet artifacts) by its expected effect on the statistics. The B per-sample
-    convolutions run as one conv with ``groups=B`` (the reference's ``fused_modconv``).
+    convolutions run as one conv with ``groups=B`` (the reference's ``fused_modconv``);
+    while a graph is exported the styles scale the activations instead (:func:`exporting`).
     Returns (B, Cout, H, W).
     """
+    if exporting():
+        return _modulated_conv2d_per_channel(x, weight, styles, demodulate, padding)
     b, cin, h, w = x.shape
     cout, _, kh, kw = weight.shape
     wts = weight.unsqueeze(0) * styles.reshape(b, 1, cin, 1, 1)  # (B, Cout, Cin, k, k)
@@ -149,6 +152,29 @@ def modulated_conv2d(
     x = x.reshape(1, b * cin, h, w)  # (1, B*Cin, H, W): the batch becomes the groups
     out = F.conv2d(x, wts.reshape(b * cout, cin, kh, kw).to(x.dtype), padding=padding, groups=b)
     return out.reshape(b, cout, *out.shape[2:])  # (B, Cout, H, W)
+
+
+def exporting() -> bool:
+    """True while ``torch.export`` (also under ``torch.onnx``) or ``torch.jit.trace`` records the
+    graph. The batch size is then a symbol, and a convolution's number of groups cannot be."""
+    is_exporting = getattr(torch.compiler, "is_exporting", None)  # torch >= 2.5
+    return torch.jit.is_tracing() or bool(is_exporting is not None and is_exporting())
+
+
+def _modulated_conv2d_per_channel(
+    x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, demodulate: bool, padding: int
+) -> torch.Tensor:
+    """:func:`modulated_conv2d` with the styles applied to the activations instead of the
+    weights (the reference's ``fused_modconv=False``): the same function, one shared convolution
+    for every sample, so the graph holds for any batch size (what an export needs)."""
+    cout, cin = weight.shape[:2]
+    x = x * styles.reshape(-1, cin, 1, 1).to(x.dtype)  # (B, Cin, H, W)
+    out = F.conv2d(x, weight.to(x.dtype), padding=padding)  # (B, Cout, H, W)
+    if demodulate:
+        # sum over (Cin, k, k) of (weight * style)^2, as a matmul: (B, Cin) @ (Cin, Cout)
+        d = torch.rsqrt(styles.square() @ weight.square().sum(dim=(2, 3)).T + 1e-8)  # (B, Cout)
+        out = out * d.reshape(-1, cout, 1, 1).to(out.dtype)
+    return out
 
 
 def minibatch_std(x: torch.Tensor, group_size: int = 4) -> torch.Tensor:

@@ -191,3 +191,21 @@ def test_weights_round_trip_through_safetensors(tmp_path):
         x = torch.randn(2, 16) if net is G else torch.randn(2, 3, 64, 64)
         with torch.no_grad():
             torch.testing.assert_close(copy(x), net(x), rtol=0, atol=0)
+
+
+@pytest.mark.filterwarnings("ignore")  # torch.jit.trace is deprecated and warns about tracing
+@pytest.mark.parametrize("demodulate", [True, False])
+def test_the_export_form_of_modulated_conv_is_the_same_function(demodulate):
+    """While a graph is exported the styles scale the activations (one convolution for the
+    batch) instead of the weights (one group per sample): the same function."""
+    from gan_zoo_stylegan2.layers import _modulated_conv2d_per_channel
+
+    gen = torch.Generator().manual_seed(0)
+    x, weight = torch.randn(3, 5, 8, 8, generator=gen), torch.randn(4, 5, 3, 3, generator=gen)
+    styles = torch.rand(3, 5, generator=gen) + 0.5
+    fused = modulated_conv2d(x, weight, styles, demodulate=demodulate)
+    per_channel = _modulated_conv2d_per_channel(x, weight, styles, demodulate, 1)
+    assert torch.allclose(per_channel, fused, atol=1e-5)
+    traced = torch.jit.trace(lambda a, s: modulated_conv2d(a, weight, s, demodulate), (x, styles))
+    x5, s5 = torch.randn(5, 5, 8, 8, generator=gen), torch.rand(5, 5, generator=gen) + 0.5
+    assert torch.allclose(traced(x5, s5), modulated_conv2d(x5, weight, s5, demodulate), atol=1e-5)
