@@ -19,6 +19,12 @@ Run it with the ``gan_zoo`` to fingerprint first on the path, and the same ``OUT
 versions (config records and headers name the run and data folders; ``OUT_DIR`` is emptied)::
 
     PYTHONPATH=. python scripts/checkpoint_fingerprint.py /tmp/fingerprint > before.txt
+
+``--weights-only`` compares what training computed across versions whose records differ (a new
+config field changes config.json, the card and every header's ``__metadata__``): it hashes each
+``.safetensors`` file's tensors (names, dtypes, shapes and data bytes, not ``__metadata__``), the
+samples, and the numbers each run logged to ``metrics.jsonl`` (losses, accuracies, learning
+rates; not times or speeds), and nothing else.
 """
 
 from __future__ import annotations
@@ -87,7 +93,23 @@ def digest(path: Path, volatile: list[str]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def main(out: Path) -> None:
+def tensors_digest(path: Path) -> str:
+    header, tensors = header_of(path.read_bytes())
+    header.pop("__metadata__", None)
+    return hashlib.sha256(json.dumps(header, sort_keys=True).encode() + tensors).hexdigest()
+
+
+def metrics_digest(path: Path) -> str:
+    """The logged numbers of a run: every key of metrics.jsonl except times and speeds."""
+    timing = re.compile(r"time|img_s|img/s|per_s|seconds|elapsed|throughput|it_s")
+    rows = []
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        rows.append({k: v for k, v in sorted(record.items()) if not timing.search(k)})
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
+
+
+def main(out: Path, weights_only: bool = False) -> None:
     shutil.rmtree(out, ignore_errors=True)
     data = make_data(out / "fashion-mnist")
     common = dict(
@@ -117,8 +139,15 @@ def main(out: Path) -> None:
         )
         for folder, volatile in ((run, []), (init, volatile_values(init))):
             for path in sorted((folder / "checkpoints").rglob("*")):
-                if path.is_file():
+                if not path.is_file():
+                    continue
+                if not weights_only:
                     lines.append(f"{digest(path, volatile)}  {path.relative_to(out)}")
+                elif path.suffix == ".safetensors":
+                    lines.append(f"{tensors_digest(path)}  {path.relative_to(out)}")
+            if weights_only:
+                metrics = folder / "metrics.jsonl"
+                lines.append(f"{metrics_digest(metrics)}  {metrics.relative_to(out)}")
             g = gan_zoo.load(folder)
             images = g.sample(5, seed=1, batch_size=2).numpy().tobytes()
             lines.append(f"{hashlib.sha256(images).hexdigest()}  {folder.name}: load().sample")
@@ -126,4 +155,5 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    args = [a for a in sys.argv[1:] if a != "--weights-only"]
+    main(Path(args[0]), weights_only="--weights-only" in sys.argv[1:])

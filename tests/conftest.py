@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_zoo.testing import write_idx  # noqa: F401 (tests import it from here)
+from gan_zoo.testing import write_idx
 
 sys._called_from_test = (
     True  # gan_zoo.plugins loads no entry point unless GAN_ZOO_LOAD_PLUGINS names it
@@ -82,21 +82,6 @@ def use_distribution(pip_install, monkeypatch):
         return target
 
     return use
-
-
-REPO = Path(__file__).parent.parent
-REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-needs_fashion_mnist = pytest.mark.skipif(
-    not (REAL_FASHION_MNIST / "train-images-idx3-ubyte.gz").exists(),
-    reason="the real Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)",
-)
-
-
-def auto_cpu_precision() -> str:
-    """What ``--precision auto`` is on this CPU: bf16 with native bf16 instructions, else fp32."""
-    from gan_zoo.training.precision import native_cpu_support
-
-    return "bf16" if native_cpu_support("bf16") else "fp32"
 
 
 # A real two-step run shared by the hostile-run, fuzz and full-disk tests (once per module).

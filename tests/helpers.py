@@ -8,6 +8,7 @@ import copy
 import re
 from pathlib import Path
 
+import pytest
 import torch
 from click.testing import CliRunner
 
@@ -16,6 +17,7 @@ from gan_zoo import checkpoint, plugins
 from gan_zoo.cli import build_cli
 from gan_zoo.config import TrainConfig
 from gan_zoo.hookspecs import hookimpl
+from gan_zoo.testing import write_idx  # noqa: F401 (tests import it from here)
 
 #: Tiny networks as ``--set`` overrides for the Python API (widths of 8).
 TINY = ["generator.width=8", "discriminator.width=8"]
@@ -35,6 +37,21 @@ TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 PACKAGE = ROOT / "gan_zoo"
 DOCS = ROOT / "docs"
+#: Where Debian's dataset-fashion-mnist puts the real files; tests that need them are slow.
+REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+needs_fashion_mnist = pytest.mark.skipif(
+    not (REAL_FASHION_MNIST / "train-images-idx3-ubyte.gz").exists(),
+    reason="the real Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)",
+)
+
+
+def auto_cpu_precision() -> str:
+    """What ``--precision auto`` is on this CPU: bf16 with native bf16 instructions, else fp32."""
+    from gan_zoo.training.precision import native_cpu_support
+
+    return "bf16" if native_cpu_support("bf16") else "fp32"
+
+
 #: Factory arguments every network gets from the run, not options a docs page lists.
 CONTRACT = {"z_dim", "image_size", "channels", "num_classes"}
 

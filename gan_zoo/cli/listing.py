@@ -196,6 +196,8 @@ def list_lines(
 
 # gan-zoo plugins.
 def _count(n: int, kind: str) -> str:
+    if kind == "commands":
+        return "1 command" if n == 1 else f"{n} commands"
     if n == 1:
         return f"1 {SINGULAR[kind]}"
     return f"{n} pretrained tags" if kind == "pretrained" else f"{n} {kind}"
@@ -227,6 +229,7 @@ def plugin_lines(statuses: list[Any], *, plain: bool, width: int = 80) -> list[s
         broken = [s for s in group if not s.ok]
         state = "ok" if not broken else "broken" if len(broken) == len(group) else "part-broken"
         counts = {k: sum(len(s.entries.get(k, ())) for s in group) for k in KINDS}
+        counts["commands"] = sum(len(s.commands) for s in group)
         counts = {k: n for k, n in counts.items() if n}
         if plain:
             entries = ",".join(f"{k}={n}" for k, n in counts.items())

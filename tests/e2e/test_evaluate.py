@@ -4,8 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
-from helpers import TINY
+from helpers import ROOT, TINY
 
 import gan_zoo
 from gan_zoo import plugins
@@ -40,7 +39,7 @@ def test_missing_metric_plugin_is_one_line(tiny_run):
 
 @pytest.mark.slow
 def test_evaluate_records_metrics_in_the_card(tiny_run, idx_dir, use_distribution, monkeypatch):
-    use_distribution(REPO / "plugins" / "gan-zoo-fid")
+    use_distribution(ROOT / "plugins" / "gan-zoo-fid")
     monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "gan-zoo-fid")
     plugins.reset()
     args = [

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import torch
-from conftest import REAL_FASHION_MNIST, REPO, needs_fashion_mnist
+from helpers import REAL_FASHION_MNIST, ROOT, needs_fashion_mnist
 
 from gan_zoo import plugins
 
-FID_PLUGIN = REPO / "plugins" / "gan-zoo-fid"
+FID_PLUGIN = ROOT / "plugins" / "gan-zoo-fid"
 INCEPTION_METRICS = {"fid", "kid", "precision", "recall", "density", "coverage"}
 
 

@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REAL_FASHION_MNIST, REPO, needs_fashion_mnist
+from helpers import REAL_FASHION_MNIST, ROOT, needs_fashion_mnist
 
-PRETRAINED = REPO / "plugins" / "gan-zoo-pretrained"
+PRETRAINED = ROOT / "plugins" / "gan-zoo-pretrained"
 TAG_FOLDER = PRETRAINED / "gan_zoo_pretrained" / "weights" / "dcgan.fashion-mnist"
 
 

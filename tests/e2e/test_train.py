@@ -15,8 +15,7 @@ import signal
 import pytest
 import torch
 from click.testing import CliRunner
-from conftest import auto_cpu_precision
-from helpers import TINY
+from helpers import TINY, auto_cpu_precision
 from safetensors.torch import load_file
 
 import gan_zoo

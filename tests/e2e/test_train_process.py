@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import needs_fashion_mnist, write_idx
-from helpers import TINY, set_args
+from helpers import TINY, needs_fashion_mnist, set_args, write_idx
 
 
 def _env():

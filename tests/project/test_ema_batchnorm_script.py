@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 
-from conftest import REPO
+from helpers import ROOT
 
 import gan_zoo
 
 
 def _script():
     spec = importlib.util.spec_from_file_location(
-        "ema_batchnorm", REPO / "benchmarks" / "ema_batchnorm.py"
+        "ema_batchnorm", ROOT / "benchmarks" / "ema_batchnorm.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers import ROOT
 
-BENCH = REPO / "benchmarks"
+BENCH = ROOT / "benchmarks"
 sys.path.insert(0, str(BENCH))  # the script's helpers import each other as top-level modules
 
 import results_render  # noqa: E402
@@ -99,7 +99,7 @@ def test_every_row_command_is_accepted_by_gan_zoo_train(tmp_path):
 def test_the_stylegan2_rows_resolve_when_the_plugin_is_installed(
     use_distribution, monkeypatch, tmp_path
 ):
-    use_distribution(REPO / "plugins" / "gan-zoo-stylegan2")
+    use_distribution(ROOT / "plugins" / "gan-zoo-stylegan2")
     monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "gan-zoo-stylegan2")
     rows_file = load_rows()
     assert {"stylegan2", "stylegan2-64"} <= set(gan_zoo.list_models())
@@ -495,7 +495,7 @@ def test_an_interrupted_row_training_continues_from_its_checkpoint(
     script = Path(sys.executable).parent / "gan-zoo"
     proc = subprocess.Popen(
         [str(script), *job.train[1:], "--quiet"],
-        cwd=REPO,
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

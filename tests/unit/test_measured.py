@@ -6,21 +6,21 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import REPO
+from helpers import ROOT
 
 from gan_zoo import measured
 
-sys.path.insert(0, str(REPO / "benchmarks"))  # the script's helpers import each other
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the script's helpers import each other
 
 import results_measured  # noqa: E402
 
 
 def test_the_shipped_file_is_the_records():
-    shipped = (REPO / "gan_zoo" / measured.MEASURED_FILE).read_text(encoding="utf-8")
+    shipped = (ROOT / "gan_zoo" / measured.MEASURED_FILE).read_text(encoding="utf-8")
     assert shipped == results_measured.text(results_measured.build()), (
         "run `python benchmarks/results_measured.py`"
     )
-    records = sorted(p.stem for p in (REPO / "benchmarks" / "results").glob("*-s*.json"))
+    records = sorted(p.stem for p in (ROOT / "benchmarks" / "results").glob("*-s*.json"))
     assert sorted(m.record for m in measured.measurements()) == records
 
 

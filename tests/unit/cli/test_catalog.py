@@ -18,8 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
-from helpers import cli_in_process
+from helpers import ROOT, cli_in_process
 
 from gan_zoo import measured, plugins
 from gan_zoo.cli.listing import list_lines
@@ -27,11 +26,11 @@ from gan_zoo.hookspecs import hookimpl
 from gan_zoo.registry import KINDS
 
 GAN_ZOO = str(Path(sys.executable).with_name("gan-zoo"))
-RESULTS = REPO / "benchmarks" / "results"
+RESULTS = ROOT / "benchmarks" / "results"
 DISTRIBUTIONS = {
-    "gan-zoo-stylegan2": REPO / "plugins" / "gan-zoo-stylegan2",
-    "gan-zoo-pretrained": REPO / "plugins" / "gan-zoo-pretrained",
-    "gan-zoo-clashtest": REPO / "tests" / "clash_dist",
+    "gan-zoo-stylegan2": ROOT / "plugins" / "gan-zoo-stylegan2",
+    "gan-zoo-pretrained": ROOT / "plugins" / "gan-zoo-pretrained",
+    "gan-zoo-clashtest": ROOT / "tests" / "clash_dist",
 }
 #: (plain, width): a terminal of 80 and of 120 columns, and a pipe.
 RENDERINGS = [(False, 80), (False, 120), (True, 80)]
@@ -228,7 +227,7 @@ def test_an_80_column_terminal():
 
 
 def test_the_cli_page_shows_what_the_code_prints():
-    path = REPO / "scripts" / "render_cli_listings.py"
+    path = ROOT / "scripts" / "render_cli_listings.py"
     spec = importlib.util.spec_from_file_location("render_cli_listings", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)

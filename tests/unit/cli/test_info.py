@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import REPO
-from helpers import cli_in_process
+from helpers import ROOT, cli_in_process
 
 from gan_zoo import measured, plugins
 from gan_zoo.cli.recipe import recipe_lines
@@ -17,7 +16,7 @@ from gan_zoo.factory import get_preset
 
 @pytest.fixture
 def pretrained(use_distribution, monkeypatch):
-    use_distribution(REPO / "plugins" / "gan-zoo-pretrained")
+    use_distribution(ROOT / "plugins" / "gan-zoo-pretrained")
     monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "gan-zoo-pretrained")
     plugins.reset()
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers import ROOT
 
 from gan_zoo import plugins
 from gan_zoo.cli.listing import plugin_lines
@@ -24,8 +24,8 @@ RENDERINGS = [(False, 80), (False, 120), (True, 80)]
 
 @pytest.fixture
 def installed(use_distribution, monkeypatch):
-    use_distribution(REPO / "plugins" / "gan-zoo-stylegan2")
-    use_distribution(REPO / "tests" / "clash_dist")
+    use_distribution(ROOT / "plugins" / "gan-zoo-stylegan2")
+    use_distribution(ROOT / "tests" / "clash_dist")
     monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", LOADED)
     plugins.reset()
 
@@ -108,3 +108,13 @@ def test_json_is_unchanged(installed):
     assert data == [s.as_dict() for s in plugins.statuses()]
     defaults = list(plugins.DEFAULT_PLUGINS)
     assert [d["name"] for d in data][: len(defaults)] == defaults
+
+
+def test_the_commands_a_distribution_added_are_counted():
+    from helpers import cli_in_process
+
+    out = cli_in_process("plugins").output
+    (line,) = [x for x in out.splitlines() if x.startswith("gan-zoo\t")]
+    from gan_zoo.cli.commands import COMMAND_MODULES
+
+    assert len(COMMAND_MODULES) <= int(line.split("commands=")[1].split("\t")[0].split(",")[0])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import needs_fashion_mnist, write_idx
+from helpers import needs_fashion_mnist, write_idx
 
 from gan_zoo import create_dataset, plugins
 from gan_zoo.datasets import search

@@ -3,7 +3,7 @@ accuracy, and the metrics computed from it on real data."""
 
 import pytest
 import torch
-from conftest import REAL_FASHION_MNIST, needs_fashion_mnist
+from helpers import REAL_FASHION_MNIST, needs_fashion_mnist
 
 import gan_zoo
 from gan_zoo import plugins

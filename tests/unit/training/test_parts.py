@@ -8,7 +8,7 @@ import json
 
 import pytest
 import torch
-from conftest import auto_cpu_precision
+from helpers import auto_cpu_precision
 from torch import nn
 
 import gan_zoo
