@@ -48,8 +48,8 @@ from .layout import (
 )
 from .record import (
     config_record,
-    portable_config,
     part_descriptions,
+    portable_config,
     record_hash,
     record_to_config,
     weights_metadata,
