@@ -90,3 +90,57 @@ def test_a_pushed_folder_holds_no_machine_path(tmp_path, monkeypatch):
         readable_text(folder / n) for n in staged if n != "samples.png"
     )
     assert machine_names(folder) == []
+
+
+def _set_header_config(weights: Path, record: dict) -> None:
+    blob = weights.read_bytes()
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + size])
+    header["__metadata__"]["config"] = json.dumps(record, separators=(",", ":"))
+    new = json.dumps(header, separators=(",", ":")).encode()
+    new += b" " * (-len(new) % 8)
+    weights.write_bytes(len(new).to_bytes(8, "little") + new + blob[8 + size :])
+
+
+def test_build_drops_the_machine_path_of_an_older_run(tmp_path):
+    """A tag folder as runs before the fix wrote it (an absolute ``out`` in config.json, the
+    card and the generator's header) is made portable by build.py's make_portable: the
+    scan finds nothing, the tensors' bytes are kept, the hash is of the new record, it loads."""
+    import importlib.util
+    import shutil
+
+    from gan_zoo.checkpoint import read_metadata
+    from gan_zoo.checkpoint.record import record_hash
+
+    script = ROOT / "plugins" / "gan-zoo-pretrained" / "build.py"
+    spec = importlib.util.spec_from_file_location("gan_zoo_pretrained_build", script)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)  # a unique name: `build` is also PyPA's package
+
+    folder = tmp_path / "tag"
+    shutil.copytree(TAGS / "cgan.fashion-mnist", folder)
+    record = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    relative = record["out"]
+    record["out"] = "/work/exp/cgan-s0"
+    (folder / "config.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    card = card.replace(f"  out: {relative}\n", '  out: "/work/exp/cgan-s0"\n')
+    (folder / "README.md").write_text(card, encoding="utf-8")
+    _set_header_config(folder / "generator.safetensors", record)
+    assert {m.split(": ")[0] for m in machine_names(folder)} == {
+        "config.json",
+        "README.md",
+        "generator.safetensors",
+    }
+    before = (folder / "generator.safetensors").read_bytes()
+
+    assert build.make_portable(folder) is True
+    assert machine_names(folder) == []
+    after = (folder / "generator.safetensors").read_bytes()
+    tail = lambda blob: blob[8 + int.from_bytes(blob[:8], "little") :]  # noqa: E731
+    assert tail(after) == tail(before)
+    new = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert new["out"] is None
+    assert read_metadata(folder / "generator.safetensors")["config_hash"] == record_hash(new)
+    assert gan_zoo.load(folder, device="cpu").num_classes == 10
+    assert build.make_portable(folder) is False  # nothing left to do
