@@ -73,9 +73,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--adopt",
         type=Path,
         metavar="RUN",
-        help="Use this finished run (trained with the one --rows row's recipe, any --out or "
-        "logging cadence) as that row's training for the seed in its config.json; checked "
-        "field by field, then moved into benchmarks/results/runs/.",
+        help="Use this finished run (trained with exactly the one --rows row's command, any "
+        "--out or logging cadence) as that row's training for the seed in its config.json; "
+        "checked field by field, then moved into benchmarks/results/runs/. Needs --trained-at.",
+    )
+    parser.add_argument(
+        "--trained-at",
+        metavar="COMMIT",
+        help="With --adopt: the commit the run was trained at; HEAD must be it, the tree clean.",
     )
     parser.add_argument(
         "--rows-file",
@@ -99,7 +104,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.n < 2:
         parser.error(f"--n must be at least 2, not {args.n}")
     if args.adopt is not None and (not args.rows or len(args.rows) != 1):
-        parser.error("--adopt needs exactly one row: --rows ROW --adopt RUN")
+        parser.error("--adopt needs exactly one row: --rows ROW --adopt RUN --trained-at COMMIT")
+    if (args.adopt is None) != (args.trained_at is None):
+        parser.error("--adopt RUN and --trained-at COMMIT go together")
     if args.steps_scale is not None and not 0 < args.steps_scale <= 1:
         parser.error(f"--steps-scale must be in (0, 1], not {args.steps_scale}")
     return args
@@ -155,7 +162,7 @@ def run(
     return failed
 
 
-def adopt(jobs: Sequence[results_runner.Job], run_dir: Path) -> results_runner.Job:
+def adopt(jobs: Sequence[results_runner.Job], run_dir: Path, trained_at: str) -> results_runner.Job:
     """The job of the row's seed ``run_dir`` was trained with, its training adopted."""
     seed = results_runner.read_json(run_dir / "config.json").get("seed")
     matching = [job for job in jobs if job.seed == seed]
@@ -164,7 +171,7 @@ def adopt(jobs: Sequence[results_runner.Job], run_dir: Path) -> results_runner.J
         raise results_runner.RunnerError(
             f"{run_dir} was trained with seed {seed}; the row has {seeds}"
         )
-    results_runner.adopt(matching[0], run_dir)
+    results_runner.adopt(matching[0], run_dir, trained_at)
     return matching[0]
 
 
@@ -186,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dry_run(jobs, args.force)
                 return 0
             if args.adopt is not None:
-                jobs = [adopt(jobs, args.adopt)]
+                jobs = [adopt(jobs, args.adopt, args.trained_at)]
             try:
                 failed = run(rows_file, jobs, args, settings)
             except KeyboardInterrupt:

@@ -61,9 +61,10 @@ def standard(record: dict[str, Any]) -> bool:
     )
 
 
-def item(record: dict[str, Any], distribution: str) -> dict[str, Any]:
+def item(record: dict[str, Any], distribution: str, verified: bool = True) -> dict[str, Any]:
     training = record.get("training", {})
     return {
+        "verified": verified,
         "record": f"{record['row']}-s{record['seed']}",
         "row": record["row"],
         "seed": record["seed"],
@@ -90,14 +91,20 @@ def build(results_dir: Path = RESULTS_DIR, rows_path: Path = ROWS_FILE) -> dict[
     """The content of ``measured.json``: the records in the order of the rows file."""
     rows = load_rows(rows_path).rows
     records = load_records(results_dir)
-    items = [
-        item(records[f"{row.name}-s{seed}"], row.plugin or "gan-zoo")
-        for row in rows
-        for seed in row.seeds
-        if f"{row.name}-s{seed}" in records
-    ]
+    # Records that fail the provenance check (benchmarks/results/unverified/) ship too, marked:
+    # the listings show their figures with a '*' until a re-run replaces them.
+    unverified_dir = Path(results_dir) / "unverified"
+    unverified = load_records(unverified_dir) if unverified_dir.is_dir() else {}
+    items = []
+    for row in rows:
+        for seed in row.seeds:
+            name = f"{row.name}-s{seed}"
+            if name in records:
+                items.append(item(records[name], row.plugin or "gan-zoo"))
+            elif name in unverified:
+                items.append(item(unverified[name], row.plugin or "gan-zoo", verified=False))
     return {
-        "schema": 1,
+        "schema": 2,
         "source": "benchmarks/results/*.json, written by benchmarks/results_measured.py",
         "records": items,
     }

@@ -1,9 +1,13 @@
 """Render the results table of ``docs/results.md`` from the records in ``benchmarks/results/``.
 
-The table lives between ``<!-- results:start -->`` and ``<!-- results:end -->``; everything else
-in the page is left alone. Rendering depends on the rows file and the records only, so rendering
-twice gives the same page. Rows without a record say "not run yet"; rows with several seeds show
-the mean, the standard deviation over the seeds and the range.
+The tables live between ``<!-- results:start -->`` and ``<!-- results:end -->``; everything
+else in the page is left alone. Rendering depends on the rows file and the records only, so
+rendering twice gives the same page. Three tables: full recipes, ranked by FID; rows trained on
+a shortened schedule ("smoke run, not a quality figure"), never ranked with them; and records
+that cannot be reproduced from what they say (those in ``benchmarks/results/unverified/`` and
+any other that fails :func:`results_provenance.problems`), listed with the reasons and left out
+of every ranking and "best" figure. Rows without a record say "not run yet"; rows with several
+seeds show the mean, the standard deviation over the seeds and the range.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ from results_rows import (
 from gan_zoo.errors import GanZooError
 
 DOC = REPO / "docs" / "results.md"
+#: Records that cannot be reproduced from what they say, kept for their history until re-run.
+UNVERIFIED_DIR = "unverified"
+SMOKE_TITLE = "Smoke runs, not a quality figure"
+UNVERIFIED_TITLE = "Not reproducible from the record; re-run pending"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 NOT_RUN = "not run yet"
 #: (metric, column title, decimals)
@@ -167,12 +175,20 @@ def protocol_text(records: Sequence[dict]) -> str:
 
 
 def planned(
-    row: Row, seed: int, rows_file: RowsFile, results_dir: Path, conditional: bool
+    row: Row,
+    seed: int,
+    rows_file: RowsFile,
+    results_dir: Path,
+    conditional: bool,
+    precision: str | None = None,
 ) -> dict[str, str]:
-    """The commands of one seed of ``row`` at the standard protocol."""
+    """The commands of one seed of ``row`` at the standard protocol, naming ``precision`` when
+    given and the row does not (the runner names what auto resolves to where it trains)."""
+    from results_rows import row_precision
     from results_runner import applicable_metrics, resolve_config
 
     run_dir = results_dir / "runs" / f"{row.name}-s{seed}"
+    extra = ["--precision", precision] if precision and row_precision(row.args) is None else []
     metrics = rows_file.metrics_for(conditional)
     try:  # the metrics the runner will ask for: those declared for the row's image size
         metrics = list(
@@ -181,7 +197,7 @@ def planned(
     except GanZooError:  # a plugin preset that is not installed here: the row's full list
         pass
     return {
-        "train": command(train_argv(row, seed, run_dir)),
+        "train": command(train_argv(row, seed, run_dir, extra)),
         "evaluate": command(evaluate_argv(run_dir, metrics, STANDARD_N)),
     }
 
@@ -249,47 +265,171 @@ def table_row(row: Row, records: Sequence[dict], stale: bool) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _fid(records: Sequence[dict]) -> float | None:
+    values = [
+        float(r["metrics"]["fid"]["value"])
+        for r in records
+        if isinstance(r["metrics"].get("fid"), dict)
+        and isinstance(r["metrics"]["fid"].get("value"), (int, float))
+    ]
+    return statistics.fmean(values) if values else None
+
+
+def _header() -> list[str]:
+    return ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+
+
+def unverified_row(key: str, record: dict, reasons: Sequence[str]) -> str:
+    """One unverified record: its key, why it is not verified, its metrics as recorded."""
+    why = "; ".join(reasons).replace("|", "\\|")
+    cells = [
+        f"`{key}`",
+        why,
+        *(_metric_cell([record], metric, d) for metric, _, d in METRIC_COLUMNS),
+        (record.get("training") or {}).get("precision") or "-",
+        software_text(record),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
 def render(
     rows_file: RowsFile,
     records: dict[str, dict],
     results_dir: Path,
     conditional: Callable[[Row], bool],
+    unverified: dict[str, dict] | None = None,
 ) -> str:
-    """The Markdown between the markers: the table, then every row's commands."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    commands = [
-        "### Commands",
-        "",
-        "Run from the repository root; `python benchmarks/results.py --rows ROW` runs a "
-        "row's commands and writes its records (`benchmarks/results/ROW-sSEED.json`).",
-        "",
-    ]
+    """The Markdown between the markers: full recipes ranked by FID, the smoke runs, the
+    records that are not verified (with why), then every row's commands."""
+    from results_provenance import problems, shortened
+
+    # Verify: a record that fails is never ranked, wherever it lies.
+    reasons: dict[str, list[str]] = {}
+    verified: dict[str, dict] = {}
+    for key, record in records.items():
+        found = problems(record, rows_file)
+        if found:
+            reasons[key] = found
+        else:
+            verified[key] = record
+    for row in rows_file.rows:  # one recipe per row: its seeds in one precision
+        keys = [f"{row.name}-s{s}" for s in row.seeds if f"{row.name}-s{s}" in verified]
+        precisions = sorted({str(verified[k]["training"].get("precision")) for k in keys})
+        if len(precisions) > 1:
+            for key in keys:
+                reasons[key] = [
+                    f"the row's seeds trained in different precisions ({', '.join(precisions)}): "
+                    "one row is one recipe; re-run them in one"
+                ]
+                del verified[key]
+    for key, record in (unverified or {}).items():
+        reasons[key] = problems(record, rows_file) or [
+            f"kept in {UNVERIFIED_DIR}/ (it passes the check; move it back to rank it)"
+        ]
+    all_records = {**(unverified or {}), **records}
+
+    full, smoke, commands = (
+        [],
+        [],
+        [
+            "### Commands",
+            "",
+            "Run from the repository root; `python benchmarks/results.py --rows ROW` runs a "
+            "row's commands and writes its records (`benchmarks/results/ROW-sSEED.json`). A seed "
+            "not run yet shows the row's command without `--precision`: the runner adds the "
+            "precision `--precision auto` resolves to where it trains (bf16 on CPUs with AMX or "
+            "AVX512-BF16, else fp32; bf16 or fp16 on CUDA) and records it.",
+            "",
+        ],
+    )
     for row in rows_file.rows:
         recorded = {
-            s: records[f"{row.name}-s{s}"] for s in row.seeds if f"{row.name}-s{s}" in records
+            s: verified[f"{row.name}-s{s}"] for s in row.seeds if f"{row.name}-s{s}" in verified
         }
-        plans = {s: planned(row, s, rows_file, results_dir, conditional(row)) for s in row.seeds}
+        plans = {
+            s: planned(
+                row,
+                s,
+                rows_file,
+                results_dir,
+                conditional(row),
+                recorded[s].get("training", {}).get("precision") if s in recorded else None,
+            )
+            for s in row.seeds
+        }
         stale = any(
             r["commands"].get("train") != plans[s]["train"] and r.get("steps_scale") is None
             for s, r in recorded.items()
         )
-        lines.append(table_row(row, list(recorded.values()), stale))
+        line = table_row(row, list(recorded.values()), stale)
+        is_smoke = shortened(row) or any(
+            r.get("steps_scale") is not None for r in recorded.values()
+        )
+        (smoke if is_smoke else full).append((_fid(list(recorded.values())), row.name, line))
         commands += [f"**{row.name}**", "", "```bash"]
         for seed in row.seeds:
             shown = recorded[seed]["commands"] if seed in recorded else plans[seed]
-            commands.append(f"# seed {seed}" + ("" if seed in recorded else f": {NOT_RUN}"))
+            key = f"{row.name}-s{seed}"
+            state = (
+                ""
+                if seed in recorded
+                else ": " + ("re-run pending (not verified)" if key in all_records else NOT_RUN)
+            )
+            commands.append(f"# seed {seed}{state}")
             commands += [shown.get("train", ""), shown.get("evaluate", "")]
         commands += ["```", ""]
+    full.sort(key=lambda item: (item[0] is None, item[0] if item[0] is not None else 0.0))
+    ranked = [item for item in full if item[0] is not None]
+    best = (
+        f"**Best verified FID (standard protocol, full recipe): {ranked[0][0]:.2f}** "
+        f"(`{ranked[0][1]}`)."
+        if ranked
+        else "**Best verified FID: none yet**: no record of a full recipe passes the "
+        "provenance check; the figures below it are not claimed."
+    )
+    lines = [
+        best,
+        "",
+        "#### Full recipes, ranked by FID",
+        "",
+        *_header(),
+        *(line for _, _, line in full),
+        "",
+        f"#### {SMOKE_TITLE}",
+        "",
+        "Rows trained on a shorter schedule than their preset's recipe (GPU recipes cut to one "
+        "or two epochs on a CPU): they show the pipeline runs end to end, not what the recipe "
+        "reaches, and are never ranked with the full recipes.",
+        "",
+        *_header(),
+        *(line for _, _, line in smoke),
+        "",
+    ]
+    if reasons:
+        cols = ["record", "why it is not verified"]
+        cols += [t for _, t, _ in METRIC_COLUMNS] + ["trained in", "software"]
+        lines += [
+            f"#### {UNVERIFIED_TITLE}",
+            "",
+            "These records cannot be reproduced from what they say, so they are in no ranking "
+            'and no "best" figure; their numbers are history, not results. The commands that '
+            "re-run them are in [Benchmarks](benchmarks.md#re-runs-pending).",
+            "",
+            "| " + " | ".join(cols) + " |",
+            "|" + "---|" * len(cols),
+            *(unverified_row(k, all_records[k], reasons[k]) for k in sorted(reasons)),
+            "",
+        ]
     legend = (
         "Columns: KID ± the standard deviation of its 100 subsets (one seed); rows with "
         "several seeds show mean ± standard deviation over the seeds [min, max]. img/s is "
         "the mean of the rates the training logged; times are wall-clock; speeds and "
         "times are means over the seeds when all ran on the same hardware in the same "
         "precision, otherwise each seed's own (s0: ...). software: the gan-zoo version "
-        "and commit (`-dirty`: tracked files differed from it) and the torch version of the "
-        "script that wrote the record (it trains, or adopts, and scores the seed)."
+        "and the commit every training segment started at and the record was written at, "
+        "from a clean tree, and the torch version."
     )
-    return "\n".join([*lines, "", legend, "", *commands]).rstrip() + "\n"
+    return "\n".join([*lines, legend, "", *commands]).rstrip() + "\n"
 
 
 def replace_between(text: str, block: str, where: str = "the page") -> str:
@@ -309,7 +449,13 @@ def render_doc(
 ) -> bool:
     """Rewrite the table of ``doc`` from the records; True when the page changed."""
     text = doc.read_text(encoding="utf-8")
-    block = render(rows_file, load_records(results_dir), results_dir, conditional)
+    block = render(
+        rows_file,
+        load_records(results_dir),
+        results_dir,
+        conditional,
+        load_records(Path(results_dir) / UNVERIFIED_DIR),
+    )
     new = replace_between(text, block, str(doc))
     if new == text:
         return False

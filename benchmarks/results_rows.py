@@ -109,6 +109,11 @@ def _row(item: Any, index: int, dataset: str) -> Row:
         raise RowsError(
             f"{where}: the runner sets {owned[0].split('=', 1)[0]} itself; remove it from 'args'"
         )
+    if row_precision(args) == "auto":
+        raise RowsError(
+            f"{where}: the runner names the precision --precision auto resolves to on the "
+            "machine that trains; name one (fp32, bf16, fp16) or leave --precision out"
+        )
     seeds = item.get("seeds", [0])
     if (
         not isinstance(seeds, list)
@@ -182,6 +187,17 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(REPO))
     except ValueError:
         return str(path)
+
+
+def row_precision(args: Sequence[str]) -> str | None:
+    """The ``--precision`` a row's ``args`` name (the last one), or None."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg == "--precision" and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith("--precision="):
+            found = arg.split("=", 1)[1]
+    return found.strip().lower() if found is not None else None
 
 
 def train_argv(row: Row, seed: int, run_dir: Path, extra: Sequence[str] = ()) -> list[str]:

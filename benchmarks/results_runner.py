@@ -5,6 +5,14 @@ so the command in the record is the one that ran; evaluation is ``gan_zoo.evalua
 process, the function ``gan-zoo evaluate`` is a thin layer over (same arguments, same result
 with each metric's protocol). The record, ``benchmarks/results/<row>-s<seed>.json``, is written
 atomically; a record whose commands are those of the row as it stands now means "done".
+
+Provenance: a record is written only from a clean tree (``git status --porcelain`` shows no
+tracked file changed, outside the records and the table the runner writes itself). The commit
+is read when each training segment starts (the first, and every ``--resume`` after an
+interruption; all are listed in the record) and checked unchanged, with the tree still clean,
+when the record is written; otherwise nothing is written. The train command names the
+precision ``--precision auto`` resolved to on the machine that trains, so the command trains
+the same recipe anywhere.
 """
 
 from __future__ import annotations
@@ -33,14 +41,25 @@ from results_rows import (
     display_path,
     evaluate_argv,
     is_conditional,
+    row_precision,
     train_argv,
     write_text,
 )
 
 from gan_zoo.errors import GanZooError
 
-#: Version of the record layout.
-SCHEMA = 1
+#: Version of the record layout (2: provenance, the resolved precision in the command).
+SCHEMA = 2
+#: What writes records; the provenance test accepts no record written otherwise.
+WRITER = "benchmarks/results.py"
+#: Where the runner reads the commit and the state of the tree (a test points it elsewhere).
+GIT_REPO = REPO
+#: What the runner itself writes while it runs, left out of the clean-tree check.
+OWN_OUTPUTS = (
+    ":(exclude,glob)benchmarks/results/*-s[0-9]*.json",
+    ":(exclude)benchmarks/results/unverified",
+    ":(exclude)docs/results.md",
+)
 
 
 class RunnerError(GanZooError):
@@ -67,6 +86,8 @@ class Job:
 
     row: Row
     seed: int
+    #: The precision the train command names (the row's, or what auto resolves to here).
+    precision: str
     metrics: tuple[str, ...]
     train: tuple[str, ...]
     evaluate: tuple[str, ...]
@@ -137,6 +158,16 @@ def resolve_config(row: Row, argv: Sequence[str]) -> Any:
         raise RowsError(f"row '{row.name}': {e}") from None
 
 
+def resolved_precision(config: Any) -> str:
+    """What ``config.precision`` (``auto`` included) is on this machine's device."""
+    from gan_zoo.training.precision import resolve_device, resolve_precision
+
+    try:
+        return resolve_precision(config.precision, resolve_device(config.device))
+    except GanZooError as e:
+        raise RunnerError(f"cannot resolve the precision of {config.model}: {e}") from None
+
+
 def scaled_steps(config: Any, scale: float) -> int:
     """``scale`` times the number of steps ``config`` trains for (at least 1)."""
     import gan_zoo
@@ -167,13 +198,18 @@ def plan(
             argv = train_argv(row, seed, run_dir)
             config = resolve_config(row, argv)
             metrics = applicable_metrics(wanted, config)
+            precision = resolved_precision(config)
+            extra: list[str] = []
+            if row_precision(row.args) is None:  # never auto: what it is on this machine
+                extra += ["--precision", precision]
             if settings.steps_scale is not None:
-                extra = ("--steps", str(scaled_steps(config, settings.steps_scale)))
-                argv = train_argv(row, seed, run_dir, extra)
+                extra += ["--steps", str(scaled_steps(config, settings.steps_scale))]
+            argv = train_argv(row, seed, run_dir, extra)
             jobs.append(
                 Job(
                     row,
                     seed,
+                    precision,
                     metrics,
                     tuple(argv),
                     tuple(evaluate_argv(run_dir, metrics, settings.n)),
@@ -260,22 +296,44 @@ def training_log(run_dir: Path) -> dict[str, Any]:
     }
 
 
+def segments_file(job: Job) -> Path:
+    """Where the runner lists the training segments of ``job``'s run as they start."""
+    return job.run_dir.with_name(job.run_dir.name + ".segments.json")
+
+
+def read_segments(job: Job) -> list[dict[str, Any]] | None:
+    """The segments the runner listed for ``job``'s run (None: none, or not readable)."""
+    path = segments_file(job)
+    if not path.is_file():
+        return None
+    try:
+        segments = read_json(path)
+    except RunnerError:
+        return None
+    ok = isinstance(segments, list) and all(isinstance(s, dict) for s in segments)
+    return segments if ok and segments else None
+
+
 def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
     """Train ``job`` unless (with ``reuse``) its run already finished with the same command;
-    return its ``{"command", "seconds", "img_s", "steps"}``.
+    return its ``{"command", "seconds", "img_s", "steps", "precision", "segments"}``.
 
-    With ``reuse``, a run of the row's recipe that was interrupted (Ctrl-C, a reboot, the end of
-    a session) is continued from its latest checkpoint with ``gan-zoo train --resume``, which
-    ends with the same weights as one uninterrupted run; ``resumed_from_step`` says so."""
+    Each segment (the first training, and each continuation) is listed with the commit it
+    started at, read from a clean tree (a dirty one is refused before anything runs). With
+    ``reuse``, a run of the row's recipe that was interrupted (Ctrl-C, a reboot, the end of a
+    session) is continued from its latest checkpoint with ``gan-zoo train --resume``, which
+    ends with the same weights as one uninterrupted run."""
     done_file = job.run_dir.with_name(job.run_dir.name + ".train.json")
     cmd = command(job.train)
     if reuse and done_file.exists() and job.run_dir.is_dir():
         done = read_json(done_file)
-        if isinstance(done, dict) and done.get("command") == cmd:
+        if isinstance(done, dict) and done.get("command") == cmd and done.get("segments"):
             print(f"{job.key}: reusing the finished training in {job.run_dir}", flush=True)
             return done
     done_file.unlink(missing_ok=True)
+    commit = clean_commit(f"before training {job.key}")
     resume_step = resumable_step(job) if reuse else None
+    segments = (read_segments(job) or []) if resume_step is not None else []
     if resume_step is not None and resume_step >= scaled_steps(
         resolve_config(job.row, job.train), 1.0
     ):
@@ -289,6 +347,7 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
             "command": cmd,
             "seconds": trained_seconds(job.run_dir),
             **training_log(job.run_dir),
+            "segments": segments,
         }
         write_json(done_file, done)
         return done
@@ -306,9 +365,11 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
         argv, ran = job.train[1:], cmd
         print(f"{job.key}: {ran}", flush=True)
     else:
-        argv = ["train", "--resume", str(job.run_dir)]
+        argv = ["train", "--resume", display_path(job.run_dir)]
         ran = command(["gan-zoo", *argv])
         print(f"{job.key}: continuing the interrupted run at step {resume_step}: {ran}", flush=True)
+    segments.append({"commit": commit, "from_step": resume_step or 0, "command": ran})
+    write_json(segments_file(job), segments)  # before it runs: an interruption keeps it
     start = time.monotonic()
     rc = subprocess.run([str(script), *argv], cwd=REPO).returncode
     seconds = time.monotonic() - start
@@ -322,28 +383,32 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
         "command": cmd,
         "seconds": trained_seconds(job.run_dir) or round(seconds, 1),
         **training_log(job.run_dir),
+        "segments": segments,
     }
-    if resume_step is not None:
-        done["resumed_from_step"] = resume_step
     write_json(done_file, done)
     return done
 
 
 def recipe_differences(job: Job, config: dict[str, Any]) -> str | None:
-    """What in a run's ``config.json`` differs from the recipe of ``job``'s row (the fields that
-    decide the weights, and the precision when the row fixes one), or None."""
+    """What in a run's ``config.json`` differs from the config ``job``'s train command
+    resolves to, or None. Every field counts, the precision included (the command names it,
+    never ``auto``), except those in :data:`ADOPTABLE_FIELDS` (where the run writes and how
+    often it logs, samples and checkpoints, which leave the weights byte-identical) and those
+    of :data:`RESOLVED_AT_START` the command leaves to the trainer."""
     import dataclasses
 
     wanted = json.loads(json.dumps(dataclasses.asdict(resolve_config(job.row, job.train))))
     config = dict(config)
-    if wanted.get("steps") is not None:
+    if wanted.get("steps") is not None:  # a step budget wins: the epochs are not used
         wanted.pop("epochs"), config.pop("epochs", None)
-    differ = [k for k in RECIPE_FIELDS if k in wanted and config.get(k) != wanted[k]]
-    shown = [f"{k}: run {config.get(k)!r} vs row {wanted[k]!r}" for k in differ]
-    wanted_precision = wanted.get("precision", "auto")
-    if wanted_precision not in ("auto", config.get("precision")):
-        shown.append(f"precision: run {config.get('precision')!r} vs row {wanted_precision!r}")
-    return ", ".join(shown) or None
+    differ = [
+        k
+        for k in wanted
+        if k not in ADOPTABLE_FIELDS
+        and config.get(k, "(absent)") != wanted[k]
+        and not (k in RESOLVED_AT_START and wanted[k] in (None, "auto"))
+    ]
+    return ", ".join(f"{k}: run {config.get(k)!r} vs row {wanted[k]!r}" for k in differ) or None
 
 
 def resumable_step(job: Job) -> int | None:
@@ -351,8 +416,8 @@ def resumable_step(job: Job) -> int | None:
     directory, or None (no run, no checkpoint, another recipe, or unreadable)."""
     from gan_zoo.checkpoint import describe
 
-    if not (job.run_dir / "config.json").is_file():
-        return None
+    if not (job.run_dir / "config.json").is_file() or read_segments(job) is None:
+        return None  # no run, or not the runner's: where and at which commit it trained is lost
     try:
         config = read_json(job.run_dir / "config.json")
         step = describe(job.run_dir)["step"]
@@ -385,28 +450,58 @@ def evaluate(job: Job) -> tuple[dict[str, Any], float]:
     return results, time.monotonic() - start
 
 
-def git_commit() -> str:
-    """HEAD, with ``-dirty`` when tracked files outside the results differ from it."""
+def _git(*args: str, strip: bool = True) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(GIT_REPO), *args], capture_output=True, text=True, check=True
+    ).stdout
+    return out.strip() if strip else out
 
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True
-        ).stdout.strip()
 
+def tree_state() -> tuple[str, list[str]]:
+    """HEAD and the tracked files that differ from it (``git status --porcelain``), leaving
+    out what the runner writes itself (the records and docs/results.md)."""
     try:
-        head = git("rev-parse", "HEAD")
-        dirty = git(
-            "status",
-            "--porcelain",
-            "--untracked-files=no",
-            "--",
-            ".",
-            ":!benchmarks/results",
-            ":!docs/results.md",
+        head = _git("rev-parse", "HEAD")
+        status = _git(
+            "status", "--porcelain", "--untracked-files=no", "--", ".", *OWN_OUTPUTS, strip=False
         )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise RunnerError(
+            f"cannot read the git commit of {GIT_REPO} ({e}); records are written from a git "
+            "checkout only"
+        ) from None
+    return head, [line[3:] for line in status.splitlines() if line.strip()]
+
+
+def _changed(files: Sequence[str]) -> str:
+    more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+    return ", ".join(files[:3]) + more
+
+
+def clean_commit(when: str) -> str:
+    """HEAD, from a clean tree; a one-line refusal naming the changed files otherwise."""
+    head, changed = tree_state()
+    if changed:
+        raise RunnerError(
+            f"tracked files differ from HEAD ({_changed(changed)}); commit or stash them {when}: "
+            "a record names the commit its run trained at, and a dirty tree is no commit"
+        )
+    return head
+
+
+def check_unchanged(commit: str, key: str) -> None:
+    """Refuse to write ``key``'s record unless HEAD is still ``commit`` and the tree clean."""
+    head, changed = tree_state()
+    if head != commit:
+        raise RunnerError(
+            f"HEAD moved from {commit[:12]} to {head[:12]} since {key} started training; its "
+            f"record is not written (train it again at one commit: --force --rows ROW)"
+        )
+    if changed:
+        raise RunnerError(
+            f"tracked files changed since {key} started training ({_changed(changed)}); its "
+            "record is not written (restore them, or commit and train again with --force)"
+        )
 
 
 def environment() -> dict[str, Any]:
@@ -421,7 +516,7 @@ def environment() -> dict[str, Any]:
         "software": {
             "torch": torch.__version__,
             "gan_zoo": gan_zoo.__version__,
-            "git_commit": git_commit(),
+            "git_commit": tree_state()[0],
             "python": platform.python_version(),
         },
     }
@@ -430,7 +525,14 @@ def environment() -> dict[str, Any]:
 def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     """Train, evaluate and write the record of ``job``; return the record."""
     trained = train(job, settings.runs_dir, reuse=not settings.force)
+    if trained.get("precision") != job.precision:
+        raise RunnerError(
+            f"{job.key} trained in {trained.get('precision')}, but its command names "
+            f"--precision {job.precision}; the record is not written"
+        )
     results, eval_seconds = evaluate(job)
+    segments = trained["segments"]
+    check_unchanged(segments[-1]["commit"], job.key)
     record = {
         "schema": SCHEMA,
         "row": job.row.name,
@@ -443,9 +545,13 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
         "steps_scale": job.steps_scale,
         "standard": all(r.get("protocol", {}).get("standard") is True for r in results.values()),
         "metrics": results,
-        "training": {
-            **{k: trained.get(k) for k in ("img_s", "steps", "seconds", "precision")},
-            **{k: trained[k] for k in ("adopted_from", "adopted_config") if k in trained},
+        "training": {k: trained.get(k) for k in ("img_s", "steps", "seconds", "precision")},
+        "provenance": {
+            "writer": WRITER,
+            "commit": segments[-1]["commit"],
+            "tree": "clean",
+            "segments": segments,
+            "adopted": trained.get("adopted"),
         },
         "evaluation": {
             "seconds": round(eval_seconds, 1),
@@ -461,38 +567,35 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
 
 
 # Adopting a run trained outside the script.
-#: Config fields that decide the weights a run ends with (with the seed, bit for bit on one
-#: machine); the others only say where it writes, how often it logs or checkpoints, or what it
-#: scores, which the trainer keeps from touching the weights (tested in tests/unit/training/test_scoring.py).
-RECIPE_FIELDS = (
-    "model",
-    "dataset",
-    "dataset_options",
-    "generator",
-    "discriminator",
-    "loss",
-    "regularizer",
-    "z_dim",
-    "batch_size",
-    "steps",
-    "epochs",
-    "n_critic",
-    "g_optim",
-    "d_optim",
-    "lr_decay",
-    "lr_decay_every",
-    "lr_decay_gamma",
-    "ema",
-    "ema_warmup",
-    "augment",
-    "seed",
-)
+#: Config fields an adopted run may set otherwise than the row's command: where it writes and
+#: how often it logs, samples and checkpoints. A run with other values ends with byte-identical
+#: generator weights (tested in tests/project/test_results_script.py,
+#: test_logging_sampling_and_checkpoint_cadence_leave_the_weights_byte_identical).
+ADOPTABLE_FIELDS = ("out", "log_every", "sample_every", "checkpoint_every", "keep")
+#: Fields the trainer settles as it starts when the command leaves them to it (``auto`` or
+#: unset): the dataset's image size and channels, the device, the memory layout and the metric
+#: it tracks for ``checkpoints/best``. A run's config.json holds what they became; set in the
+#: command, they must match like any other field. (The precision is not one of them: the
+#: command always names it.)
+RESOLVED_AT_START = ("image_size", "channels", "device", "channels_last", "eval_metric")
 
 
-def adopt(job: Job, run_dir: Path) -> dict[str, Any]:
-    """Move a finished run trained with the recipe of ``job`` (but another ``--out`` or logging
-    cadence) into ``job.run_dir`` as its training, after checking that every field that decides
-    the weights equals what the row's command gives; one-line errors otherwise."""
+def adopt(job: Job, run_dir: Path, trained_at: str) -> dict[str, Any]:
+    """Move a finished run trained with exactly the config of ``job``'s command (but another
+    ``--out`` or logging cadence) into ``job.run_dir`` as its training. ``trained_at`` is the
+    commit the run was trained at, as the person adopting it states it; HEAD must be that
+    commit and the tree clean, as for a training the runner starts. One-line errors otherwise,
+    and nothing moves."""
+    commit = clean_commit(f"before adopting {run_dir}")
+    try:
+        stated = _git("rev-parse", "--verify", "--quiet", f"{trained_at}^{{commit}}")
+    except (OSError, subprocess.CalledProcessError):
+        raise RunnerError(f"--trained-at {trained_at} is not a commit of {GIT_REPO}") from None
+    if stated != commit:
+        raise RunnerError(
+            f"{run_dir} was trained at {stated[:12]} (--trained-at), but HEAD is {commit[:12]}; "
+            f"check that commit out (git worktree add DIR {stated[:12]}) and adopt from there"
+        )
     config = read_json(run_dir / "config.json")
     differ = (
         recipe_differences(job, config)
@@ -501,7 +604,7 @@ def adopt(job: Job, run_dir: Path) -> dict[str, Any]:
     )
     if differ:
         raise RunnerError(
-            f"{run_dir} was not trained with row '{job.row.name}''s recipe ({differ})"
+            f"{run_dir} was not trained with row '{job.row.name}''s command ({differ})"
         )
     log = training_log(run_dir)
     if config.get("steps") is not None and log["steps"] < config["steps"]:
@@ -518,15 +621,18 @@ def adopt(job: Job, run_dir: Path) -> dict[str, Any]:
     start = (run_dir / "config.json").stat().st_mtime
     job.run_dir.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(run_dir), str(job.run_dir))
+    segments = [{"commit": commit, "from_step": 0, "command": command(job.train)}]
+    write_json(segments_file(job), segments)
     done = {
         "command": command(job.train),
-        "adopted_from": str(run_dir),
-        "adopted_config": {
-            k: config.get(k)
-            for k in ("out", "log_every", "sample_every", "checkpoint_every", "keep", "eval_metric")
+        "adopted": {
+            "from": run_dir.name,  # the folder's name only: no path of the machine
+            "trained_at": "stated with --trained-at",
+            "cadence": {k: config.get(k) for k in ADOPTABLE_FIELDS if k != "out"},
         },
         "seconds": trained_seconds(job.run_dir) or (round(times[-1] - start, 1) if times else None),
         **log,
+        "segments": segments,
     }
     write_json(job.run_dir.with_name(job.run_dir.name + ".train.json"), done)
     print(f"{job.key}: adopted {run_dir} as its training ({job.run_dir})", flush=True)

@@ -15,6 +15,7 @@ import math
 import types
 import typing
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 from .errors import ConfigError, did_you_mean
@@ -169,6 +170,20 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     if "tensorboard" in data and "log" not in data:
         data["log"] = ["tensorboard"] if data.pop("tensorboard") is True else []
     return data
+
+
+def portable_out(out: str | None) -> str | None:
+    """``--out`` as a run's ``config.json`` (and so its weights' headers and model card) keeps
+    it: a relative path that stays below the working directory as given, anything else (an
+    absolute path, ``~``, a climb out with ``..``) not at all, so that no shipped or pushed file
+    names the training machine's folders or its user. The run directory is where config.json
+    lies; nothing reads ``out`` back (a resume is given its run)."""
+    if not out:
+        return None
+    path = PurePosixPath(out.replace("\\", "/"))
+    if path.is_absolute() or out.startswith("~") or ".." in path.parts or ":" in out:
+        return None
+    return str(path)
 
 
 def from_dict(cls: type, data: dict[str, Any]) -> Any:

@@ -73,6 +73,9 @@ class Measurement:
     precision: str | None = None
     hardware: str = ""
     date: str = ""
+    #: The record passed the provenance check (False: it lies in benchmarks/results/unverified/,
+    #: its command does not reproduce it exactly; the listings mark its figures with '*').
+    verified: bool = True
 
     @property
     def own_recipe(self) -> bool:
@@ -117,8 +120,9 @@ def changed_recipe(args: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def fid_text(m: Measurement) -> str:
-    """The FID as every listing shows it (two decimals)."""
-    return f"{m.metrics['fid']:.2f}"
+    """The FID as every listing shows it (two decimals; a trailing '*' when the record is not
+    verified)."""
+    return f"{m.metrics['fid']:.2f}" + ("" if m.verified else "*")
 
 
 def img_s_text(m: Measurement) -> str:
@@ -147,9 +151,11 @@ def of_preset(name: str, distribution: str) -> list[Measurement]:
 
 
 def best(name: str, distribution: str) -> Measurement | None:
-    """The preset's record with the lowest FID among its quality figures (None: none)."""
+    """The preset's record with the lowest FID among its quality figures, verified ones first:
+    an unverified record is shown only while the preset has no verified one (None: none)."""
     quality = [m for m in of_preset(name, distribution) if m.is_quality]
-    return min(quality, key=lambda m: m.metrics["fid"]) if quality else None
+    pool = [m for m in quality if m.verified] or quality
+    return min(pool, key=lambda m: m.metrics["fid"]) if pool else None
 
 
 __all__ = [

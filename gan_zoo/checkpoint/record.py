@@ -8,6 +8,7 @@ so a lone ``generator.safetensors`` still says what it is.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -15,7 +16,7 @@ from typing import Any
 
 from .. import plugins
 from .._version import __version__
-from ..config import TrainConfig, config_hash, from_dict, to_dict, upgrade
+from ..config import TrainConfig, config_hash, from_dict, portable_out, to_dict, upgrade
 from ..errors import GanZooError
 from .layout import FORMAT, FORMAT_VERSION
 from .schema import check_record
@@ -105,17 +106,26 @@ def part_descriptions(record: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+def portable_config(config: TrainConfig) -> TrainConfig:
+    """``config`` as a run records it: ``out`` made portable (:func:`~gan_zoo.config.portable_out`:
+    relative, or None), so the record, its hash and the card hold no machine path."""
+    if config.out == portable_out(config.out):
+        return config
+    return dataclasses.replace(config, out=portable_out(config.out))
+
+
 def config_record(
     config: TrainConfig | dict[str, Any], class_names: list[str] | None = None
 ) -> dict[str, Any]:
-    """What ``config.json`` holds: the resolved config, the gan-zoo version and the plugins.
+    """What ``config.json`` holds: the resolved config (``out`` made portable), the gan-zoo
+    version and the plugins.
 
     A dict is taken as an existing record (e.g. read from ``config.json``) and copied.
     """
     if isinstance(config, dict):
         record = json.loads(json.dumps(config))
     else:
-        record = to_dict(config)
+        record = to_dict(portable_config(config))
         record["gan_zoo_version"] = __version__
         record["plugins"] = plugin_versions(config)
     if class_names is not None and "class_names" not in record:

@@ -49,6 +49,7 @@ from .layout import (
 from .record import (
     config_record,
     part_descriptions,
+    portable_config,
     record_hash,
     record_to_config,
     weights_metadata,
@@ -91,7 +92,10 @@ def checkpoint_files(
     """The bytes of every file of ``state``'s checkpoint, by file name, serialized in memory (a
     failure here touches no file): weights with their headers, training state, config, card."""
     progress = state.progress
-    # The record is built once and hashed once, for config.json and all three headers.
+    # The record is built once and hashed once, for config.json and all three headers; the
+    # hash is of the config as recorded (no machine path in ``out``).
+    if isinstance(config, TrainConfig):
+        config = portable_config(config)
     record = config_record(config, class_names=progress.get("class_names"))
     train_config = config if isinstance(config, TrainConfig) else record_to_config(record)
     digest = record_hash(record, train_config)

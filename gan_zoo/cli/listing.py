@@ -30,7 +30,8 @@ LONG_HEADERS = {
 }
 MODELS_FOOTER = (
     "FID on {dataset} (standard protocol, docs/results.md) and IMG/S in training: the best "
-    "record of the preset's own recipe; '-': none (shortened rows are not quality figures). "
+    "record of the preset's own recipe; '-': none (shortened rows are not quality figures); "
+    "'*': its record is not verified yet (a re-run is pending). "
     "--long: the hardware; gan-zoo info PRESET: the recipe and every record."
 )
 
@@ -68,9 +69,10 @@ def measured_text(entry: Entry) -> str:
     """Where a preset's figures come from, in words (``--long``)."""
     best = measured.best(entry.name, entry.plugin.distribution)
     if best is not None:
+        unverified = "" if best.verified else " (* not verified: re-run pending)"
         return (
             f"measured: FID {measured.fid_text(best)} on {best.dataset}, "
-            f"{measured.img_s_text(best)} img/s training: record {best.record} "
+            f"{measured.img_s_text(best)} img/s training: record {best.record}{unverified} "
             f"({best.note}), {best.hardware}"
         )
     records = measured.of_preset(entry.name, entry.plugin.distribution)

@@ -76,6 +76,7 @@ def build(
         for name in SHIPPED:
             if (ckpt / name).is_file():
                 shutil.copyfile(ckpt / name, staging / name)
+        make_portable(staging)  # a run of an older gan-zoo may name its machine's folders
         gan_zoo.load(staging, device="cpu")  # the copy loads: names, shapes, contract
         if target.exists():
             shutil.rmtree(target)
@@ -94,6 +95,42 @@ def build(
     }
     write_tags(package, {**read_tags(package), tag: entry})
     return target
+
+
+def make_portable(folder: Path) -> bool:
+    """Drop a machine path from the ``out`` of a tag folder's config.json, model card and
+    generator header (``gan_zoo.config.portable_out``: relative, or null), with the config hash
+    recomputed; the tensors' bytes are kept as they are (only the header is rewritten). True
+    when something changed. Runs of gan-zoo 0.1.0 before this fix recorded ``--out`` as given."""
+    from gan_zoo.checkpoint.record import record_hash
+    from gan_zoo.config import portable_out
+
+    config_file = folder / "config.json"
+    record = json.loads(config_file.read_text(encoding="utf-8"))
+    old = record.get("out")
+    if old == portable_out(old):
+        return False
+    record["out"] = portable_out(old)
+    config_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    card = folder / "README.md"
+    shown = "null" if record["out"] is None else record["out"]
+    text = card.read_text(encoding="utf-8")
+    text = text.replace(f"  out: {json.dumps(old)}\n", f"  out: {shown}\n")
+    text = text.replace(f"| `out` | `{old}` |", f"| `out` | `{shown}` |")
+    card.write_text(text, encoding="utf-8")
+    weights = folder / "generator.safetensors"
+    blob = weights.read_bytes()
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + size])
+    meta = header["__metadata__"]
+    meta["config"] = json.dumps(record, separators=(",", ":"))
+    meta["config_hash"] = record_hash(record)
+    new = json.dumps(header, separators=(",", ":")).encode()
+    new += b" " * (-len(new) % 8)  # the data stays 8-byte aligned, as safetensors writes it
+    tmp = weights.with_name(".generator.safetensors.tmp")  # a new file: readers that mapped
+    tmp.write_bytes(len(new).to_bytes(8, "little") + new + blob[8 + size :])  # the old keep it
+    os.replace(tmp, weights)
+    return True
 
 
 def read_tags(package: Path) -> dict:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, auto_cpu_precision
 
 BENCH = ROOT / "benchmarks"
 sys.path.insert(0, str(BENCH))  # the script's helpers import each other as top-level modules
@@ -34,8 +36,22 @@ def write_rows(path: Path, rows: list, **top) -> Path:
     return path
 
 
-def record(row: str, seed: int, fid: float, *, n: int = 10000, kid_std: float = 0.001, **extra):
+COMMIT = "0d20d98" + "0" * 33
+
+
+def record(
+    row: str,
+    seed: int,
+    fid: float,
+    *,
+    n: int = 10000,
+    kid_std: float = 0.001,
+    precision: str = "bf16",
+    **extra,
+):
+    """A record as the runner writes it (schema 2, provenance from a clean tree)."""
     standard = n == 10000
+    train = f"gan-zoo train {row} fashion-mnist --precision {precision} --seed {seed} --out x"
     protocol = {
         "name": "gan-zoo/inception-10k-test"
         if standard
@@ -44,25 +60,32 @@ def record(row: str, seed: int, fid: float, *, n: int = 10000, kid_std: float = 
         "num_samples": n,
     }
     return {
-        "schema": 1,
+        "schema": 2,
         "row": row,
         "seed": seed,
         "preset": row,
+        "dataset": "fashion-mnist",
+        "note": "",
         "num_samples": n,
         "standard": standard,
         "steps_scale": None,
-        "commands": {
-            "train": f"gan-zoo train {row} fashion-mnist --seed {seed} --out x",
-            "evaluate": "e",
-        },
+        "commands": {"train": train, "evaluate": "e"},
         "metrics": {
             "fid": {"value": fid, "protocol": protocol},
             "kid": {"value": 0.01, "kid_std": kid_std, "protocol": protocol},
         },
-        "training": {"img_s": 500.0, "seconds": 3000.0, "steps": 11700},
+        "training": {"img_s": 500.0, "seconds": 3000.0, "steps": 11700, "precision": precision},
         "evaluation": {"seconds": 1500.0},
         "hardware": {"cpu": "AMD EPYC", "flags": ["avx2"], "cpus": 2},
-        "software": {"gan_zoo": "0.1.0", "torch": "2.14.1", "git_commit": "0d20d98" + "0" * 33},
+        "software": {"gan_zoo": "0.1.0", "torch": "2.14.1", "git_commit": COMMIT},
+        "date": "2026-12-05T00:00:00+00:00",
+        "provenance": {
+            "writer": results_runner.WRITER,
+            "commit": COMMIT,
+            "tree": "clean",
+            "segments": [{"commit": COMMIT, "from_step": 0, "command": train}],
+            "adopted": None,
+        },
         **extra,
     }
 
@@ -198,9 +221,203 @@ def test_dry_run_prints_every_command_and_runs_nothing(tmp_path, capsys):
     code = _script().main(["--rows", "dcgan", "--dry-run", "--results-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0 and not (tmp_path / "runs").exists()
+    precision = auto_cpu_precision()  # never auto: what it resolves to on this machine
     for seed in (0, 1, 2):
-        assert f"gan-zoo train dcgan fashion-mnist --seed {seed} --out " in out
+        assert (
+            f"gan-zoo train dcgan fashion-mnist --precision {precision} --seed {seed} --out " in out
+        )
+    assert "--precision auto" not in out
     assert out.count("--metric fid --metric kid") == 3 and "--n 10000 --json" in out
+
+
+# Provenance.
+@pytest.fixture
+def clean_repo(tmp_path, monkeypatch):
+    """A scratch git repository with one commit, where the runner reads its provenance;
+    returns a ``git(*args)`` for it."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    git("init", "-q")
+    (repo / "tracked.txt").write_text("a\n", encoding="utf-8")
+    (repo / "benchmarks" / "results").mkdir(parents=True)
+    (repo / "benchmarks" / "results" / "a-s0.json").write_text("{}\n", encoding="utf-8")
+    git("add", ".")
+    git("commit", "-qm", "one")
+    monkeypatch.setattr(results_runner, "GIT_REPO", repo)
+    return git
+
+
+def tiny_job(tmp_path: Path, args=("--steps", "2")) -> results_runner.Job:
+    rows = write_rows(
+        tmp_path / "rows.json", [{"name": "a", "preset": "dcgan", "args": list(args)}]
+    )
+    rows_file = load_rows(rows)
+    return results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))[0][0]
+
+
+def test_the_train_command_names_the_resolved_precision_never_auto(tmp_path):
+    job = tiny_job(tmp_path)
+    assert job.precision == auto_cpu_precision() != "auto"
+    assert f"--precision {job.precision} --seed 0" in results_rows.command(job.train)
+    fixed = tiny_job(tmp_path, ("--precision", "fp32"))  # a row that names one keeps it
+    assert fixed.precision == "fp32" and fixed.train.count("--precision") == 1
+    path = write_rows(
+        tmp_path / "auto.json", [{"name": "a", "preset": "dcgan", "args": ["--precision", "auto"]}]
+    )
+    with pytest.raises(
+        RowsError, match="the runner names the precision --precision auto resolves to"
+    ):
+        load_rows(path)
+
+
+def test_a_dirty_tree_is_refused_before_anything_trains(tmp_path, clean_repo, monkeypatch):
+    job = tiny_job(tmp_path)
+    (results_runner.GIT_REPO / "tracked.txt").write_text("changed\n", encoding="utf-8")
+    (results_runner.GIT_REPO / "untracked.txt").write_text("new\n", encoding="utf-8")
+    monkeypatch.setattr(results_runner.subprocess, "run", _only_git(AssertionError("trained")))
+    with pytest.raises(results_runner.RunnerError) as info:
+        results_runner.train(job, tmp_path / "runs")
+    message = str(info.value)
+    assert "tracked files differ from HEAD (tracked.txt)" in message and "\n" not in message
+    assert not job.run_dir.exists()
+    # The runner's own outputs (the records, docs/results.md) do not make the tree dirty.
+    clean_repo("checkout", "tracked.txt")
+    (results_runner.GIT_REPO / "benchmarks" / "results" / "a-s0.json").write_text("[]\n")
+    assert results_runner.clean_commit("now") == clean_repo("rev-parse", "HEAD")
+
+
+def _only_git(error: BaseException):
+    real_run = subprocess.run
+
+    def run(argv, *args, **kwargs):
+        if argv[0] == "git":
+            return real_run(argv, *args, **kwargs)
+        raise error
+
+    return run
+
+
+def _fake_training(job, commit: str):
+    def train(*args, **kwargs):
+        return {
+            "command": results_rows.command(job.train),
+            "seconds": 1.0,
+            "img_s": 10.0,
+            "steps": 2,
+            "precision": job.precision,
+            "segments": [{"commit": commit, "from_step": 0, "command": "c"}],
+        }
+
+    return train
+
+
+@pytest.mark.parametrize("change", ["commit", "edit"])
+def test_no_record_when_head_moved_or_the_tree_changed_during_the_run(
+    tmp_path, clean_repo, monkeypatch, change
+):
+    job = tiny_job(tmp_path)
+    start = clean_repo("rev-parse", "HEAD")
+    monkeypatch.setattr(results_runner, "train", _fake_training(job, start))
+    monkeypatch.setattr(results_runner, "evaluate", lambda job: ({}, 1.0))
+    (results_runner.GIT_REPO / "tracked.txt").write_text("b\n", encoding="utf-8")
+    if change == "commit":
+        clean_repo("commit", "-qam", "two")
+    with pytest.raises(results_runner.RunnerError) as info:
+        results_runner.run_job(job, results_runner.Settings(tmp_path))
+    expected = f"HEAD moved from {start[:12]}" if change == "commit" else "tracked files changed"
+    assert expected in str(info.value) and "record is not written" in str(info.value)
+    assert not job.record_path.exists()
+
+
+def test_a_record_lists_its_commit_and_segments(tmp_path, clean_repo, monkeypatch):
+    job = tiny_job(tmp_path)
+    head = clean_repo("rev-parse", "HEAD")
+    monkeypatch.setattr(results_runner, "train", _fake_training(job, head))
+    monkeypatch.setattr(results_runner, "evaluate", lambda job: ({}, 1.0))
+    rec = results_runner.run_job(job, results_runner.Settings(tmp_path))
+    assert rec["schema"] == results_runner.SCHEMA and rec["software"]["git_commit"] == head
+    assert rec["provenance"] == {
+        "writer": "benchmarks/results.py",
+        "commit": head,
+        "tree": "clean",
+        "segments": [{"commit": head, "from_step": 0, "command": "c"}],
+        "adopted": None,
+    }
+    from results_provenance import written_by_runner
+
+    assert written_by_runner(rec) == []
+
+
+def _config_of(job, **changes) -> dict:
+    config = dataclasses.asdict(results_runner.resolve_config(job.row, job.train))
+    return json.loads(json.dumps({**config, **changes}))
+
+
+def test_adopting_needs_the_rows_exact_command_precision_included(tmp_path, clean_repo):
+    """The row leaves the precision to auto; a run in the other precision is refused (the
+    check once skipped the precision whenever the row said auto), as is any other option
+    the command does not give (--eval-samples 10000 once slipped in)."""
+    job = tiny_job(tmp_path)
+    head = clean_repo("rev-parse", "HEAD")
+    other = "fp32" if job.precision == "bf16" else "bf16"
+    cases = {
+        "precision": {"precision": other},
+        "eval_samples": {"eval_samples": 10000},
+    }
+    for field, change in cases.items():
+        run = tmp_path / f"run-{field}"
+        run.mkdir()
+        (run / "config.json").write_text(json.dumps(_config_of(job, **change)), encoding="utf-8")
+        with pytest.raises(results_runner.RunnerError, match=f"{field}: run") as info:
+            results_runner.adopt(job, run, head)
+        assert "was not trained with row 'a''s command" in str(info.value)
+        assert run.is_dir() and not job.run_dir.exists()  # nothing moved
+    with pytest.raises(results_runner.RunnerError, match="HEAD is"):
+        (tmp_path / "t.txt").write_text("x")
+        clean_repo("commit", "-q", "--allow-empty", "-m", "two")
+        results_runner.adopt(job, tmp_path / "run-precision", head)
+
+
+@pytest.mark.slow
+def test_logging_sampling_and_checkpoint_cadence_leave_the_weights_byte_identical(
+    tmp_path, idx_dir, monkeypatch
+):
+    """What the adoption check lets differ (ADOPTABLE_FIELDS) cannot change the weights: two
+    tiny runs that differ only in it end with the same generator tensors, byte for byte."""
+    from gan_zoo.checkpoint import resolve_checkpoint
+
+    monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
+    common = dict(steps=6, batch_size=4, device="cpu", ema=0.9, progress="quiet")
+    cadences = [
+        dict(log_every=50, sample_every=0, checkpoint_every=0, keep=3),
+        dict(log_every=1, sample_every=1, checkpoint_every=2, keep=1),
+    ]
+    assert set(cadences[0]) | {"out"} == set(results_runner.ADOPTABLE_FIELDS)
+    data = []
+    for i, cadence in enumerate(cadences):
+        run = gan_zoo.train(
+            "dcgan",
+            "fashion-mnist",
+            overrides=["generator.width=4", "discriminator.width=4"],
+            out=str(tmp_path / f"run{i}"),
+            **common,
+            **cadence,
+        ).dir
+        blob = (resolve_checkpoint(run) / "generator.safetensors").read_bytes()
+        size = int.from_bytes(blob[:8], "little")
+        header = json.loads(blob[8 : 8 + size])
+        header.pop("__metadata__")  # the config in it names the cadence
+        data.append((header, blob[8 + size :]))
+    assert data[0][0] == data[1][0] and data[0][1] == data[1][1]
 
 
 # The renderer.
@@ -237,36 +454,50 @@ def test_the_table_shows_seed_spread_not_run_rows_and_non_standard_n(tmp_path):
     )
 
 
-def test_seeds_trained_in_different_precisions_show_their_own_speed_not_a_mean(tmp_path):
+def test_seeds_on_different_hardware_show_their_own_speed_not_a_mean(tmp_path):
     records = {f"dcgan-s{s}": record("dcgan", s, 20.0 + s) for s in (0, 1, 2)}
-    records["dcgan-s0"]["training"].update(precision="fp32", img_s=288.0, seconds=5227.0)
+    records["dcgan-s0"]["training"].update(img_s=288.0, seconds=5227.0)
+    records["dcgan-s0"]["hardware"] = {"cpu": "Intel Xeon", "flags": ["avx2"], "cpus": 2}
     for s in (1, 2):
-        records[f"dcgan-s{s}"]["training"].update(precision="bf16", img_s=595.0, seconds=2583.0)
+        records[f"dcgan-s{s}"]["training"].update(img_s=595.0, seconds=2583.0)
     line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
     assert "| 21.00 ± 1.00 [20.00, 22.00] |" in line  # the quality metrics still pool the seeds
     assert "| s0: 288; s1: 595; s2: 595 |" in line and "493" not in line  # not their mean
     assert "| s0: 1 h 27 min; s1: 43 min; s2: 43 min |" in line
-    assert "s0: AMD EPYC, 2 CPUs (avx2), trained in fp32; s1: AMD EPYC" in line
-    # one precision and one machine: one mean, one hardware text
-    for s in (0, 1, 2):
-        records[f"dcgan-s{s}"]["training"].update(precision="bf16")
+    assert "s0: Intel Xeon, 2 CPUs (avx2), trained in bf16; s1: AMD EPYC" in line
+    # one machine: one mean, one hardware text
+    records["dcgan-s0"]["hardware"] = records["dcgan-s1"]["hardware"]
     line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
     assert "| 493 | 58 min | 25 min | AMD EPYC, 2 CPUs (avx2), trained in bf16 |" in line
+
+
+def test_a_row_whose_seeds_trained_in_different_precisions_is_not_ranked(tmp_path):
+    """One seed in fp32 and two in bf16 (the dcgan row once) are two recipes, not one row."""
+    records = {f"dcgan-s{s}": record("dcgan", s, 20.0 + s) for s in (1, 2)}
+    records["dcgan-s0"] = record("dcgan", 0, 19.0, precision="fp32")
+    block = results_render.render(ROWS, records, tmp_path, lambda row: False)
+    assert "| not run yet |" in _line(block, "dcgan")
+    unranked = block.split(results_render.UNVERIFIED_TITLE)[1]
+    for s in (0, 1, 2):
+        assert "trained in different precisions (bf16, fp32)" in _line(unranked, f"dcgan-s{s}")
+    assert "Best verified FID: none yet" in block
+
+
+def _reprovenance(rec: dict, commit: str) -> None:
+    rec["software"]["git_commit"] = rec["provenance"]["commit"] = commit
+    rec["provenance"]["segments"][0]["commit"] = commit
 
 
 def test_the_table_names_the_software_of_each_record(tmp_path):
     records = {f"dcgan-s{s}": record("dcgan", s, 20.0 + s) for s in (0, 1, 2)}
     line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
     assert "| gan-zoo 0.1.0 (commit 0d20d98), torch 2.14.1 |" in line  # one text when all agree
-    records["dcgan-s2"]["software"] = {
-        "gan_zoo": "0.2.0",
-        "torch": "2.14.1",
-        "git_commit": "abcdef0123" + "0" * 30 + "-dirty",
-    }
+    records["dcgan-s2"]["software"]["gan_zoo"] = "0.2.0"
+    _reprovenance(records["dcgan-s2"], "abcdef0123" + "0" * 30)
     line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
     assert (
         "s1: gan-zoo 0.1.0 (commit 0d20d98), torch 2.14.1; "
-        "s2: gan-zoo 0.2.0 (commit abcdef0-dirty), torch 2.14.1 |"
+        "s2: gan-zoo 0.2.0 (commit abcdef0), torch 2.14.1 |"
     ) in line
     del records["dcgan-s0"]["software"]  # a record without the section still renders
     assert "gan-zoo ? (commit unknown), torch ?" in results_render.render(
@@ -291,7 +522,7 @@ def test_rendering_between_the_markers_is_idempotent(tmp_path):
     first = doc.read_text(encoding="utf-8")
     assert results_render.render_doc(ROWS, tmp_path, doc, lambda row: False) is False
     assert doc.read_text(encoding="utf-8") == first
-    assert first.startswith("# Results\n\nintro\n\n<!-- results:start -->\n| row |")
+    assert first.startswith("# Results\n\nintro\n\n<!-- results:start -->\n**Best verified FID")
     assert (
         first.endswith("<!-- results:end -->\n\n## Older runs\n\nkept\n")
         and "old table" not in first
@@ -330,14 +561,18 @@ def test_a_seed_with_the_same_commands_is_skipped(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_a_finished_training_is_reused_unless_forced(tmp_path, monkeypatch):
+def test_a_finished_training_is_reused_unless_forced(tmp_path, monkeypatch, clean_repo):
     rows_file = load_rows(write_rows(tmp_path / "rows.json", [{"name": "a", "preset": "gan"}]))
     (job,) = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))[0]
     job.run_dir.mkdir(parents=True)
     done = {"command": results_rows.command(job.train), "seconds": 60.0, "img_s": 900.0, "steps": 3}
+    done["segments"] = [{"commit": clean_repo("rev-parse", "HEAD"), "from_step": 0, "command": "c"}]
     results_runner.write_json(job.run_dir.with_name("a-s0.train.json"), done)
+    real_run = subprocess.run
 
-    def no_training(*args, **kwargs):
+    def no_training(argv, *args, **kwargs):
+        if argv[0] == "git":
+            return real_run(argv, *args, **kwargs)
         raise AssertionError("trained again")
 
     monkeypatch.setattr(results_runner.subprocess, "run", no_training)
@@ -350,7 +585,7 @@ def test_a_finished_training_is_reused_unless_forced(tmp_path, monkeypatch):
 # One real run.
 @pytest.mark.slow
 def test_the_runner_trains_evaluates_records_and_renders(
-    tmp_path, idx_dir_256, monkeypatch, capsys
+    tmp_path, idx_dir_256, monkeypatch, capsys, clean_repo
 ):
     monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir_256.parent))
     rows = write_rows(
@@ -379,10 +614,16 @@ def test_the_runner_trains_evaluates_records_and_renders(
 
     rec = json.loads((out_dir / "tiny-s0.json").read_text(encoding="utf-8"))
     run_dir = out_dir / "runs" / "tiny-s0"
+    precision = auto_cpu_precision()
     assert (
         rec["commands"]["train"]
-        == f"gan-zoo train dcgan fashion-mnist --steps 2 --seed 0 --out {run_dir}"
+        == f"gan-zoo train dcgan fashion-mnist --steps 2 --precision {precision} --seed 0 --out {run_dir}"
     )
+    head = clean_repo("rev-parse", "HEAD")
+    assert rec["provenance"]["commit"] == head == rec["software"]["git_commit"]
+    assert rec["provenance"]["segments"] == [
+        {"commit": head, "from_step": 0, "command": rec["commands"]["train"]}
+    ]
     assert (
         rec["commands"]["evaluate"]
         == f"gan-zoo evaluate {run_dir} --metric classifier-fd --n 32 --json"
@@ -390,7 +631,7 @@ def test_the_runner_trains_evaluates_records_and_renders(
     fd = rec["metrics"]["classifier-fd"]
     assert fd["value"] > 0 and fd["protocol"]["num_samples"] == 32 and rec["standard"] is False
     assert rec["training"]["steps"] == 2 and rec["training"]["img_s"] > 0
-    assert rec["training"]["precision"] in ("fp32", "bf16")
+    assert rec["training"]["precision"] == precision
     assert rec["training"]["seconds"] > 0 and rec["evaluation"]["seconds"] > 0
     assert rec["hardware"]["cpu"] and rec["software"]["torch"] and rec["software"]["git_commit"]
     assert rec["software"]["gan_zoo"] == gan_zoo.__version__ and rec["date"].endswith("+00:00")
@@ -407,7 +648,7 @@ def test_the_runner_trains_evaluates_records_and_renders(
 
 @pytest.mark.slow
 def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(
-    tmp_path, idx_dir_256, monkeypatch, capsys
+    tmp_path, idx_dir_256, monkeypatch, capsys, clean_repo
 ):
     monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir_256.parent))
     rows = write_rows(
@@ -431,6 +672,7 @@ def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(
         "--rows",
         "tiny",
     ]
+    head = clean_repo("rev-parse", "HEAD")
     # Another recipe (the default loss) is refused, naming the field, and nothing moves.
     other = gan_zoo.train(
         "dcgan",
@@ -440,7 +682,7 @@ def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(
         progress="quiet",
         log_every=1,
     )
-    assert _script().main([*argv, "--adopt", str(other.dir)]) == 2
+    assert _script().main([*argv, "--adopt", str(other.dir), "--trained-at", head]) == 2
     assert "loss: run {'name': 'bce'" in capsys.readouterr().err
     assert other.dir.is_dir() and not (out_dir / "runs").exists()
     # The row's recipe with another --out and logging cadence is adopted, then evaluated.
@@ -454,19 +696,20 @@ def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(
         log_every=1,
         checkpoint_every=1,
     )
-    assert _script().main([*argv, "--adopt", str(mine.dir)]) == 0
+    assert _script().main([*argv, "--adopt", str(mine.dir), "--trained-at", head]) == 0
     assert "tiny-s0: adopted" in capsys.readouterr().out and not mine.dir.exists()
     done = json.loads((out_dir / "runs" / "tiny-s0.train.json").read_text(encoding="utf-8"))
-    assert done["adopted_from"] == str(mine.dir) and done["adopted_config"]["checkpoint_every"] == 1
+    assert done["adopted"]["from"] == "mine" and done["adopted"]["cadence"]["checkpoint_every"] == 1
     assert done["steps"] == 2 and done["seconds"] > 0
     rec = json.loads((out_dir / "tiny-s0.json").read_text(encoding="utf-8"))
     assert rec["metrics"]["classifier-fd"]["value"] > 0
-    assert rec["training"]["adopted_from"] == str(mine.dir)
+    assert rec["provenance"]["adopted"]["from"] == "mine"  # the folder's name, no machine path
+    assert rec["provenance"]["segments"][0]["commit"] == head
 
 
 @pytest.mark.slow
 def test_an_interrupted_row_training_continues_from_its_checkpoint(
-    tmp_path, idx_dir, monkeypatch, capsys
+    tmp_path, idx_dir, monkeypatch, capsys, clean_repo
 ):
     import signal
     import subprocess
@@ -491,7 +734,11 @@ def test_an_interrupted_row_training_continues_from_its_checkpoint(
         write_rows(tmp_path / "rows.json", [{"name": "t", "preset": "dcgan", "args": args}])
     )
     (job,) = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))[0]
-    # The row's own command, stopped by SIGTERM part-way (the loop saves a checkpoint and exits).
+    # The row's own command, stopped by SIGTERM part-way (the loop saves a checkpoint and exits),
+    # its segment listed as the runner lists it before training.
+    head = clean_repo("rev-parse", "HEAD")
+    first = {"commit": head, "from_step": 0, "command": results_rows.command(job.train)}
+    results_runner.write_json(results_runner.segments_file(job), [first])
     script = Path(sys.executable).parent / "gan-zoo"
     proc = subprocess.Popen(
         [str(script), *job.train[1:], "--quiet"],
@@ -512,7 +759,9 @@ def test_an_interrupted_row_training_continues_from_its_checkpoint(
 
     done = results_runner.train(job, tmp_path / "runs")
     assert f"t-s0: continuing the interrupted run at step {stopped}" in capsys.readouterr().out
-    assert done["resumed_from_step"] == stopped and done["steps"] == 400
+    assert done["steps"] == 400 and done["segments"][0] == first
+    assert done["segments"][1]["from_step"] == stopped and done["segments"][1]["commit"] == head
+    assert done["segments"][1]["command"].startswith("gan-zoo train --resume ")
     assert done["command"] == results_rows.command(job.train) and done["seconds"] > 0
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [r["step"] for r in records] == list(range(1, 401))  # one run, no step twice

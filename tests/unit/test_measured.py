@@ -20,8 +20,26 @@ def test_the_shipped_file_is_the_records():
     assert shipped == results_measured.text(results_measured.build()), (
         "run `python benchmarks/results_measured.py`"
     )
-    records = sorted(p.stem for p in (ROOT / "benchmarks" / "results").glob("*-s*.json"))
-    assert sorted(m.record for m in measured.measurements()) == records
+    results = ROOT / "benchmarks" / "results"
+    verified = sorted(p.stem for p in results.glob("*-s*.json"))
+    unverified = sorted(p.stem for p in (results / "unverified").glob("*-s*.json"))
+    assert sorted(m.record for m in measured.measurements() if m.verified) == verified
+    assert sorted(m.record for m in measured.measurements() if not m.verified) == unverified
+
+
+def test_a_verified_record_wins_over_an_unverified_one(monkeypatch):
+    import dataclasses
+
+    dcgan = [m for m in measured.measurements() if m.preset == "dcgan" and m.is_quality]
+    assert dcgan
+    worse = dataclasses.replace(dcgan[0], record="dcgan-s9", verified=True)
+    worse = dataclasses.replace(worse, metrics={**worse.metrics, "fid": 99.0})
+    better = [dataclasses.replace(m, verified=False) for m in dcgan]
+    monkeypatch.setattr(measured, "measurements", lambda: (worse, *better))
+    best = measured.best("dcgan", "gan-zoo")
+    assert best.record == "dcgan-s9" and measured.fid_text(best) == "99.00"
+    monkeypatch.setattr(measured, "measurements", lambda: tuple(better))
+    assert measured.fid_text(measured.best("dcgan", "gan-zoo")).endswith("*")
 
 
 def test_shortened_rows_are_not_quality_figures():
