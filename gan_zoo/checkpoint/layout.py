@@ -25,6 +25,10 @@ CHECKPOINTS_DIR = "checkpoints"
 #: What a training writes into its run folder beside ``checkpoints/`` (and ``config.json``).
 METRICS_LOG = "metrics.jsonl"
 SAMPLES_DIR = "samples"
+#: Warnings and notes of a training with the step they came at (NaN stops, resumes, ...), and
+#: the HTML report of the run (``gan-zoo report``), refreshed at each checkpoint.
+EVENTS_LOG = "events.jsonl"
+REPORT_FILE = "report.html"
 
 #: Tensor key prefixes in ``training-state.safetensors``: the trained generator when
 #: ``generator.safetensors`` holds the EMA weights, and the RNG states by stream name.

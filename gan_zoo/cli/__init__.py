@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "train",
     "generate",
     "info",
+    "report",
     "evaluate",
     "hub",
     "plugin",

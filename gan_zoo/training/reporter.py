@@ -8,6 +8,7 @@ and sends warnings and notes. Sinks read from it:
 * :class:`RichProgress`: a rich progress bar (epoch, step, losses, img/s, ETA) on a terminal;
 * :class:`PlainLines`: one plain line per logged step when stdout is not a terminal (CI logs);
 * :class:`JSONLines`: ``metrics.jsonl``, one JSON object per logged step;
+* :class:`EventLog`: ``events.jsonl``, the warnings and notes with the step they came at;
 * :class:`TensorBoard`: scalars and sample grids for TensorBoard (optional dependency).
 
 Only rank 0 of a distributed job gets sinks; the other ranks report into the void.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..checkpoint.layout import METRICS_LOG
+from ..checkpoint.layout import EVENTS_LOG, METRICS_LOG
 from ..formatting import duration
 from ..safe_io import atomic_write_text, make_dirs, open_append, read_capped, write_error
 
@@ -99,6 +100,13 @@ class Reporter:
         self.warnings.append(text)
         for sink in self.sinks:
             sink.message("warning", text)
+
+    def stopped(self, text: str) -> None:
+        """Why the training stops early (a loss became NaN): kept by the sinks that keep a
+        record (``events.jsonl``); the command line prints the error itself."""
+        for sink in self.sinks:
+            if isinstance(sink, EventLog):
+                sink.message("stopped", text)
 
     def close(self) -> None:
         for sink in self.sinks:
@@ -246,6 +254,28 @@ class JSONLines(Sink):
             self._fd = None
 
 
+class EventLog(JSONLines):
+    """``events.jsonl``: one ``{"step", "level", "message", "time"}`` object per warning or note
+    (a NaN stop, a resume, an evaluation), so ``gan-zoo report`` can show what a run raised."""
+
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self._step = 0
+
+    def start(self, progress: Progress, title: str) -> None:
+        self._step = progress.start_step
+
+    def step(self, step: int) -> None:
+        self._step = step
+
+    def stats(self, record: dict[str, Any]) -> None:
+        self._step = record.get("step", self._step)
+
+    def message(self, level: str, text: str) -> None:
+        event = {"step": self._step, "level": level, "message": text}
+        super().stats({**event, "time": round(time.time(), 3)})
+
+
 class TensorBoard(Sink):
     """Scalars and sample grids in ``RUN/tensorboard`` (needs the ``tensorboard`` package)."""
 
@@ -316,6 +346,7 @@ def make_reporter(
         raise ValueError(f"unknown progress mode {mode!r}")
     if run_dir is not None:
         sinks.append(JSONLines(run_dir / METRICS_LOG))
+        sinks.append(EventLog(run_dir / EVENTS_LOG))
         if tensorboard:
             sinks.append(TensorBoard(run_dir / "tensorboard"))
     return Reporter(sinks)
