@@ -25,11 +25,13 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / max(1, count)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    first = math.ceil(low / step - 1e-9) * step
-    ticks, value = [], first
-    while value <= high + step * 1e-9 and len(ticks) < 50:
-        ticks.append(0.0 if abs(value) < step * 1e-9 else value)
-        value += step
+    first = math.ceil(low / step - 1e-9)
+    digits = max(0, 1 - math.floor(math.log10(step)))
+    ticks = []
+    for i in range(first, first + 50):
+        if i * step > high + step * 1e-9:
+            break
+        ticks.append(round(i * step, digits) + 0.0)  # + 0.0: no -0.0
     return ticks
 
 
