@@ -19,10 +19,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import needs_fashion_mnist
 from helpers import browser_probe, browser_screenshot, cli_in_process, needs_chromium
 from PIL import Image
-
-from conftest import needs_fashion_mnist
 
 pytestmark = needs_chromium
 
