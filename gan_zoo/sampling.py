@@ -314,8 +314,9 @@ def _norm(name: str) -> str:
 
 
 def load(path: str | Path, device: str | torch.device | None = "cpu") -> LoadedGenerator:
-    """The generator of a run, a checkpoint dir, a ``generator.safetensors``, a pretrained tag
-    (``gan-zoo list pretrained``) or ``hf-hub:owner/name[@revision]``, ready to sample.
+    """The generator at ``path`` (a run, a checkpoint dir, a ``generator.safetensors``, a
+    pretrained tag from ``gan-zoo list pretrained`` or ``hf-hub:owner/name[@revision]``) on
+    ``device`` (``cpu``, ``auto``, ``cuda``, ...), in eval mode, ready to sample.
 
     Example::
 
