@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 nbformat = pytest.importorskip("nbformat", reason="the dev extra installs nbformat")
