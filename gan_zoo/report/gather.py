@@ -34,6 +34,7 @@ from ..checkpoint.layout import (
 )
 from ..checkpoint.reader import resolve_checkpoint
 from ..checkpoint.schema import check_record, check_state
+from ..environment import versions
 from ..errors import CheckpointError, GanZooError
 from ..formatting import duration
 from ..runlock import LOCK_FILE, holder
@@ -119,7 +120,7 @@ def read_run(path: str | os.PathLike) -> RunView:
             f"{CHECKPOINTS_DIR}/); pass the folder a training wrote"
         )
     view = RunView(path=run, name=shown(run.resolve().name or run))
-    for part in (_config, _checkpoint, _samples, _curves, _events, _status):
+    for part in (_config, _checkpoint, _samples, _curves, _events, _status, _here):
         try:
             part(view)
         except GanZooError as exc:
@@ -317,6 +318,16 @@ def _events(view: RunView) -> None:
             logged.append((text(int(record["step"])), text(level)[:20], text(message)))
     seen = {message for _, _, message in logged}
     view.events = logged + [e for e in view.events if e[2] not in seen]
+
+
+def _here(view: RunView) -> None:
+    """The versions where the page is written: the training's own machine for the report a
+    training writes, the reader's for ``gan-zoo report`` on a run from elsewhere."""
+    found = versions()
+    where = " (where this page was written)"
+    rows = [("python" + where, found["python"]), ("platform" + where, found["platform"])]
+    rows += [(name + where, v) for name, v in found["dependencies"].items() if v]
+    view.environment += [(k, text(v)) for k, v in rows]
 
 
 def _status(view: RunView) -> None:
