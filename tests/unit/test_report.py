@@ -142,3 +142,17 @@ def test_ticks_are_round():
     assert svg.nice_ticks(-0.5, 10.0) == [0.0, 5.0, 10.0]
     assert gather.thin(list(range(10)), 3) == [0, 4, 9]
     assert gather.thin(list(range(10)), 1) == [9]
+
+
+def test_a_run_that_is_training_says_so(trained, tmp_path):
+    from gan_zoo.runlock import RunLock
+
+    run = tmp_path / "busy"
+    shutil.copytree(trained, run, symlinks=True)
+    state = run / "checkpoints" / "step-0000002" / "training-state.json"
+    doc = json.loads(state.read_text())
+    doc["state"]["total_steps"] = 10  # still 8 steps to go
+    state.write_text(json.dumps(doc))
+    with RunLock(run):
+        assert read_run(run).status.startswith("training now")
+    assert read_run(run).status == "stopped at step 2 of 10"
