@@ -9,7 +9,7 @@ FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: install data train test fast-test docs bench lint check-workflows dist clean
+.PHONY: install data browser train test fast-test docs bench lint check-workflows dist clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,18 @@ data:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist; \
 	fi
 
+# Chromium for the tests that open `gan-zoo report` pages and walk videos in a real browser
+# (headless, no network): Debian's chromium where apt-get exists; otherwise those tests skip.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; \
+	fi
+
 train: install data  ## train the default DCGAN on Fashion-MNIST (samples, safetensors, model card)
 	$(VENV)/bin/gan-zoo train dcgan fashion-mnist $$( [ -f $(FMNIST) ] || echo --download ) $(ARGS)
 
-test: install data check-workflows lint  ## workflows, lint, docs build + the whole suite (slow tests included)
+test: install data browser check-workflows lint  ## workflows, lint, docs build + the whole suite (slow tests included)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	for tests in plugins/*/tests; do $(PY) -m pytest $$tests $(PYTEST_ARGS) || exit 1; done

@@ -40,7 +40,16 @@ class OptimizerConfig:
 
 @dataclass
 class Preset:
-    """A training recipe: the pair of networks, the loss and the hyper-parameters."""
+    """A training recipe: the pair of networks, the loss and the hyper-parameters.
+
+    ``generator``, ``discriminator``, ``loss`` and the optional ``regularizer`` are
+    :class:`NetSpec` (a registry name and its options); ``z_dim`` is the latent size,
+    ``batch_size`` and ``epochs`` the default length, ``n_critic`` the D updates per G update,
+    ``g_optim`` and ``d_optim`` the two Adam settings, ``lr_decay`` (``lr_decay_every``,
+    ``lr_decay_gamma``) the learning-rate schedule, ``ema`` and ``ema_warmup`` the generator's
+    moving average, ``augment`` the DiffAugment policy, and ``image_size`` and ``channels``
+    the image the recipe is written for (None: the dataset's own).
+    """
 
     generator: NetSpec = field(default_factory=lambda: NetSpec("dcgan"))
     discriminator: NetSpec = field(default_factory=lambda: NetSpec("dcgan"))

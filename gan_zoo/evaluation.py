@@ -63,6 +63,10 @@ def evaluate(
     ``path`` may also be a pretrained tag or ``hf-hub:owner/name``: those are not the user's
     runs (an installed package, a download cache), so nothing is recorded; the results are
     only returned.
+
+    ``num_samples`` generated images are compared with split ``split`` of the run's dataset
+    (found under ``data_dir``, or where the dataset looks by default), ``batch_size`` at a time
+    on ``device`` (``auto``, ``cpu``, ``cuda``, ...), with latents drawn from ``seed``.
     """
     from .checkpoint.sources import find_source
     from .sampling import load, resolve_device

@@ -54,33 +54,38 @@ __all__ = [
 
 # Listing.
 def list_models(pattern: str | None = None, **filters: Any) -> list[str]:
-    """Names of the presets, optionally filtered by a wildcard and by what they support
-    (``image_size=28``, ``channels=1``, ``conditional=True``)."""
+    """Names of the presets, optionally filtered by a wildcard ``pattern`` (``"*gan*"``) and
+    by what they support (``image_size=28``, ``channels=1``, ``conditional=True``)."""
     return plugins.registry("models").names(pattern, **filters)
 
 
 def list_generators(pattern: str | None = None, **filters: Any) -> list[str]:
-    """Names of the registered generators (filters as for :func:`list_models`)."""
+    """Names of the registered generators matching the wildcard ``pattern`` (None: all),
+    with filters as for :func:`list_models`."""
     return plugins.registry("generators").names(pattern, **filters)
 
 
 def list_discriminators(pattern: str | None = None, **filters: Any) -> list[str]:
-    """Names of the registered discriminators (filters as for :func:`list_models`)."""
+    """Names of the registered discriminators matching the wildcard ``pattern`` (None: all),
+    with filters as for :func:`list_models`."""
     return plugins.registry("discriminators").names(pattern, **filters)
 
 
 def list_losses(pattern: str | None = None, **filters: Any) -> list[str]:
-    """Names of the registered losses and regularizers."""
+    """Names of the registered losses and regularizers matching the wildcard ``pattern`` (None: all),
+    with filters as for :func:`list_models`."""
     return plugins.registry("losses").names(pattern, **filters)
 
 
 def list_datasets(pattern: str | None = None, **filters: Any) -> list[str]:
-    """Names of the registered datasets."""
+    """Names of the registered datasets matching the wildcard ``pattern`` (None: all),
+    with filters as for :func:`list_models`."""
     return plugins.registry("datasets").names(pattern, **filters)
 
 
 def list_metrics(pattern: str | None = None, **filters: Any) -> list[str]:
-    """Names of the registered metrics (``fid`` and ``kid`` come with ``gan-zoo-fid``)."""
+    """Names of the registered metrics matching the wildcard ``pattern`` (None: all), with
+    filters as for :func:`list_models` (``fid`` and ``kid`` come with ``gan-zoo-fid``)."""
     return plugins.registry("metrics").names(pattern, **filters)
 
 
@@ -232,7 +237,9 @@ def open_split(
     dataset's factory takes it (``image_size`` and ``channels`` when it can convert).
 
     ``options`` are the run's other dataset options (e.g. image-folder's ``test_fraction`` and
-    ``seed``, so that its test split is the one held out from training); ``split`` wins.
+    ``seed``, so that its test split is the one held out from training); ``split`` wins. The
+    files are looked for under ``data_dir`` (default: where the dataset looks) and, with
+    ``download``, fetched when missing, for datasets that can download.
     """
     entry = plugins.registry("datasets").get(name)
     accepted = entry.options()

@@ -8,7 +8,8 @@ single-channel, class names in a left margin, and atomic PNG writes. Tensors are
 
 The writers at the end take uint8 batches and write the files of ``gan-zoo generate`` and
 ``interpolate``: a PNG grid, an ``.npz`` (NumPy's format, read with ``allow_pickle=False``), one
-file per image, and a latent walk as an animated GIF or a PNG strip.
+file per image, and a latent walk as an animated GIF, an H.264 MP4 (through PyAV, the optional
+``video`` extra) or a PNG strip.
 """
 
 from __future__ import annotations
@@ -173,10 +174,15 @@ def save_image_files(
 
 
 def save_walk(
-    frames: torch.Tensor, path: str | os.PathLike, fps: int = 8, scale: int = 1
+    frames: torch.Tensor,
+    path: str | os.PathLike,
+    fps: int = 8,
+    scale: int = 1,
+    nrow: int | None = None,
 ) -> Written:
-    """uint8 latent walks (steps, walks, C, H, W) as an animated GIF (one frame per step, the
-    walks side by side) or, for a ``.png``, a strip with one row per walk."""
+    """uint8 latent walks (steps, walks, C, H, W) as an animated GIF or an H.264 ``.mp4`` (one
+    frame per step, the walks in a grid of ``nrow`` per row, default all in one row) or, for a
+    ``.png``, a strip with one row per walk."""
     path = Path(path)
     steps, walks = frames.shape[:2]
     if path.suffix.lower() == ".png":
@@ -184,7 +190,9 @@ def save_walk(
         written = save_grid(strip, path, nrow=steps, scale=scale)
         return Written(path, steps, written.width, written.height)
     padding = 0 if walks == 1 else 2  # a lone walk fills the frame
-    pictures = [pil_image(make_grid(f, nrow=walks, padding=padding), scale) for f in frames]
+    pictures = [pil_image(make_grid(f, nrow=nrow or walks, padding=padding), scale) for f in frames]
+    if path.suffix.lower() == ".mp4":
+        return save_video(pictures, path, fps)
     _replace(
         path,
         lambda f: pictures[0].save(
@@ -197,3 +205,34 @@ def save_walk(
         ),
     )
     return Written(path, steps, pictures[0].width, pictures[0].height)
+
+
+def save_video(pictures: list, path: str | os.PathLike, fps: int = 8) -> Written:
+    """PIL images (all of one size) as an H.264 ``.mp4`` (yuv420p, which every browser plays),
+    written atomically. H.264 needs even sizes: an odd width or height gets one black line.
+    Needs PyAV (``pip install 'gan-zoo[video]'``), whose wheels ship the encoder."""
+    try:
+        import av
+    except ImportError:
+        raise ConfigError(
+            "writing an .mp4 needs PyAV; pip install 'gan-zoo[video]' (or write a .gif)"
+        ) from None
+    from PIL import Image
+
+    width, height = pictures[0].width, pictures[0].height
+    even = (width + width % 2, height + height % 2)
+
+    def write(f) -> None:
+        with av.open(f, mode="w", format="mp4") as out:
+            stream = out.add_stream("libx264", rate=fps)
+            stream.width, stream.height = even
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": "18", "preset": "medium"}
+            for picture in pictures:
+                frame = Image.new("RGB", even)
+                frame.paste(picture.convert("RGB"))
+                out.mux(stream.encode(av.VideoFrame.from_image(frame)))
+            out.mux(stream.encode())  # flush the encoder
+
+    path = _replace(path, write)
+    return Written(path, len(pictures), even[0], even[1])

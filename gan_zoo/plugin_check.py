@@ -42,7 +42,9 @@ SMALL = {"width": 8, "hidden": [32, 16]}
 
 @dataclass(frozen=True)
 class Problem:
-    """One broken promise of one entry (or of a whole plugin when ``kind`` is ``"plugin"``)."""
+    """One broken promise of one entry (or of a whole plugin when ``kind`` is ``"plugin"``):
+    the entry's ``kind`` and ``name``, the ``distribution`` and ``version`` that registered it,
+    and the ``message`` saying what is wrong."""
 
     kind: str
     name: str

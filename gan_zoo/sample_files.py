@@ -31,14 +31,14 @@ if TYPE_CHECKING:
 NUM_SAMPLES = 64
 SEED = 0
 BATCH_SIZE = 256
-#: Frames per latent walk, walks side by side, GIF frames per second, nearest upscaling.
+#: Frames per latent walk, walks side by side, frames per second, nearest upscaling.
 STEPS = 16
 WALKS = 1
 FPS = 8
 SCALE = 1
 #: File formats of sampled images, and the suffixes of latent walks.
 SAMPLE_FORMATS = ("png", "npz")
-WALK_SUFFIXES = (".gif", ".png")
+WALK_SUFFIXES = (".gif", ".mp4", ".png")
 
 
 @dataclass(frozen=True)
@@ -116,10 +116,13 @@ def check_disk(generator: Any, folder: str | os.PathLike, n: int) -> None:
 
 
 def check_walk_path(path: str | os.PathLike) -> Path:
-    """``path`` if it ends in .gif (an animation) or .png (a strip), else a one-line error."""
+    """``path`` if it ends in .gif or .mp4 (an animation) or .png (a strip), else a one-line
+    error."""
     path = Path(path)
     if path.suffix.lower() not in WALK_SUFFIXES:
-        raise ConfigError(f"--out {path} must end in .gif (animation) or .png (a strip of frames)")
+        raise ConfigError(
+            f"--out {path} must end in .gif or .mp4 (animation) or .png (a strip of frames)"
+        )
     return path
 
 
@@ -212,20 +215,26 @@ def save_interpolation(
     fps: int = FPS,
     scale: int = SCALE,
     psi: float | None = None,
+    path: str = "slerp",
+    to_labels: Any = None,
+    nrow: int | None = None,
 ) -> Written:
-    """``walks`` latent walks of ``steps`` frames (slerp between two random latents each) as an
-    animated ``.gif`` (``fps`` frames per second, the walks side by side) or a ``.png`` strip
-    (one row per walk); ``scale`` upscales with nearest neighbours. Returns an
+    """``walks`` latent walks of ``steps`` frames (between two random latents each, along
+    ``path``: ``slerp`` or ``lerp``) as an animated ``.gif`` or H.264 ``.mp4`` (``fps`` frames
+    per second, the walks in a grid of ``nrow`` per row, default one row) or a ``.png`` strip
+    (one row per walk); ``scale`` upscales with nearest neighbours. ``labels`` and
+    ``to_labels`` walk a conditional generator from one class to another (see
+    :meth:`~gan_zoo.sampling.LoadedGenerator.interpolate`). Returns an
     :class:`~gan_zoo.images.Written` (``count`` frames of ``width`` x ``height`` pixels)."""
     from . import images
 
     check_walk_path(out)  # before any work
     check_in_memory(generator, steps * walks, "a latent walk", factor=4 * scale**2)
     frames = generator.interpolate(
-        steps, walks, labels, seed, truncation, psi
+        steps, walks, labels, seed, truncation, psi, path=path, to_labels=to_labels
     )  # (steps, walks, C, H, W)
     frames = images.to_uint8(frames.flatten(0, 1)).view(steps, walks, *frames.shape[2:])
-    return images.save_walk(frames, out, fps=fps, scale=scale)
+    return images.save_walk(frames, out, fps=fps, scale=scale, nrow=nrow)
 
 
 def _batches(generator: Any, request: SampleRequest, progress: bool) -> Any:

@@ -90,6 +90,19 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float | torch.Tensor) -> torch.Te
     return torch.where(so.abs() < 1e-6, linear, spherical)
 
 
+#: The paths a latent walk can take: spherical (slerp, the default) or straight (lerp).
+PATHS = ("slerp", "lerp")
+
+
+def walk_point(a: torch.Tensor, b: torch.Tensor, t: float, path: str = "slerp") -> torch.Tensor:
+    """The point at ``t`` in [0, 1] on the ``path`` (``slerp`` or ``lerp``) from ``a`` to ``b``."""
+    if path == "slerp":
+        return slerp(a, b, t)
+    if path == "lerp":
+        return torch.lerp(a, b, float(t))
+    raise ConfigError(f"unknown walk path '{path}'; use {' or '.join(PATHS)}")
+
+
 class LoadedGenerator(nn.Module):
     """A generator rebuilt from a checkpoint, in eval mode, with sampling helpers.
 
@@ -262,17 +275,33 @@ class LoadedGenerator(nn.Module):
         seed: int | None = None,
         truncation: float | None = None,
         psi: float | None = None,
+        path: str = "slerp",
+        to_labels: LabelsLike = None,
     ) -> torch.Tensor:
-        """(steps, walks, C, H, W): ``walks`` slerp walks between two random latents each."""
+        """(steps, walks, C, H, W): ``walks`` walks between two random latents each, along
+        ``path`` (``slerp`` or ``lerp``).
+
+        ``to_labels`` (conditional generators) walks from the classes ``labels`` to these: the
+        generator takes whole class labels, so each frame blends the images of both classes at
+        its latent, weighted by how far along the walk it is."""
         if steps < 2:
             raise ConfigError(f"an interpolation needs at least 2 steps, got {steps}")
+        if path not in PATHS:
+            raise ConfigError(f"unknown walk path '{path}'; use {' or '.join(PATHS)}")
+        if to_labels is not None and not self.num_classes:
+            raise ConfigError("a walk between classes needs a conditional generator")
         psi = self.check_psi(psi)
         ends = self.latents(2 * walks, seed, truncation)  # (2 * walks, z_dim)
         y = self.labels_for(walks, labels)
-        frames = [
-            self._run(slerp(ends[:walks], ends[walks:], i / (steps - 1)), y, psi).clamp_(-1, 1)
-            for i in range(steps)
-        ]
+        y_to = self.labels_for(walks, to_labels) if to_labels is not None else None
+        frames = []
+        for i in range(steps):
+            t = i / (steps - 1)
+            z = walk_point(ends[:walks], ends[walks:], t, path)  # (walks, z_dim)
+            images = self._run(z, y, psi)  # (walks, C, H, W)
+            if y_to is not None:
+                images = torch.lerp(images, self._run(z, y_to, psi), t)
+            frames.append(images.clamp_(-1, 1))
         return torch.stack(frames)
 
     def to_pil(self, images: torch.Tensor, scale: int = 1) -> list:
@@ -285,8 +314,9 @@ def _norm(name: str) -> str:
 
 
 def load(path: str | Path, device: str | torch.device | None = "cpu") -> LoadedGenerator:
-    """The generator of a run, a checkpoint dir, a ``generator.safetensors``, a pretrained tag
-    (``gan-zoo list pretrained``) or ``hf-hub:owner/name[@revision]``, ready to sample.
+    """The generator at ``path`` (a run, a checkpoint dir, a ``generator.safetensors``, a
+    pretrained tag from ``gan-zoo list pretrained`` or ``hf-hub:owner/name[@revision]``) on
+    ``device`` (``cpu``, ``auto``, ``cuda``, ...), in eval mode, ready to sample.
 
     Example::
 

@@ -4,8 +4,15 @@ built on it live in conftest.py."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import html as html_lib
+import json
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -257,3 +264,71 @@ def check_documented(kind: str, page: str) -> None:
             assert f"`{_shown(default)}`" in row.group(1), (
                 f"wrong default of '{option}' in docs/{page}"
             )
+
+
+# Headless Chromium (Debian's `chromium`, installed by `make browser`): pages are opened from
+# files with no network, and a probe script reports what the browser made of them.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed (make browser: apt-get install chromium)",
+)
+
+
+def _chromium(page: Path, *flags: str, timeout: int = 180) -> str:
+    """Run headless Chromium on the file ``page`` with no network; its stdout."""
+    profile = page.parent / ".chromium-profile"
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--proxy-server=127.0.0.1:9",  # nothing leaves the machine
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--autoplay-policy=no-user-gesture-required",
+        f"--user-data-dir={profile}",
+        *flags,
+        page.resolve().as_uri(),
+    ]
+    env = {**os.environ, "HOME": str(page.parent)}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def browser_probe(page: Path, probe: str) -> dict:
+    """Open ``page`` in headless Chromium with the script ``probe`` added (and allowed by the
+    page's Content-Security-Policy by its hash); ``probe`` must end by calling ``done(result)``
+    with a JSON-able result, which comes back as a dict."""
+    script = (
+        "function done(result) { var pre = document.createElement('pre');"
+        " pre.id = 'probe-result'; pre.textContent = JSON.stringify(result);"
+        " document.body.appendChild(pre); }\n" + probe
+    )
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    html = page.read_text(encoding="utf-8")
+    html = html.replace("script-src ", f"script-src 'sha256-{digest}' ", 1)
+    html = html.replace("</body>", f"<script>{script}</script></body>", 1)
+    probed = page.with_name(f"probe-{page.name}")
+    probed.write_text(html, encoding="utf-8")
+    dom = _chromium(probed, "--dump-dom", "--virtual-time-budget=15000")
+    found = re.search(r'<pre id="probe-result">(.*?)</pre>', dom, flags=re.S)
+    assert found, f"the probe wrote no result; the page's DOM ends with: {dom[-1500:]}"
+    return json.loads(html_lib.unescape(found.group(1)))
+
+
+def browser_screenshot(page: Path, out: Path, width: int = 1400, height: int = 2400) -> Path:
+    """A PNG screenshot of ``page`` as headless Chromium draws it, written to ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _chromium(
+        page,
+        f"--screenshot={out.resolve()}",
+        f"--window-size={width},{height}",
+        "--hide-scrollbars",
+        "--virtual-time-budget=5000",
+    )
+    assert out.is_file() and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return out

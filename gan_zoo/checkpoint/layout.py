@@ -27,6 +27,11 @@ CHECKPOINTS_DIR = "checkpoints"
 #: What a training writes into its run folder beside ``checkpoints/`` (and ``config.json``).
 METRICS_LOG = "metrics.jsonl"
 SAMPLES_DIR = "samples"
+#: Warnings and notes of a training with the step they came at (NaN stops, resumes, ...), and
+#: the HTML report of the run (``gan-zoo report``), refreshed at each checkpoint.
+EVENTS_LOG = "events.jsonl"
+REPORT_FILE = "report.html"
+
 #: Every file name a run or checkpoint holds (an export never replaces one of them).
 RUN_FILES = frozenset(
     {
@@ -40,6 +45,8 @@ RUN_FILES = frozenset(
         METRICS_FILE,
         EXPORTS_FILE,
         METRICS_LOG,
+        EVENTS_LOG,
+        REPORT_FILE,
         LATEST,
         BEST,
     }

@@ -22,10 +22,12 @@ from .layout import (
     CONFIG_FILE,
     DISCRIMINATOR_FILE,
     DISCRIMINATOR_PART,
+    EVENTS_LOG,
     GENERATOR_FILE,
     GENERATOR_PART,
     METRICS_LOG,
     RAW_GENERATOR_PREFIX,
+    REPORT_FILE,
     SAMPLES_DIR,
     STATE_JSON_FILE,
     STATE_PART,
@@ -127,6 +129,8 @@ def _check_state_size(header: dict[str, Any], nets: tuple[Any, ...], source: str
 #: What a training writes into its run dir; a resumed run's must be the run's own.
 RUN_ENTRIES = {
     METRICS_LOG: False,
+    EVENTS_LOG: False,
+    REPORT_FILE: False,
     "losses.png": False,
     "accuracy.png": False,
     CONFIG_FILE: False,

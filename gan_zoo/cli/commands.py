@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "train",
     "generate",
     "info",
+    "report",
     "evaluate",
     "export",
     "reproduce",

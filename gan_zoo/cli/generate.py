@@ -137,20 +137,38 @@ def generate_cmd(
     default=Path(DEFAULT_WALK),
     show_default=True,
     type=_PATH,
-    help="An animated .gif or a .png strip.",
+    help="An animated .gif, an H.264 .mp4 (pip install 'gan-zoo[video]') or a .png strip.",
 )
 @click.option(
     "--walks",
     default=sample_files.WALKS,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Walks shown side by side.",
+    help="Walks shown side by side (or in a grid, see --nrow).",
+)
+@click.option(
+    "--nrow",
+    type=click.IntRange(min=1),
+    help="Walks per row of an animation's frame (default: all in one row).",
+)
+@click.option(
+    "--path",
+    "walk_path",
+    default="slerp",
+    show_default=True,
+    type=click.Choice(["slerp", "lerp"]),
+    help="Spherical (slerp) or straight (lerp) path between the two latents.",
 )
 @click.option(
     "--class",
     "class_",
     metavar="NAME|NUMBER",
     help="Class for conditional models (default: 0, 1, ...).",
+)
+@click.option(
+    "--to-class",
+    metavar="NAME|NUMBER",
+    help="Walk from --class to this class (conditional models; the frames blend the classes).",
 )
 @click.option(
     "--seed",
@@ -174,7 +192,7 @@ def generate_cmd(
     default=sample_files.FPS,
     show_default=True,
     type=click.IntRange(min=1),
-    help="GIF frames per second.",
+    help="Frames per second of a .gif or .mp4.",
 )
 @click.option(
     "--scale",
@@ -184,18 +202,35 @@ def generate_cmd(
     help="Nearest-neighbour upscaling.",
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1 or mps.")
-def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, psi, fps, scale, device):
-    """Walk between two latents with spherical interpolation (slerp) and save the frames.
+def interpolate_cmd(
+    path,
+    steps,
+    out,
+    walks,
+    nrow,
+    walk_path,
+    class_,
+    to_class,
+    seed,
+    truncation,
+    psi,
+    fps,
+    scale,
+    device,
+):
+    """Walk between two latents (slerp or lerp) and save the frames.
 
     SOURCE is a run, a checkpoint, a generator.safetensors, a pretrained tag or
-    hf-hub:owner/name. A .gif gets one frame per step (the walks side by side); a .png gets one
-    row per walk.
+    hf-hub:owner/name. A .gif or an H.264 .mp4 gets one frame per step (the walks side by
+    side, or in a grid of --nrow per row); a .png gets one row per walk.
 
     \b
     Examples:
       gan-zoo interpolate runs/dcgan-fashion-mnist-20250101-120000 --steps 16 --out walk.gif
+      gan-zoo interpolate runs/dcgan-run --walks 16 --nrow 4 --steps 60 --fps 24 --out walk.mp4
       gan-zoo interpolate runs/cgan-run --class sneaker --walks 4 --scale 4 --out walks.gif
-      gan-zoo interpolate generator.safetensors --steps 8 --out strip.png
+      gan-zoo interpolate runs/cgan-run --class sandal --to-class sneaker --out morph.mp4
+      gan-zoo interpolate generator.safetensors --steps 8 --path lerp --out strip.png
     """
     from .. import sampling
 
@@ -212,6 +247,9 @@ def interpolate_cmd(path, steps, out, walks, class_, seed, truncation, psi, fps,
         psi=psi,
         fps=fps,
         scale=scale,
+        path=walk_path,
+        to_labels=to_class,
+        nrow=nrow,
     )
     if out.suffix.lower() == ".png":
         click.echo(f"Wrote {walks} walk(s) of {steps} frames to {out}")

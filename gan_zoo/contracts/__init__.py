@@ -55,12 +55,18 @@ __all__ = [
 ]
 
 GENERATOR = generator.CONTRACT
+"""The generator contract (:class:`Generator`): ``GENERATOR.check(obj)``, ``GENERATOR.get``."""
 DISCRIMINATOR = discriminator.CONTRACT
+"""The discriminator contract (:class:`Discriminator`)."""
 LOSS = loss.CONTRACT
+"""The loss contract (:class:`Loss`, defaults in :class:`LossDefaults`)."""
 DATASET = dataset.CONTRACT
+"""The dataset contract (:class:`Dataset`)."""
 METRIC = metric.CONTRACT
+"""The metric contract (:class:`Metric`, defaults in :class:`MetricDefaults`)."""
 PRESET = preset.CONTRACT
-#: Every kind's contract, by the registry its entries live in (``"metrics"``), in docs order.
+"""The preset contract (:class:`Preset`)."""
 CONTRACTS: dict[str, Contract] = {
     c.registry: c for c in (GENERATOR, DISCRIMINATOR, LOSS, DATASET, METRIC, PRESET)
 }
+"""Every kind's contract, by the registry its entries live in (``"metrics"``), in docs order."""

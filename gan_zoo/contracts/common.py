@@ -18,11 +18,11 @@ from typing import Any, Literal
 
 from ..errors import GanZooError
 
-#: How far a check goes: ``"signature"`` looks at the members and their signatures only;
-#: ``"run"`` also calls the required members on tiny inputs (what the trainer, ``load`` and
-#: ``gan-zoo plugins --check`` do); ``"deep"`` also the optional members, gradients and state
-#: round trips, on a fresh object (the conformance kit).
 Depth = Literal["signature", "run", "deep"]
+"""How far a check goes: ``"signature"`` looks at the members and their signatures only;
+``"run"`` also calls the required members on tiny inputs (what the trainer, ``load`` and
+``gan-zoo plugins --check`` do); ``"deep"`` also the optional members, gradients and state
+round trips, on a fresh object (the conformance kit)."""
 DEPTHS = ("signature", "run", "deep")
 DOCS = "docs/plugins.md#the-contract"
 
@@ -36,7 +36,8 @@ class ContractError(GanZooError):
 
 
 def describe_entry(obj: Any, kind: str, fallback: str = "") -> str:
-    """``generator 'dcgan' (gan-zoo 0.1.0)`` for an object built by a registry entry."""
+    """``generator 'dcgan' (gan-zoo 0.1.0)`` for ``obj`` built by a registry entry of ``kind``;
+    for any other object ``kind`` and ``fallback`` (default: the object's type name)."""
     from ..registry import built_by
 
     entry = built_by(obj)
@@ -65,7 +66,15 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Contract:
-    """One plugin kind: its Protocol, the defaults of its optional members and its check."""
+    """One plugin kind: its Protocol, the defaults of its optional members and its check.
+
+    ``kind`` names it (``"metric"``), ``registry`` is the registry its entries live in
+    (``"metrics"``), ``protocol`` holds the required members, ``check(obj, depth="run",
+    **inputs)`` checks an object, ``factory`` is what the register callback takes when that is
+    not the object itself, ``base`` holds the defaults of the ``optional`` members,
+    ``factory_options`` are the keyword options every factory of the kind takes and
+    ``extra_allowed`` are members an object may have beyond the contract (``nn.Module``'s).
+    """
 
     kind: str  # "metric"
     registry: str  # the registry it is registered in: "metrics"

@@ -30,7 +30,8 @@ class DiscriminatorFactory(Protocol):
 
 
 def check_discriminator_output(discriminator: Any, logits: Any, batch: int) -> None:
-    """Logits (B,), floating: one per image."""
+    """Check that ``discriminator`` returned ``logits`` of shape (``batch``,), floating: one per
+    image; else a :class:`ContractError` naming it."""
     who = describe_entry(discriminator, "discriminator")
     shape = tuple(getattr(logits, "shape", ()))
     if shape != (batch,):

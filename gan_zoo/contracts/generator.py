@@ -79,7 +79,8 @@ def takes_truncation_psi(generator: Any) -> bool:
 def check_generator_output(
     generator: Any, images: Any, batch: int, image_size: int, channels: int
 ) -> None:
-    """Images (B, C, H, W) of the declared size and channels, floating, in [-1, 1]."""
+    """Check that ``generator`` returned ``images`` of shape (``batch``, ``channels``,
+    ``image_size``, ``image_size``), floating, in [-1, 1]; else a :class:`ContractError`."""
     who = describe_entry(generator, "generator")
     expected = (batch, channels, image_size, image_size)
     shape = tuple(getattr(images, "shape", ()))

@@ -78,7 +78,8 @@ OPTIONAL = (
 
 
 def check_loss_value(loss: Any, value: Any, which: str) -> None:
-    """A loss value: a 0-d floating tensor, finite."""
+    """Check that ``value``, what ``loss``'s member ``which`` (``"d_loss"``, ``"g_loss"``)
+    returned, is a 0-d floating tensor and finite; else a :class:`ContractError`."""
     who = describe_entry(loss, "loss")
     shape = tuple(getattr(value, "shape", (None,)))
     if shape != ():

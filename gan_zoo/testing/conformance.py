@@ -46,7 +46,9 @@ class Case:
 
 @dataclass
 class Suite:
-    """What :func:`conformance` tests: a distribution with the author's options and data."""
+    """What :func:`conformance` tests: a ``distribution`` with the author's ``options`` and
+    ``data``; ``compute_metrics`` also computes each metric on tiny data, and ``kinds`` limits
+    the plugin kinds tested."""
 
     distribution: str
     #: ``{kind: {entry name: factory options}}``, e.g. smaller widths than the kit's own.
@@ -231,7 +233,8 @@ def conformance(
 
     ``options`` (``{kind: {name: factory options}}``) apply wherever the kit builds that entry,
     after its own shrinking of ``width`` and ``hidden``; ``data`` maps a dataset name to a writer
-    filling the folder it is given; ``compute_metrics`` also runs each metric's ``compute``.
+    filling the folder it is given; ``compute_metrics`` also runs each metric's ``compute``;
+    ``kinds`` limits the plugin kinds tested (default: all).
     """
     import pytest
 

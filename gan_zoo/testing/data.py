@@ -57,7 +57,7 @@ def write_fashion_mnist(
 ) -> Path:
     """A Fashion-MNIST-format folder (also MNIST's): ``{train,t10k}-{images-idx3,labels-idx1}
     -ubyte.gz`` with ``train`` and ``test`` 28x28 grayscale images, labels cycling through
-    ``classes``."""
+    ``classes``; pixels are blobs drawn from ``seed``. Returns ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -72,7 +72,8 @@ def write_fashion_mnist(
 
 def write_cifar10(folder: Path, train: int = 8, test: int = 8, seed: int = 0) -> Path:
     """A CIFAR-10 binary-version folder: ``data_batch_{1..5}.bin`` with ``train`` records each,
-    ``test_batch.bin`` and ``batches.meta.txt``; 32x32 RGB, labels cycling through 10."""
+    ``test_batch.bin`` with ``test`` records and ``batches.meta.txt``; 32x32 RGB blobs drawn
+    from ``seed``, labels cycling through 10. Returns ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -100,7 +101,8 @@ def write_cifar10(folder: Path, train: int = 8, test: int = 8, seed: int = 0) ->
 
 
 def write_png(path: Path, pixels: bytes, size: int, channels: int) -> Path:
-    """A PNG of ``pixels`` (C, H, W planes, uint8): grayscale for 1 channel, RGB for 3."""
+    """Write ``pixels`` (C, H, W planes, uint8) as the PNG ``path``, ``size`` x ``size``:
+    grayscale for ``channels`` 1, RGB for 3. Returns ``path``."""
     if channels not in (1, 3):
         raise ValueError(f"a PNG here has 1 or 3 channels, not {channels}")
     plane = size * size
@@ -136,7 +138,9 @@ def write_image_folder(
     channels: int = 3,
     seed: int = 0,
 ) -> Path:
-    """A folder of PNG files in one sub-folder per class (what ``image-folder`` reads)."""
+    """A folder of PNG files in one sub-folder per class (what ``image-folder`` reads):
+    ``per_class`` images of ``size`` px and ``channels`` channels for each name in ``classes``,
+    blobs drawn from ``seed``. Returns ``folder``."""
     folder = Path(folder)
     rng = random.Random(seed)
     for name in classes:

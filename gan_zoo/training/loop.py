@@ -36,6 +36,8 @@ from .. import checkpoint as ckpt_io
 from .. import images as images_io
 from ..config import TrainConfig
 from ..contracts import describe_entry
+from ..errors import GanZooError
+from ..report import write_report
 from ..runlock import RunLock, describe_stale
 from . import distributed as ddp
 from . import plots
@@ -197,6 +199,8 @@ def run_training(
         t.reporter.start(Progress(plan.total_steps, plan.steps_per_epoch, step), title(t))
         if info.enabled:  # one line (from rank 0): processes, batch per process, global batch
             t.reporter.info(ddp.describe_batch(plan.batch, info, t.config))
+        if resume is not None:  # a note in events.jsonl and the report
+            t.reporter.info(f"resumed from {resume} at step {step}")
         grid: torch.Tensor | None = None  # the latest sample grid, (C, H, W) uint8
         checkpoint: Path | None = None
         stop = False
@@ -234,9 +238,10 @@ def run_training(
                     if stop or final:
                         break
 
-        # Write the plots and hand back the run.
+        # Write the plots and the report, and hand back the run.
         if info.is_main:
             plots.plot_curves(t.run_dir / ckpt_io.METRICS_LOG, t.run_dir)
+            refresh_report(t)
         return finished_run(t, step, checkpoint, interrupted=stop and step < plan.total_steps)
     finally:
         if t is not None and t.lock is not None:
@@ -318,10 +323,14 @@ def check_finite(t: Training, step: int) -> None:
             f"the last good checkpoint is {latest[-1]}" if latest else "no checkpoint was written"
         )
         loss = describe_entry(t.train_step.loss, "loss", t.config.loss.name)
-        raise TrainingDiverged(
+        message = (
             f"{' and '.join(bad)} of {loss} became NaN or Inf by step {step}; training stopped "
             f"and {kept}; try --precision fp32, a lower --lr or another --seed"
         )
+        if t.info.is_main:
+            t.reporter.stopped(message)
+            refresh_report(t)
+        raise TrainingDiverged(message)
 
 
 def write_samples(t: Training, step: int) -> torch.Tensor:
@@ -354,5 +363,15 @@ def write_checkpoint(
         scored = t.evaluator is not None and evaluate
         metric = t.evaluator(t.sampler, step, t.epoch(step), t.reporter) if scored else None
         checkpoint = save(t, step, grid, metric)
+        refresh_report(t)
     ddp.barrier(t.info)
     return checkpoint
+
+
+def refresh_report(t: Training) -> None:
+    """Rewrite ``RUN/report.html`` (rank 0); a report that cannot be written is a warning, never
+    the end of the training."""
+    try:
+        write_report([t.run_dir], t.run_dir / ckpt_io.REPORT_FILE, run=True)
+    except GanZooError as exc:
+        t.reporter.warn(f"{ckpt_io.REPORT_FILE} was not written: {exc}")

@@ -10,6 +10,7 @@ and sends warnings and notes. Sinks read from it:
 * :class:`JSONLines`: ``metrics.jsonl``, one JSON object per logged step;
 * the experiment trackers of :mod:`gan_zoo.training.trackers` (TensorBoard, Weights & Biases,
   MLflow; optional dependencies), added by the loop.
+* :class:`EventLog`: ``events.jsonl``, the warnings and notes with the step they came at.
 
 Only rank 0 of a distributed job gets sinks; the other ranks report into the void.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..checkpoint.layout import METRICS_LOG
+from ..checkpoint.layout import EVENTS_LOG, METRICS_LOG
 from ..formatting import duration
 from ..safe_io import atomic_write_text, make_dirs, open_append, read_capped, write_error
 
@@ -100,6 +101,13 @@ class Reporter:
         self.warnings.append(text)
         for sink in self.sinks:
             sink.message("warning", text)
+
+    def stopped(self, text: str) -> None:
+        """Why the training stops early (a loss became NaN): kept by the sinks that keep a
+        record (``events.jsonl``); the command line prints the error itself."""
+        for sink in self.sinks:
+            if isinstance(sink, EventLog):
+                sink.message("stopped", text)
 
     def close(self) -> None:
         for sink in self.sinks:
@@ -247,6 +255,28 @@ class JSONLines(Sink):
             self._fd = None
 
 
+class EventLog(JSONLines):
+    """``events.jsonl``: one ``{"step", "level", "message", "time"}`` object per warning or note
+    (a NaN stop, a resume, an evaluation), so ``gan-zoo report`` can show what a run raised."""
+
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self._step = 0
+
+    def start(self, progress: Progress, title: str) -> None:
+        self._step = progress.start_step
+
+    def step(self, step: int) -> None:
+        self._step = step
+
+    def stats(self, record: dict[str, Any]) -> None:
+        self._step = record.get("step", self._step)
+
+    def message(self, level: str, text: str) -> None:
+        event = {"step": self._step, "level": level, "message": text}
+        super().stats({**event, "time": round(time.time(), 3)})
+
+
 #: The largest ``metrics.jsonl`` a resume reads back (a line per logged step is ~200 bytes).
 METRICS_CAP = 512 * 2**20
 
@@ -289,4 +319,5 @@ def make_reporter(mode: str, *, run_dir: Path | None, enabled: bool = True) -> R
         raise ValueError(f"unknown progress mode {mode!r}")
     if run_dir is not None:
         sinks.append(JSONLines(run_dir / METRICS_LOG))
+        sinks.append(EventLog(run_dir / EVENTS_LOG))
     return Reporter(sinks)

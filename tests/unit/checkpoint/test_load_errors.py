@@ -187,7 +187,7 @@ def test_bad_options(tmp_path):
     )
     assert_one_line_exit_2(cli("generate", run, "--truncation", "0"), "--truncation")
     assert_one_line_exit_2(cli("generate", run, "--device", "tpu9"), "unknown device 'tpu9'")
-    assert_one_line_exit_2(cli("interpolate", run, "--out", out / "walk.mp4"), "must end in .gif")
+    assert_one_line_exit_2(cli("interpolate", run, "--out", out / "walk.avi"), "must end in .gif")
     assert_one_line_exit_2(cli("interpolate", run, "--steps", "1"), "--steps")
     assert not out.exists()
 

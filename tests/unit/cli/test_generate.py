@@ -330,7 +330,7 @@ def test_sample_files_check_paths_before_any_work(tmp_path):
     with pytest.raises(ConfigError, match=r"ends in \.png but --format is npz; make them agree"):
         sample_files.sample_format("x.png", "npz")
     with pytest.raises(ConfigError, match="must end in .gif"):
-        sample_files.save_interpolation(None, tmp_path / "walk.mp4")  # fails before using g
+        sample_files.save_interpolation(None, tmp_path / "walk.avi")  # fails before using g
     with pytest.raises(ConfigError, match="make them agree"):
         sample_files.save_samples(None, tmp_path / "a.npz", fmt="png")
     assert not list(tmp_path.iterdir())

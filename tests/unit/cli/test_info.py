@@ -46,9 +46,9 @@ def test_the_whole_recipe(pretrained):
 def test_the_records_and_the_quality_figure(pretrained):
     rows = _rows("dcgan")
     best = measured.best("dcgan", "gan-zoo")
-    assert rows["quality"].startswith(f"FID {best.metrics['fid']:.2f}, {best.img_s:.0f} img/s")
+    assert rows["quality"].startswith(f"FID {measured.fid_text(best)}, {best.img_s:.0f} img/s")
     for m in measured.of_preset("dcgan", "gan-zoo"):
-        assert rows[f"record {m.record}"].startswith(f"FID {m.metrics['fid']:.2f}")
+        assert rows[f"record {m.record}"].startswith(f"FID {measured.fid_text(m)}")
         assert ("not a quality figure" in rows[f"record {m.record}"]) is not m.is_quality
     assert (
         "not a quality figure: not the preset's recipe: --epochs 2"
