@@ -99,7 +99,8 @@ def main() -> None:
         size = sum(p.stat().st_size for p in ckpt.iterdir())
         save = statistics.median(times)
         print(
-            f"save_checkpoint: {save * 1000:.0f} ms median of {repeats}, {size / 1e6:.1f} MB, {size / 1e6 / save:.0f} MB/s"
+            f"save_checkpoint: {save * 1000:.0f} ms median of {repeats}, "
+            f"{size / 1e6:.1f} MB, {size / 1e6 / save:.0f} MB/s"
         )
 
         resume = statistics.median(

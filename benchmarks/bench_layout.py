@@ -85,9 +85,13 @@ def main() -> None:
     args = parser.parse_args()
     peak = matmul_peak_gflops()
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32 GEMM peak {peak:.1f} GFLOP/s"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"fp32 GEMM peak {peak:.1f} GFLOP/s"
     )
-    header = f"{'preset':<12} {'size':>4} {'batch':>5} {'CL img/s':>9} {'NCHW img/s':>10} {'CL/NCHW':>8} {'% peak CL':>9} {'RSS MB':>7}"
+    header = (
+        f"{'preset':<12} {'size':>4} {'batch':>5} {'CL img/s':>9} {'NCHW img/s':>10} "
+        f"{'CL/NCHW':>8} {'% peak CL':>9} {'RSS MB':>7}"
+    )
     print(header)
     print("-" * len(header))
     for name in args.presets:
@@ -105,7 +109,8 @@ def main() -> None:
         _, batch, size = steps[True]
         share = f"{100 * flops / median[True] / 1e9 / peak:.1f}%" if flops else "-"
         print(
-            f"{name:<12} {size:>4} {batch:>5} {batch / median[True]:>9.0f} {batch / median[False]:>10.0f} "
+            f"{name:<12} {size:>4} {batch:>5} "
+            f"{batch / median[True]:>9.0f} {batch / median[False]:>10.0f} "
             f"{median[False] / median[True]:>7.2f}x {share:>9} {peak_rss_mb():>7.0f}",
             flush=True,
         )

@@ -219,7 +219,8 @@ def main() -> None:
     # machine one measurement can land in a busy moment and inflate every percentage.
     peaks = [matmul_peak_gflops()]
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.2f}"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     rows = []
     for size in args.sizes:
@@ -249,7 +250,8 @@ def main() -> None:
         peaks.append(matmul_peak_gflops())
     peak = max(peaks)
     print(
-        f"fp32 matmul peak {peak:.1f} GFLOP/s (best of {len(peaks)} measurements); load average {os.getloadavg()[0]:.2f}"
+        f"fp32 matmul peak {peak:.1f} GFLOP/s (best of {len(peaks)} measurements); "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     header = (
         f"{'size':>5} {'batch':>5}  {'loop':<22} {'img/s':>8} {'GFLOP/step':>10} {'GFLOP/s':>8} "
@@ -268,7 +270,8 @@ def main() -> None:
     if ours:
         epoch = 60_000 // BATCH[28] / (ours["img_s"] / BATCH[28])
         print(
-            f"one default epoch of 'gan-zoo train dcgan fashion-mnist' (468 steps): ~{epoch / 60:.1f} min"
+            "one default epoch of 'gan-zoo train dcgan fashion-mnist' (468 steps): "
+            f"~{epoch / 60:.1f} min"
         )
 
 

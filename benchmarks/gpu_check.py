@@ -364,7 +364,10 @@ def check_speed(ctx: dict[str, Any], report: Report) -> str:
     rows = [speed_gan_zoo(ctx, warm, measure), speed_eager(ctx, warm, measure)]
     report.speed.extend(rows)
     ratio = rows[0]["img_per_s"] / rows[1]["img_per_s"]
-    return f"gan-zoo {rows[0]['img_per_s']:.0f} img/s, eager loop {rows[1]['img_per_s']:.0f} img/s ({ratio:.2f}x) on {device}"
+    return (
+        f"gan-zoo {rows[0]['img_per_s']:.0f} img/s, "
+        f"eager loop {rows[1]['img_per_s']:.0f} img/s ({ratio:.2f}x) on {device}"
+    )
 
 
 def speed_gan_zoo(ctx: dict[str, Any], warm: int, measure: int) -> dict[str, Any]:
@@ -601,7 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = [c["name"] for c in report.checks if c["status"] == "fail"]
     print(
         f"{'FAIL' if failed else 'PASS'}: {len(report.checks) - len(failed)} of "
-        f"{len(report.checks)} checks passed or skipped{'; failed: ' + ', '.join(failed) if failed else ''}; "
+        f"{len(report.checks)} checks passed or skipped"
+        f"{'; failed: ' + ', '.join(failed) if failed else ''}; "
         f"report in {args.out}"
     )
     return 1 if failed else 0
@@ -611,7 +615,8 @@ def print_speed(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     print(
-        f"\n{'case':40} {'device':7} {'precision':9} {'layout':6} {'batch':>5} {'img/s':>9} {'peak MiB':>9}"
+        f"\n{'case':40} {'device':7} {'precision':9} {'layout':6} "
+        f"{'batch':>5} {'img/s':>9} {'peak MiB':>9}"
     )
     for r in rows:
         layout = "NHWC" if r["channels_last"] else "NCHW"

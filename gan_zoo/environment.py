@@ -127,7 +127,8 @@ def version_lines(info: dict[str, Any]) -> list[str]:
             + ("; MPS available" if info["mps"] else "")
         )
         lines.append(
-            f"--device auto -> {info['auto']['device']}, --precision auto -> {info['auto']['precision']}"
+            f"--device auto -> {info['auto']['device']}, "
+            f"--precision auto -> {info['auto']['precision']}"
         )
     return lines
 

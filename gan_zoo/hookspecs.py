@@ -48,7 +48,8 @@ def register_metrics(register):
 
 @hookspec
 def register_pretrained(register):
-    """Register pretrained tags (``dcgan.fashion-mnist``): checkpoint folders shipped in a package."""
+    """Register pretrained tags (``dcgan.fashion-mnist``): checkpoint folders shipped in a
+    package."""
 
 
 @hookspec

@@ -187,8 +187,9 @@ class PluginHost:
             for winner, shadowed in registry_.clashes:
                 what = f"{SINGULAR[registry_.kind]} '{shadowed.name}'"
                 self.shadowed.append(
-                    f"{what} of {shadowed.plugin.distribution} is shadowed: plain '{shadowed.name}' "
-                    f"is {winner.plugin.distribution}'s; use '{shadowed.qualified_name}'"
+                    f"{what} of {shadowed.plugin.distribution} is shadowed: "
+                    f"plain '{shadowed.name}' is {winner.plugin.distribution}'s; "
+                    f"use '{shadowed.qualified_name}'"
                 )
                 loser = self._status_of(shadowed)
                 if loser is not None:

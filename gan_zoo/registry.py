@@ -178,7 +178,8 @@ class Entry:
             line = " ".join(str(exc).split())[:200]
             raise GanZooError(
                 f"pretrained tag '{self.key}' of plugin {self.plugin.distribution} "
-                f"{self.plugin.version} cannot be found ({type(exc).__name__}: {line}); reinstall it"
+                f"{self.plugin.version} cannot be found ({type(exc).__name__}: {line}); "
+                "reinstall it"
             ) from None
         if not folder.is_dir():
             raise GanZooError(
@@ -188,7 +189,8 @@ class Entry:
         return folder
 
     def options(self) -> dict[str, Any]:
-        """Keyword options of the factory and their defaults (``inspect.Parameter.empty`` if required)."""
+        """Keyword options of the factory and their defaults (``inspect.Parameter.empty`` if
+        required)."""
         target = self.load()
         if not callable(target):
             return {}

@@ -179,7 +179,8 @@ def atomic_file(path: str | os.PathLike, *, run: bool = False) -> Iterator[IO[by
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, run: bool = False) -> Path:
-    """Replace ``path`` with ``data`` atomically: readers see the old or the new file, never half."""
+    """Replace ``path`` with ``data`` atomically: readers see the old or the new file, never
+    half."""
     with atomic_file(path, run=run) as f:
         f.write(data)
     return Path(path)

@@ -25,7 +25,10 @@ def entry_problem(text: str, version: str) -> str | None:
     if found is None:
         return f"CHANGELOG.md has no '## [{version}]' entry: move the Unreleased notes under it"
     if not re.fullmatch(r" - \d{4}-\d{2}-\d{2}\s*", found["rest"]):
-        return f"CHANGELOG.md's entry for {version} has no release date: write '## [{version}] - YYYY-MM-DD'"
+        return (
+            f"CHANGELOG.md's entry for {version} has no release date: "
+            f"write '## [{version}] - YYYY-MM-DD'"
+        )
     return None
 
 

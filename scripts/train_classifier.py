@@ -1,6 +1,7 @@
-"""Train the small CNN behind ``classifier-fd``, ``class-coverage`` and ``class-accuracy``.
+r"""Train the small CNN behind ``classifier-fd``, ``class-coverage`` and ``class-accuracy``.
 
-    python scripts/train_classifier.py --dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist
+    python scripts/train_classifier.py --dataset fashion-mnist \
+        --data-dir /usr/share/datasets/fashion-mnist
 
 Trains :class:`gan_zoo.metrics.classifier.SmallCNN` on the training split (random horizontal
 flips, AdamW with a one-cycle schedule, label smoothing), measures the

@@ -152,12 +152,14 @@ def _model_section(
     if image_size:
         plural = "channel" if channels == 1 else "channels"
         out += [
-            f"Images are {image_size}x{image_size} pixels with {channels} {plural}, values in [-1, 1].",
+            f"Images are {image_size}x{image_size} pixels with {channels} {plural}, "
+            "values in [-1, 1].",
             "",
         ]
     if record.get("ema"):
         out += [
-            f"`generator.safetensors` holds the exponential moving average of the generator (decay {record['ema']}).",
+            "`generator.safetensors` holds the exponential moving average of the generator "
+            f"(decay {record['ema']}).",
             "",
         ]
     return out
@@ -326,9 +328,9 @@ def render_card(
     out += [
         f"# {model} on {dataset}",
         "",
-        f"A generative adversarial network trained with [gan-zoo](https://github.com/gan-zoo/gan-zoo) "
-        f"{version}: preset `{model}` on the `{dataset}` dataset"
-        + (f", {step} generator steps." if step is not None else "."),
+        "A generative adversarial network trained with "
+        f"[gan-zoo](https://github.com/gan-zoo/gan-zoo) {version}: preset `{model}` "
+        f"on the `{dataset}` dataset" + (f", {step} generator steps." if step is not None else "."),
         "",
     ]
     out += _model_section(record, descriptions or {}, generator_kwargs)

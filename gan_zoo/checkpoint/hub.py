@@ -82,7 +82,8 @@ def _one_line(exc: BaseException) -> str:
 def check_repo_id(repo_id: str, what: str = "repository") -> str:
     if not _REPO_ID.match(repo_id) or ".." in repo_id:
         raise GanZooError(
-            f"'{repo_id[:100]}' is not a Hub {what} id; use owner/name (e.g. me/dcgan-fashion-mnist)"
+            f"'{repo_id[:100]}' is not a Hub {what} id; "
+            "use owner/name (e.g. me/dcgan-fashion-mnist)"
         )
     return repo_id
 
@@ -259,7 +260,9 @@ def push(
                 repo_id=repo_id,
                 folder_path=folder,
                 repo_type="model",
-                commit_message=f"Upload {find_checkpoint(run, checkpoint).name} with gan-zoo {__version__}",
+                commit_message=(
+                    f"Upload {find_checkpoint(run, checkpoint).name} with gan-zoo {__version__}"
+                ),
             )
         except Exception as exc:  # network, authentication, permissions: one line
             raise CheckpointError(

@@ -69,10 +69,12 @@ def resolve_checkpoint(path: str | os.PathLike) -> Path:
             return _follow(pointer)
     if (p / CHECKPOINTS_DIR).is_dir():
         raise CheckpointError(
-            f"{shown(p)} has no complete checkpoint yet (no checkpoints/latest); wait for the first save"
+            f"{shown(p)} has no complete checkpoint yet (no checkpoints/latest); "
+            "wait for the first save"
         )
     raise CheckpointError(
-        f"{shown(p)} is not a gan-zoo run or checkpoint (no {GENERATOR_FILE}, no checkpoints/latest); {_USAGE}"
+        f"{shown(p)} is not a gan-zoo run or checkpoint "
+        f"(no {GENERATOR_FILE}, no checkpoints/latest); {_USAGE}"
     )
 
 
@@ -192,6 +194,7 @@ class CheckpointReader:
         check_fits(expected, self.header(name, prefix), self.shown(name), what)
 
     def tensors(self, name: str, device: Any = "cpu", prefix: str = "") -> dict[str, Any]:
-        """The tensors of file ``name`` on ``device`` (with ``prefix``: those under it, without it)."""
+        """The tensors of file ``name`` on ``device`` (with ``prefix``: those under it,
+        without it)."""
         tensors, _ = read_safetensors(self.file(name), device)
         return under_prefix(tensors, prefix) if prefix else tensors

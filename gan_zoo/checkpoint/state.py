@@ -35,7 +35,8 @@ def join_state(obj: Any, tensors: dict[str, Any], source: str) -> Any:
         if set(obj) == {_TENSOR}:
             if not isinstance(obj[_TENSOR], str) or obj[_TENSOR] not in tensors:
                 raise CheckpointError(
-                    f"{source} lacks tensor {str(obj[_TENSOR])[:80]!r}; the checkpoint is incomplete"
+                    f"{source} lacks tensor {str(obj[_TENSOR])[:80]!r}; "
+                    "the checkpoint is incomplete"
                 )
             return tensors[obj[_TENSOR]]
         return {k: join_state(v, tensors, source) for k, v in obj.items()}

@@ -169,7 +169,8 @@ PHILOX_STATE_BYTES = 16
 
 def rng_state_device(state: Any) -> str:
     """``"cpu"`` or ``"cuda"``: the kind of generator an RNG state vector was taken from, by its
-    size (the two kinds' states cannot be exchanged, see :class:`~gan_zoo.training.streams.Streams`)."""
+    size (the two kinds' states cannot be exchanged, see
+    :class:`~gan_zoo.training.streams.Streams`)."""
     import torch
 
     if state.numel() == PHILOX_STATE_BYTES:

@@ -218,7 +218,8 @@ def _read_all(path: Any) -> bytes:
 
 
 def load_weights(module: Any, tensors: dict[str, Any], source: str, what: str) -> None:
-    """Load ``tensors`` into ``module`` after checking every name, shape and dtype (one-line errors)."""
+    """Load ``tensors`` into ``module`` after checking every name, shape and dtype (one-line
+    errors)."""
     check_fits(
         module.state_dict(),
         {

@@ -131,7 +131,10 @@ def _check_plugins(as_json: bool) -> None:
         for problem in problems:
             click.echo(str(problem))
     n = len(problems)
-    summary = f"{n} problem{'s' if n != 1 else ''} in {entries} entries of {len(plugins.statuses())} plugins"
+    summary = (
+        f"{n} problem{'s' if n != 1 else ''} in {entries} entries "
+        f"of {len(plugins.statuses())} plugins"
+    )
     if problems:
         click.echo(f"Error: {summary}", err=True)
         raise SystemExit(2)

@@ -51,7 +51,8 @@ def push_cmd(run, repo_id, checkpoint, private, with_state, dry_run):
     total = human_bytes(sum(size for _, size in staged))
     if dry_run:
         click.echo(
-            f"Would upload {len(staged)} files ({total}) to {repo_id}; nothing was uploaded (--dry-run)"
+            f"Would upload {len(staged)} files ({total}) to {repo_id}; "
+            "nothing was uploaded (--dry-run)"
         )
         return
     click.echo(f"Uploaded {len(staged)} files ({total}) to {repo_id}: {url}")

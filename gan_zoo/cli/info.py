@@ -89,12 +89,16 @@ def info_rows(info: dict[str, Any]) -> list[tuple[str, Any]]:
     if info.get("source") != "path":
         row(
             "source",
-            f"{info['path']} ({'pretrained tag' if info['source'] == 'pretrained' else 'Hugging Face Hub'})",
+            f"{info['path']} "
+            f"({'pretrained tag' if info['source'] == 'pretrained' else 'Hugging Face Hub'})",
         )
     row("model", f"{info['model']} ({parts})")
     row("dataset", info["dataset"])
     if kwargs:
-        sizes = f"{kwargs.get('image_size')} px, {kwargs.get('channels')} ch, z_dim {kwargs.get('z_dim')}"
+        sizes = (
+            f"{kwargs.get('image_size')} px, {kwargs.get('channels')} ch, "
+            f"z_dim {kwargs.get('z_dim')}"
+        )
         row("images", sizes)
     # Runs record their dataset's classes; only conditional generators use them.
     if kwargs.get("num_classes"):

@@ -116,7 +116,8 @@ def _run(dataset: Any, who: str) -> None:
         )
     if images.dtype != torch.float32 or images.device.type != "cpu":
         raise fail(
-            f"batches must be float32 on the dataset's device, got {images.dtype} on {images.device}"
+            "batches must be float32 on the dataset's device, "
+            f"got {images.dtype} on {images.device}"
         )
     if not (-1.0 <= float(images.min()) and float(images.max()) <= 1.0):
         raise fail("batches must lie in [-1, 1]")

@@ -38,6 +38,7 @@ def register_datasets(register):
     register(
         "image-folder",
         "gan_zoo.datasets.folder:image_folder",
-        description="Your PNG/JPEG/WebP images, flat or in class sub-folders; resized, center-cropped, cached.",
+        description="Your PNG/JPEG/WebP images, flat or in class sub-folders; "
+        "resized, center-cropped, cached.",
         channels=(1, 3),
     )

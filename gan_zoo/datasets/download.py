@@ -60,7 +60,8 @@ def download_idx(name: str) -> Path:
 
 
 def download_cifar10() -> Path:
-    """Fetch and unpack the official binary CIFAR-10 into ``<cache>/cifar10/cifar-10-batches-bin``."""
+    """Fetch and unpack the official binary CIFAR-10 into
+    ``<cache>/cifar10/cifar-10-batches-bin``."""
     target = search.cache_dir("cifar10")
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target, prefix=".download-") as tmp:

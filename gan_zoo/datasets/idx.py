@@ -106,7 +106,8 @@ def find_idx_file(folder: Path, stem: str) -> Path | None:
 
 
 def load_idx_split(folder: Path, split: str, name: str, class_names: list[str]) -> ImageDataset:
-    """One split of an MNIST-format folder: ``{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]``."""
+    """One split of an MNIST-format folder:
+    ``{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]``."""
     prefix = SPLIT_PREFIX[split]
     img_path = find_idx_file(folder, f"{prefix}-images-idx3-ubyte")
     lbl_path = find_idx_file(folder, f"{prefix}-labels-idx1-ubyte")

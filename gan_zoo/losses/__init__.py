@@ -17,7 +17,8 @@ def register_losses(register):
     register(
         "bce-minimax",
         "gan_zoo.losses.bce:BCEMinimaxLoss",
-        description="The original minimax BCE: G minimises log(1 - D(G(z))) (Goodfellow et al. 2014).",
+        description="The original minimax BCE: G minimises log(1 - D(G(z))) "
+        "(Goodfellow et al. 2014).",
     )
     register(
         "hinge",
@@ -27,12 +28,14 @@ def register_losses(register):
     register(
         "wgan",
         "gan_zoo.losses.wgan:WGANLoss",
-        description="Wasserstein loss with weight clipping of D after each step (Arjovsky et al. 2017).",
+        description="Wasserstein loss with weight clipping of D after each step "
+        "(Arjovsky et al. 2017).",
     )
     register(
         "wgan-gp",
         "gan_zoo.losses.wgan:WGANGPLoss",
-        description="Wasserstein loss with gradient penalty, lambda 10, fp32 (Gulrajani et al. 2017).",
+        description="Wasserstein loss with gradient penalty, lambda 10, fp32 "
+        "(Gulrajani et al. 2017).",
     )
     register(
         "lsgan",

@@ -32,7 +32,8 @@ class BCELoss(GANLoss):
 
 
 class BCEMinimaxLoss(BCELoss):
-    """The original minimax BCE: same D loss; G minimises log(1 - sigmoid(fake)) = -softplus(fake)."""
+    """The original minimax BCE: same D loss; G minimises log(1 - sigmoid(fake)) =
+    -softplus(fake)."""
 
     def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
         return -F.softplus(fake_logits.float()).mean()

@@ -25,7 +25,8 @@ from .bce import BCELoss
 
 
 class R1Penalty(BCELoss):
-    """``regularizer``: gamma / 2 * mean ||grad_x D(real)||^2; as a loss, non-saturating BCE + R1."""
+    """``regularizer``: gamma / 2 * mean ||grad_x D(real)||^2; as a loss, non-saturating
+    BCE + R1."""
 
     def __init__(self, gamma: float = 10.0):
         if gamma < 0:

@@ -24,7 +24,8 @@ from .base import GANLoss, input_gradients
 
 
 class WGANLoss(GANLoss):
-    """D: mean(fake) - mean(real); G: -mean(fake); D's weights clipped to [-clip, clip] after each step."""
+    """D: mean(fake) - mean(real); G: -mean(fake); D's weights clipped to [-clip, clip] after
+    each step."""
 
     def __init__(self, clip: float | None = 0.01):
         if clip is not None and clip <= 0:

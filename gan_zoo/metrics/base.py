@@ -87,7 +87,8 @@ def dataset_digest(dataset, chunk: int = 1000) -> str:
 
 def real_batches(dataset, n: int, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The first ``n`` images of a seeded permutation of ``dataset`` (all of them if ``n`` is
-    ``len(dataset)``), in batches in [-1, 1], for any dataset of the protocol (never ``.images``)."""
+    ``len(dataset)``), in batches in [-1, 1], for any dataset of the protocol (never
+    ``.images``)."""
     taken = 0
     order = torch.Generator().manual_seed(0)
     for images, labels in dataset.batches(batch_size, generator=order, drop_last=False):
@@ -307,7 +308,8 @@ class FeatureMetric(MetricDefaults):
         return mean_cov(self.real_outputs(dataset)["features"])
 
     def write_reference_stats(self, dataset, path: str | os.PathLike) -> Path:
-        """Write ``mu``, ``sigma`` (float64) and the protocol of the reference to ``path`` (.npz)."""
+        """Write ``mu``, ``sigma`` (float64) and the protocol of the reference to ``path``
+        (.npz)."""
         import json
 
         import numpy as np
@@ -352,7 +354,8 @@ def load_stats(
         with np.load(path, allow_pickle=False) as data:
             if "mu" not in data.files or "sigma" not in data.files:
                 raise MetricError(
-                    f"{path} has no 'mu' and 'sigma' arrays (found: {', '.join(data.files) or 'none'})"
+                    f"{path} has no 'mu' and 'sigma' arrays "
+                    f"(found: {', '.join(data.files) or 'none'})"
                 )
             mu, sigma = data["mu"], data["sigma"]
     except (ValueError, OSError, zipfile.BadZipFile) as exc:

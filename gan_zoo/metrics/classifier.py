@@ -39,7 +39,8 @@ IMAGE_SIZE = 28
 
 
 class SmallCNN(nn.Module):
-    """Three stages of two convs (16, 32, 64 channels; 28 -> 14 -> 7), a 128-d feature layer, logits."""
+    """Three stages of two convs (16, 32, 64 channels; 28 -> 14 -> 7), a 128-d feature layer,
+    logits."""
 
     def __init__(self, num_classes: int = 10, width: int = 16):
         super().__init__()
@@ -80,7 +81,8 @@ def weights_path(dataset_name: str) -> Path:
     if dataset_name not in WEIGHTS:
         known = ", ".join(sorted(WEIGHTS))
         raise MetricError(
-            f"gan-zoo ships a classifier for {known} only, not '{dataset_name}'; use 'fid' (pip install gan-zoo-fid)"
+            f"gan-zoo ships a classifier for {known} only, not '{dataset_name}'; "
+            "use 'fid' (pip install gan-zoo-fid)"
         )
     return Path(str(resources.files(__package__) / WEIGHTS[dataset_name]))
 

@@ -22,8 +22,8 @@ def register_generators(register):
     register(
         "dcgan",
         "gan_zoo.models.dcgan:DCGANGenerator",
-        description="DCGAN generator (Radford et al. 2015): transposed convs, BatchNorm, ReLU, tanh; "
-        "the PyTorch reference layout at 64 px.",
+        description="DCGAN generator (Radford et al. 2015): transposed convs, BatchNorm, "
+        "ReLU, tanh; the PyTorch reference layout at 64 px.",
         image_sizes=(28, 32, 64),
         channels=_RGB_OR_GRAY,
     )
@@ -38,19 +38,22 @@ def register_generators(register):
     register(
         "dcgan-128",
         "gan_zoo.models.dcgan_dense:dcgan_128_generator",
-        description="128x128 grayscale generator: noise 100, dense to 8x8x512, transposed convs to 128.",
+        description="128x128 grayscale generator: noise 100, dense to 8x8x512, "
+        "transposed convs to 128.",
         image_sizes=(128,),
         channels=_RGB_OR_GRAY,
     )
     register(
         "mlp",
         "gan_zoo.models.mlp:MLPGenerator",
-        description="Fully connected generator of the original GAN (Goodfellow et al. 2014), any size.",
+        description="Fully connected generator of the original GAN (Goodfellow et al. 2014), "
+        "any size.",
     )
     register(
         "resnet",
         "gan_zoo.models.resnet:ResNetGenerator",
-        description="SNGAN residual generator (Miyato et al. 2018): up-sampling ResBlocks, 32 px CIFAR layout.",
+        description="SNGAN residual generator (Miyato et al. 2018): up-sampling ResBlocks, "
+        "32 px CIFAR layout.",
         image_sizes=(28, 32, 64),
         channels=_RGB_OR_GRAY,
     )
@@ -77,7 +80,8 @@ def register_discriminators(register):
     register(
         "dcgan-dense",
         "gan_zoo.models.dcgan_dense:DenseDCGANDiscriminator",
-        description="Keras-style DCGAN discriminator: 5x5 strided convs, LeakyReLU, dropout, flatten, dense logit.",
+        description="Keras-style DCGAN discriminator: 5x5 strided convs, LeakyReLU, dropout, "
+        "flatten, dense logit.",
         image_sizes=(28, 32, 64, 128),
         channels=_RGB_OR_GRAY,
     )
@@ -91,24 +95,28 @@ def register_discriminators(register):
     register(
         "mlp",
         "gan_zoo.models.mlp:MLPDiscriminator",
-        description="Fully connected discriminator of the original GAN: LeakyReLU 0.2, dropout, any size.",
+        description="Fully connected discriminator of the original GAN: LeakyReLU 0.2, dropout, "
+        "any size.",
     )
     register(
         "mlp-relu",
         "gan_zoo.models.mlp:mlp_relu_discriminator",
-        description="The write-ups' MLP discriminator: flatten, dense 512 ReLU, dense 256 ReLU, logit.",
+        description="The write-ups' MLP discriminator: flatten, dense 512 ReLU, dense 256 ReLU, "
+        "logit.",
     )
     register(
         "resnet",
         "gan_zoo.models.resnet:ResNetDiscriminator",
-        description="SNGAN residual discriminator with spectral norm and global sum pooling (Miyato et al. 2018).",
+        description="SNGAN residual discriminator with spectral norm and global sum pooling "
+        "(Miyato et al. 2018).",
         image_sizes=(28, 32, 64),
         channels=_RGB_OR_GRAY,
     )
     register(
         "projection",
         "gan_zoo.models.conditional:ProjectionDiscriminator",
-        description="Projection discriminator (Miyato & Koyama 2018): logit + <embed(y), features>, spectral norm.",
+        description="Projection discriminator (Miyato & Koyama 2018): logit + <embed(y), "
+        "features>, spectral norm.",
         image_sizes=(28, 32, 64),
         channels=_RGB_OR_GRAY,
         conditional=True,
@@ -120,15 +128,16 @@ def register_models(register):
     register(
         "dcgan",
         presets.DCGAN,
-        description="DCGAN with the non-saturating BCE loss, Adam 2e-4, betas (0.5, 0.999), batch 128.",
+        description="DCGAN with the non-saturating BCE loss, Adam 2e-4, betas (0.5, 0.999), "
+        "batch 128.",
         image_sizes=(28, 32, 64),
         channels=_RGB_OR_GRAY,
     )
     register(
         "wgan-gp",
         presets.WGAN_GP,
-        description="WGAN-GP (Gulrajani et al. 2017): DCGAN G, critic without BatchNorm, lambda 10, "
-        "n_critic 5, Adam 1e-4, betas (0.5, 0.9).",
+        description="WGAN-GP (Gulrajani et al. 2017): DCGAN G, critic without BatchNorm, "
+        "lambda 10, n_critic 5, Adam 1e-4, betas (0.5, 0.9).",
         image_sizes=(28, 32, 64),
         channels=_RGB_OR_GRAY,
     )
@@ -157,8 +166,8 @@ def register_models(register):
     register(
         "conv-mlp",
         presets.CONV_MLP,
-        description="Write-up 'Fashion Item Generator using GANs': conv G (dense, 3 transposed convs, "
-        "tanh conv) + MLP D, BCE, Adam 1e-4, batch 128, 50 epochs.",
+        description="Write-up 'Fashion Item Generator using GANs': conv G (dense, "
+        "3 transposed convs, tanh conv) + MLP D, BCE, Adam 1e-4, batch 128, 50 epochs.",
         image_sizes=(28, 32, 64, 128),
         channels=_RGB_OR_GRAY,
     )

@@ -45,7 +45,8 @@ def _check_classes(who: str, num_classes: int) -> int:
 
 @ranges(width=Range(1, MAX_WIDTH))
 class CDCGANGenerator(nn.Module):
-    """(z (B, z_dim), labels (B,)) -> image (B, C, S, S) in [-1, 1]; DCGAN with conditional BatchNorm."""
+    """(z (B, z_dim), labels (B,)) -> image (B, C, S, S) in [-1, 1]; DCGAN with conditional
+    BatchNorm."""
 
     def __init__(
         self,

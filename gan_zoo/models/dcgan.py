@@ -64,7 +64,8 @@ def generator_layers(
 def discriminator_layers(
     image_size: int, channels: int, width: int, who: str = "dcgan discriminator"
 ) -> list[tuple[int, int, int, int, int]]:
-    """The convs of the discriminator as ``(in, out, kernel, stride, padding)``; the last gives the logit."""
+    """The convs of the discriminator as ``(in, out, kernel, stride, padding)``; the last gives
+    the logit."""
     check_image_size(who, image_size, SIZES)
     w = width
     if image_size == 28:

@@ -49,7 +49,8 @@ def _stages(image_size: int) -> int:
 
 @ranges(width=Range(1, MAX_WIDTH))
 class DenseDCGANGenerator(nn.Module):
-    """z (B, z_dim) -> dense -> (B, top, base, base) -> transposed convs -> (B, C, S, S) in [-1, 1]."""
+    """z (B, z_dim) -> dense -> (B, top, base, base) -> transposed convs -> (B, C, S, S) in
+    [-1, 1]."""
 
     def __init__(
         self,
@@ -150,7 +151,8 @@ def dcgan_128_generator(
     activation: str = "relu",
     final_conv: bool = False,
 ) -> DenseDCGANGenerator:
-    """The 128x128 grayscale generator: noise 100 -> dense 8x8x512 -> transposed convs -> 128x128."""
+    """The 128x128 grayscale generator: noise 100 -> dense 8x8x512 -> transposed convs ->
+    128x128."""
     check_image_size("dcgan-128 generator", image_size, (128,))
     return DenseDCGANGenerator(z_dim, image_size, channels, width, activation, final_conv)
 

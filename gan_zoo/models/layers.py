@@ -60,7 +60,8 @@ def check_channels(who: str, channels: int) -> int:
 
 
 def activation(name: str, inplace: bool = True) -> nn.Module:
-    """``"relu"`` or ``"leaky-relu"`` (slope 0.2); in place unless a residual branch needs the input."""
+    """``"relu"`` or ``"leaky-relu"`` (slope 0.2); in place unless a residual branch needs the
+    input."""
     check_choice("activation", name, ACTIVATIONS)
     if name == "relu":
         return nn.ReLU(inplace=inplace)

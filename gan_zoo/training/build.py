@@ -70,7 +70,8 @@ def build(config: TrainConfig, info: ddp.DistInfo) -> tuple[TrainConfig, Parts]:
     """Resolve ``config`` (left unchanged) into a complete new config and build its parts.
 
     Decided here: ``device``, ``precision``, ``image_size``, ``channels``, ``conditional``,
-    ``num_classes``, ``eval_metric`` ("auto") and ``channels_last``. Bad combinations stop with one line.
+    ``num_classes``, ``eval_metric`` ("auto") and ``channels_last``. Bad combinations stop with
+    one line.
     """
     # Set up the device and precision.
     check_torch()
@@ -123,7 +124,8 @@ def fit_to_data(
     conditional = g.supports.conditional
     if conditional and num_classes == 0:
         raise ConfigError(
-            f"generator '{config.generator.name}' is conditional but '{config.dataset}' has no labels"
+            f"generator '{config.generator.name}' is conditional "
+            f"but '{config.dataset}' has no labels"
         )
     return dataclasses.replace(
         config,

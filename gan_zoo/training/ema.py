@@ -14,8 +14,9 @@ re-estimated; ``benchmarks/ema_batchnorm.py``). So before the average samples, i
 or is saved, :meth:`EMA.averaged` re-estimates its BatchNorm statistics for its own weights
 ("standing statistics", Brock et al. 2019, BigGAN, arXiv:1809.11096): ``calibration_batches``
 batches of fresh latents (private random stream, seeded by the seed and the images seen)
-through the average in train mode, fp32, without gradients. The next :meth:`EMA.update` copies the live statistics over them again, so training
-and exact resume are untouched; generators without BatchNorm skip it.
+through the average in train mode, fp32, without gradients. The next :meth:`EMA.update` copies
+the live statistics over them again, so training and exact resume are untouched; generators
+without BatchNorm skip it.
 
 Under DDP with ``--sync-batchnorm`` the average holds plain, local BatchNorm layers
 (:func:`~gan_zoo.training.syncbn.revert_sync_batchnorm`; same ``state_dict`` keys): it runs on
@@ -74,7 +75,8 @@ class EMA:
 
     @torch.no_grad()
     def update(self, generator: nn.Module, images_seen: int) -> None:
-        """``ema = beta * ema + (1 - beta) * current``; buffers (BatchNorm statistics) are copied."""
+        """``ema = beta * ema + (1 - beta) * current``; buffers (BatchNorm statistics) are
+        copied."""
         beta = self.beta(images_seen)
         ema_params = list(self.module.parameters())
         params = [p.detach() for p in generator.parameters()]

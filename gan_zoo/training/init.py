@@ -12,8 +12,9 @@ folder, a lone ``generator.safetensors``, a pretrained tag or ``hf-hub:owner/nam
   (a pretrained package ships only the EMA generator).
 
 Optimizers, random streams and the step count start afresh. The files are read through the
-same :class:`~gan_zoo.checkpoint.reader.CheckpointReader` as resume and ``gan_zoo.load``. Every tensor name and shape is
-compared before anything is loaded; a mismatch is one line naming both architectures.
+same :class:`~gan_zoo.checkpoint.reader.CheckpointReader` as resume and ``gan_zoo.load``. Every
+tensor name and shape is compared before anything is loaded; a mismatch is one line naming both
+architectures.
 """
 
 from __future__ import annotations

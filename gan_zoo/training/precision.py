@@ -49,7 +49,8 @@ def resolve_device(name: str, local_rank: int = 0, *, distributed: bool = False)
         index = int(name.split(":")[1])
         if index >= torch.cuda.device_count():
             raise ConfigError(
-                f"device '{name}' does not exist (this machine has {torch.cuda.device_count()} GPUs)"
+                f"device '{name}' does not exist "
+                f"(this machine has {torch.cuda.device_count()} GPUs)"
             )
         return torch.device("cuda", index)
     if name == "mps" and not (
@@ -117,8 +118,9 @@ def precision_warning(precision: str, device: torch.device) -> str | None:
     if device.type != "cpu" or precision not in ("bf16", "fp16") or native_cpu_support(precision):
         return None
     return (
-        f"{precision} on this CPU ({torch.backends.cpu.get_cpu_capability()}, no native {precision} "
-        f"instructions) is emulated and runs many times slower than fp32; use --precision fp32"
+        f"{precision} on this CPU ({torch.backends.cpu.get_cpu_capability()}, "
+        f"no native {precision} instructions) is emulated and runs many times slower than fp32; "
+        "use --precision fp32"
     )
 
 

@@ -226,7 +226,8 @@ def _ranges(config: TrainConfig) -> list[tuple[str, bool, str]]:
         (
             "lr_decay_every",
             config.lr_decay != "step" or config.lr_decay_every >= 1,
-            "lr_decay 'step' needs lr_decay_every (steps between decays), e.g. --set lr_decay_every=10000",
+            "lr_decay 'step' needs lr_decay_every (steps between decays), "
+            "e.g. --set lr_decay_every=10000",
         ),
     ] + _more_ranges(config)
 
@@ -379,7 +380,8 @@ def resume_config(
     frozen = sorted(changed - RESUME_CHANGEABLE)
     if frozen:
         raise ConfigError(
-            f"cannot change {', '.join(frozen)} when resuming (it would not continue the same run); "
+            f"cannot change {', '.join(frozen)} when resuming "
+            "(it would not continue the same run); "
             f"only {', '.join(sorted(RESUME_CHANGEABLE))} may change"
         )
     apply_options(config, dict(options or {}), sets)

@@ -1,7 +1,8 @@
 """The run directory of a training: claimed and locked, resumed from, checkpointed into.
 
 :func:`open_run` claims the run directory (:func:`new_run_dir` names it, :func:`claim_run_dir`
-creates and locks it on rank 0), then resumes it or starts it; :func:`load_checkpoint` restores a run's networks, optimizers, scaler and random streams from its latest checkpoint,
+creates and locks it on rank 0), then resumes it or starts it; :func:`load_checkpoint` restores
+a run's networks, optimizers, scaler and random streams from its latest checkpoint,
 and :func:`save` writes the training's state as the next checkpoint
 (:class:`~gan_zoo.checkpoint.TrainingState` through :func:`~gan_zoo.checkpoint.save_checkpoint`).
 """
@@ -177,7 +178,8 @@ def new_run_dir(config: TrainConfig, root: str | os.PathLike = "runs") -> Path:
         path = Path(config.out).expanduser()
         if holds_run(path):
             raise ConfigError(
-                f"{path} already holds a run; continue it with --resume {path} or pick another --out"
+                f"{path} already holds a run; continue it with --resume {path} "
+                "or pick another --out"
             )
         return path
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

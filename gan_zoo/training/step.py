@@ -277,7 +277,8 @@ class TrainStep:
             return ()
         if real is None:
             raise ValueError(
-                f"{describe_entry(self.loss, 'loss')} compares with real images: pass real= to g_step"
+                f"{describe_entry(self.loss, 'loss')} compares with real images: "
+                "pass real= to g_step"
             )
         if self.config.channels_last:
             real = real.contiguous(memory_format=torch.channels_last)

@@ -131,7 +131,8 @@ def test_the_wheel_holds_its_package_and_nothing_else(dist, name, pytestconfig):
         unpacked = sum(archive.getinfo(n).file_size for n in names)
     show(
         pytestconfig,
-        f"{wheel.name}: {wheel.stat().st_size / 1e6:.2f} MB, {len(files)} files, {unpacked / 1e6:.2f} MB unpacked",
+        f"{wheel.name}: {wheel.stat().st_size / 1e6:.2f} MB, {len(files)} files, "
+        f"{unpacked / 1e6:.2f} MB unpacked",
     )
 
 
@@ -236,7 +237,8 @@ def test_the_installed_wheels_work_from_the_command_line(as_a_user, user_venv, p
     site = as_a_user(
         "python",
         "-c",
-        "import gan_zoo, gan_zoo_pretrained; print(gan_zoo.__file__); print(gan_zoo_pretrained.__file__)",
+        "import gan_zoo, gan_zoo_pretrained; "
+        "print(gan_zoo.__file__); print(gan_zoo_pretrained.__file__)",
     ).stdout
     for path in site.split():
         assert Path(path).resolve().is_relative_to(user_venv.resolve()), path
@@ -335,7 +337,8 @@ def test_the_core_wheel_resolves_with_the_oldest_declared_torch(dist, tmp_path, 
         r"No matching distribution found for (torch|torchvision)==", output
     ):
         pytest.skip(
-            f"no package index reachable from here serves torch 2.4 / torchvision 0.19 for this Python and platform: {output.strip().splitlines()[-1]}"
+            "no package index reachable from here serves torch 2.4 / torchvision 0.19 for this "
+            f"Python and platform: {output.strip().splitlines()[-1]}"
         )
     check(result)
     versions = {

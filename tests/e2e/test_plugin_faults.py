@@ -94,9 +94,9 @@ def test_errors_of_gan_zoo_itself_keep_their_one_line_under_no_debug(gan_zoo):
     [
         (
             ["--generator", "wrong-size"],
-            "Error: generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: it "
-            "returned images of shape (2, 1, 32, 32) for 2 latents, but it declares 28 px and 1 "
-            "channel(s): expected (2, 1, 28, 28) (see docs/plugins.md#the-contract)",
+            "Error: generator 'wrong-size' (gan-zoo-testplugins 1.2.3) breaks the plugin "
+            "contract: it returned images of shape (2, 1, 32, 32) for 2 latents, but it declares "
+            "28 px and 1 channel(s): expected (2, 1, 28, 28) (see docs/plugins.md#the-contract)",
         ),
         (
             ["--loss", "vector-loss"],
@@ -107,13 +107,15 @@ def test_errors_of_gan_zoo_itself_keep_their_one_line_under_no_debug(gan_zoo):
         (
             ["--loss", "nan-loss"],
             "Error: loss 'nan-loss' (gan-zoo-testplugins 1.2.3) breaks the plugin contract: its "
-            "d_loss is nan on the first batch; it must be finite (see docs/plugins.md#the-contract)",
+            "d_loss is nan on the first batch; it must be finite "
+            "(see docs/plugins.md#the-contract)",
         ),
         (
             ["--generator", "missing-target"],
             f"Error: generator 'missing-target' {WHO} cannot be loaded: its target "
-            "'gan_zoo_testplugins.nowhere:Generator' fails with ModuleNotFoundError: No module named "
-            "'gan_zoo_testplugins.nowhere'; reinstall or report it to the plugin's authors",
+            "'gan_zoo_testplugins.nowhere:Generator' fails with ModuleNotFoundError: "
+            "No module named 'gan_zoo_testplugins.nowhere'; reinstall or report it to the "
+            "plugin's authors",
         ),
     ],
     ids=["wrong-size", "vector-loss", "nan-loss", "missing-target"],

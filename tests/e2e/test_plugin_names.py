@@ -192,7 +192,10 @@ def test_plugins_and_the_warning_name_each_clash_once(installed):
         "plain 'ragan' means gan-zoo's, this plugin's is 'gan-zoo-clashtest/ragan' (its own "
         "presets and runs keep using it)"
     ]
-    line = "loss 'ragan' of gan-zoo-clashtest is shadowed: plain 'ragan' is gan-zoo's; use 'gan-zoo-clashtest/ragan'"
+    line = (
+        "loss 'ragan' of gan-zoo-clashtest is shadowed: plain 'ragan' is gan-zoo's; "
+        "use 'gan-zoo-clashtest/ragan'"
+    )
     assert line in plugins.problems(once=True)
     assert plugins.problems(once=True) is None  # once per process
     assert line in plugins.problems()

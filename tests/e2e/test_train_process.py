@@ -240,7 +240,8 @@ def _presets():
 @pytest.mark.parametrize("channels_last", [False, True], ids=["nchw", "channels-last"])
 @pytest.mark.parametrize("model", _presets())
 def test_every_preset_trains_one_step(idx_dir, tmp_path, model, channels_last):
-    """Each registered recipe (its loss, regularizer, n_critic, size, conditioning) runs in the loop."""
+    """Each registered recipe (its loss, regularizer, n_critic, size, conditioning) runs in the
+    loop."""
     from gan_zoo import train
 
     run = train(

@@ -208,7 +208,10 @@ def test_ctrl_c_checkpoints_and_the_run_resumes_on_windows(idx_dir, tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Interrupted at step" in err, err
     step = int((out / "checkpoints" / "latest").read_text().split("-")[1])
-    code = f"import windows_paths; windows_paths.run_cli({['train', '--resume', str(out), '--steps', str(step + 2), '--quiet']!r})"
+    code = (
+        "import windows_paths; windows_paths.run_cli("
+        f"{['train', '--resume', str(out), '--steps', str(step + 2), '--quiet']!r})"
+    )
     resumed = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )

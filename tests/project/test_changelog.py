@@ -55,8 +55,8 @@ def test_a_version_without_an_entry_is_refused(version, tmp_path):
     result = check(version, tmp_path)
     assert result.returncode == 1
     assert (
-        result.stderr
-        == f"error: CHANGELOG.md has no '## [{version}]' entry: move the Unreleased notes under it\n"
+        result.stderr == f"error: CHANGELOG.md has no '## [{version}]' entry: "
+        "move the Unreleased notes under it\n"
     )
 
 

@@ -122,7 +122,8 @@ def test_module_and_functions_are_small(module):
             if name in LONG_FUNCTIONS:
                 continue
             assert length <= MAX_FUNCTION_LINES, (
-                f"{name} ({path.name}:{node.lineno}) has {length} lines (at most {MAX_FUNCTION_LINES})"
+                f"{name} ({path.name}:{node.lineno}) has {length} lines "
+                f"(at most {MAX_FUNCTION_LINES})"
             )
 
 

@@ -66,8 +66,8 @@ def test_an_old_dependency_is_one_line_naming_its_floor(monkeypatch, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert (
-        err
-        == "Error: gan-zoo needs click >= 8.1, but click 8.0.4 is installed; upgrade it with: pip install -U 'click>=8.1'\n"
+        err == "Error: gan-zoo needs click >= 8.1, but click 8.0.4 is installed; "
+        "upgrade it with: pip install -U 'click>=8.1'\n"
     )
 
 

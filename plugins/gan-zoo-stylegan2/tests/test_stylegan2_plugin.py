@@ -40,7 +40,10 @@ def test_entries_come_from_the_installed_distribution():
 
 
 def test_gan_zoo_list_models_shows_it_without_importing_torch():
-    code = "import sys; sys.argv = ['gan-zoo', 'list', 'models', '--json']; from gan_zoo.cli import main; main()"
+    code = (
+        "import sys; sys.argv = ['gan-zoo', 'list', 'models', '--json']; "
+        "from gan_zoo.cli import main; main()"
+    )
     env = {**os.environ, "GAN_ZOO_LOAD_PLUGINS": DISTRIBUTION}
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, env=env

@@ -1,4 +1,5 @@
-"""Bad checkpoints: every one is a one-line error with exit code 2, and nothing is ever unpickled."""
+"""Bad checkpoints: every one is a one-line error with exit code 2, and nothing is ever
+unpickled."""
 
 from __future__ import annotations
 

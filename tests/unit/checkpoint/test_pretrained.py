@@ -99,7 +99,8 @@ def test_an_existing_path_wins_over_a_tag(tagged, source_run, tmp_path, monkeypa
 def test_an_unknown_tag_is_one_line_with_did_you_mean(tagged):
     with pytest.raises(
         CheckpointError,
-        match=r"^unknown pretrained tag 'dcgan\.fashion-mnst' \(and no such file or folder\); did you mean 'dcgan\.fashion-mnist'\?$",
+        match=r"^unknown pretrained tag 'dcgan\.fashion-mnst' \(and no such file or folder\); "
+        r"did you mean 'dcgan\.fashion-mnist'\?$",
     ):
         gan_zoo.load("dcgan.fashion-mnst")
     with pytest.raises(
@@ -243,7 +244,8 @@ def test_init_from_a_tag_starts_d_fresh(tagged, data, tmp_path):
 def test_init_of_another_architecture_names_both(source_run, data, tmp_path):
     with pytest.raises(
         ConfigError,
-        match=r"^--init .* holds generator 'dcgan' \(.*width=8.*\) but this run builds generator 'dcgan' \(.*width=16.*\): .*does not fit",
+        match=r"^--init .* holds generator 'dcgan' \(.*width=8.*\) "
+        r"but this run builds generator 'dcgan' \(.*width=16.*\): .*does not fit",
     ):
         train_tiny(
             data,

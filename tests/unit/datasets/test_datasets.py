@@ -1,4 +1,5 @@
-"""Datasets: the IDX reader, the search order, downloads, CIFAR-10 binary and the batching contract."""
+"""Datasets: the IDX reader, the search order, downloads, CIFAR-10 binary and the batching
+contract."""
 
 from __future__ import annotations
 

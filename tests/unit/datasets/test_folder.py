@@ -26,7 +26,8 @@ def solid(path: Path, color, size=(24, 16), mode="RGB", **save) -> Path:
 
 @pytest.fixture
 def photos(tmp_path) -> Path:
-    """Two classes of small images in three formats, plus a corrupt PNG, a text file, a hidden file."""
+    """Two classes of small images in three formats, plus a corrupt PNG, a text file, a hidden
+    file."""
     root = tmp_path / "photos"
     for i in range(6):
         solid(root / "cat" / f"c{i}.png", (200, 10 * i, 0))

@@ -1,7 +1,7 @@
 """Every registered generator and discriminator, at every size and channel count it declares.
 
-Parametrized over the registries (timm's ``tests/unit/models/test_models.py``): a new entry is tested the
-moment it is registered. Widths are shrunk to keep the CPU tests fast.
+Parametrized over the registries (timm's ``tests/unit/models/test_models.py``): a new entry is
+tested the moment it is registered. Widths are shrunk to keep the CPU tests fast.
 """
 
 from __future__ import annotations
@@ -258,7 +258,8 @@ def test_plugin_modules_do_not_import_torch():
 
     code = (
         "import sys; import gan_zoo.models, gan_zoo.losses; from gan_zoo import plugins; "
-        "[plugins.registry(k).names() for k in ('models', 'generators', 'discriminators', 'losses')]; "
+        "[plugins.registry(k).names() "
+        "for k in ('models', 'generators', 'discriminators', 'losses')]; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -348,7 +348,8 @@ def test_the_torch_floor_is_one_line_naming_it(monkeypatch, idx_dir, version, ok
         return
     with pytest.raises(
         GanZooError,
-        match=rf"gan-zoo needs torch >= 2.4 to train, but torch {re.escape(version)} is installed; upgrade",
+        match=rf"gan-zoo needs torch >= 2.4 to train, but torch {re.escape(version)} "
+        r"is installed; upgrade",
     ) as err:
         gan_zoo_train_one_step(idx_dir)
     assert "\n" not in str(err.value)
