@@ -199,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except KeyboardInterrupt:
                 print(
                     "Interrupted; run the same command again to continue "
-                    "(recorded seeds are skipped, an unfinished training continues from its checkpoint).",
+                    "(recorded seeds are skipped, an unfinished training continues from its "
+                    "checkpoint).",
                     file=sys.stderr,
                 )
                 results_render.render_doc(rows_file, args.results_dir, args.doc)

@@ -359,7 +359,8 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
     script = Path(sys.executable).parent / "gan-zoo"
     if not script.exists():
         raise RunnerError(
-            f"no gan-zoo console script next to {sys.executable}; run with the Python gan-zoo is installed in"
+            f"no gan-zoo console script next to {sys.executable}; "
+            "run with the Python gan-zoo is installed in"
         )
     if resume_step is None:
         argv, ran = job.train[1:], cmd

@@ -72,7 +72,8 @@ def list_discriminators(pattern: str | None = None, **filters: Any) -> list[str]
 
 
 def list_losses(pattern: str | None = None, **filters: Any) -> list[str]:
-    """Names of the registered losses and regularizers matching the wildcard ``pattern`` (None: all),
+    """Names of the registered losses and regularizers matching the wildcard ``pattern``
+    (None: all),
     with filters as for :func:`list_models`."""
     return plugins.registry("losses").names(pattern, **filters)
 

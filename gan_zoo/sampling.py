@@ -146,7 +146,8 @@ class LoadedGenerator(nn.Module):
             name = spec.get("name") if isinstance(spec, dict) else spec
             name = name or type(self.net).__name__
             raise ConfigError(
-                f"generator '{name}' has no intermediate latent space to truncate (its forward takes "
+                f"generator '{name}' has no intermediate latent space to truncate "
+                "(its forward takes "
                 "no truncation_psi); use --truncation for the truncation trick on z"
             )
         return float(psi)
@@ -171,7 +172,8 @@ class LoadedGenerator(nn.Module):
         if isinstance(value, int):
             if not 0 <= value < self.num_classes:
                 raise ConfigError(
-                    f"class {value} is out of range; this generator has classes 0..{self.num_classes - 1}"
+                    f"class {value} is out of range; "
+                    f"this generator has classes 0..{self.num_classes - 1}"
                 )
             return value
         key = _norm(value)
@@ -180,7 +182,8 @@ class LoadedGenerator(nn.Module):
                 return i
         if not self.class_names:
             raise ConfigError(
-                f"this checkpoint records no class names; use a class number 0..{self.num_classes - 1}"
+                "this checkpoint records no class names; "
+                f"use a class number 0..{self.num_classes - 1}"
             )
         raise unknown("class", str(value), [n.lower() for n in self.class_names])
 

@@ -108,7 +108,8 @@ def samples(view: RunView) -> str:
         figures.append(
             f'<figure data-step="{grid.step}"{hidden}>'
             f'<img src="data:image/png;base64,{data}" alt="samples at step {grid.step}" '
-            f'width="{grid.width}" height="{grid.height}" style="--w: {min(grid.width * 2, 720)}px">'
+            f'width="{grid.width}" height="{grid.height}" '
+            f'style="--w: {min(grid.width * 2, 720)}px">'
             f"<figcaption>step {grid.step}{names}</figcaption></figure>"
         )
     shown = len(view.grids)
@@ -185,7 +186,8 @@ def run_section(view: RunView, *, with_charts: bool) -> str:
         "<h2>Metrics</h2>",
         table(view.metrics, ("metric", "value", "protocol"))
         if view.metrics
-        else '<p class="muted">none evaluated (gan-zoo evaluate RUN, or train with --eval-metric)</p>',
+        else '<p class="muted">none evaluated '
+        "(gan-zoo evaluate RUN, or train with --eval-metric)</p>",
         "<h2>Samples</h2>",
         samples(view),
     ]

@@ -303,7 +303,8 @@ def truncate_jsonl(path: Path, after_step: int) -> None:
 
 
 def make_reporter(mode: str, *, run_dir: Path | None, enabled: bool = True) -> Reporter:
-    """Sinks for ``mode``: ``auto`` (rich on a terminal, else plain), ``rich``, ``plain``, ``quiet``."""
+    """Sinks for ``mode``: ``auto`` (rich on a terminal, else plain), ``rich``, ``plain``,
+    ``quiet``."""
     if not enabled:
         return Reporter()
     sinks: list[Sink] = []

@@ -58,7 +58,8 @@ def build(
 
     if not TAG.match(tag):
         raise BuildError(
-            f"tag '{tag}' must be <preset>.<dataset> in lower-case letters, digits and hyphens (e.g. dcgan.fashion-mnist)"
+            f"tag '{tag}' must be <preset>.<dataset> in lower-case letters, digits and "
+            "hyphens (e.g. dcgan.fashion-mnist)"
         )
     target = package / "weights" / tag
     if target.exists() and not force:
@@ -172,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     size = sum(p.stat().st_size for p in target.iterdir())
     print(
-        f"Added tag {args.tag}: {', '.join(sorted(p.name for p in target.iterdir()))} ({size:,} bytes) in {target}"
+        f"Added tag {args.tag}: {', '.join(sorted(p.name for p in target.iterdir()))} "
+        f"({size:,} bytes) in {target}"
     )
     return 0
 

@@ -61,7 +61,8 @@ function probe() {
   });
   done(result);
 }
-if (document.readyState === "complete") { probe(); } else { window.addEventListener("load", probe); }
+if (document.readyState === "complete") { probe(); }
+else { window.addEventListener("load", probe); }
 """
 
 

@@ -277,7 +277,8 @@ def test_a_loss_state_is_saved_and_given_back_so_resume_stays_exact(
     # A state that is not JSON is one line naming the loss and its plugin.
     with pytest.raises(
         GanZooError,
-        match=r"loss 'bad-state-bce' \(stateful-losses 1.0\) breaks the plugin contract: training_state\(\) must return a JSON object",
+        match=r"loss 'bad-state-bce' \(stateful-losses 1.0\) breaks the plugin contract: "
+        r"training_state\(\) must return a JSON object",
     ):
         gan_zoo.train(
             "dcgan",
@@ -590,7 +591,8 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(
     result = runner.invoke(build_cli(), args)
     assert result.exit_code == 2
     assert (
-        "Error: loss/d and loss/g of loss 'nan-loss' (test 0) became NaN or Inf by step 6; training "
+        "Error: loss/d and loss/g of loss 'nan-loss' (test 0) became NaN or Inf by step 6; "
+        "training "
         "stopped and the last good checkpoint is" in result.output
     )
     assert len(result.output.strip().splitlines()) == 1
@@ -853,7 +855,8 @@ def test_recipe_channels_reach_the_dataset(tmp_path):
 
 
 def test_dataset_options_reach_the_dataset(tmp_path):
-    """--set dataset_options.* goes to the dataset factory: image-folder's split and test_fraction."""
+    """--set dataset_options.* goes to the dataset factory: image-folder's split and
+    test_fraction."""
     import numpy as np
     from PIL import Image
 
@@ -947,7 +950,8 @@ def test_license_reaches_the_model_card_and_bad_ids_are_one_line(idx_dir, tmp_pa
 
 @dataclasses.dataclass
 class SealedConfig(TrainConfig):
-    """A TrainConfig that refuses any assignment once built (``dataclasses.replace`` builds anew)."""
+    """A TrainConfig that refuses any assignment once built (``dataclasses.replace`` builds
+    anew)."""
 
     def __post_init__(self):
         object.__setattr__(self, "_sealed", True)

@@ -515,7 +515,10 @@ def test_partial_seeds_and_stale_records_are_said(tmp_path):
 
 def test_rendering_between_the_markers_is_idempotent(tmp_path):
     doc = tmp_path / "results.md"
-    prose = "# Results\n\nintro\n\n<!-- results:start -->\nold table\n<!-- results:end -->\n\n## Older runs\n\nkept\n"
+    prose = (
+        "# Results\n\nintro\n\n<!-- results:start -->\nold table\n<!-- results:end -->\n\n"
+        "## Older runs\n\nkept\n"
+    )
     doc.write_text(prose, encoding="utf-8")
     (tmp_path / "gan-s0.json").write_text(json.dumps(record("gan", 0, 50.0)), encoding="utf-8")
     assert results_render.render_doc(ROWS, tmp_path, doc, lambda row: False) is True
@@ -616,8 +619,8 @@ def test_the_runner_trains_evaluates_records_and_renders(
     run_dir = out_dir / "runs" / "tiny-s0"
     precision = auto_cpu_precision()
     assert (
-        rec["commands"]["train"]
-        == f"gan-zoo train dcgan fashion-mnist --steps 2 --precision {precision} --seed 0 --out {run_dir}"
+        rec["commands"]["train"] == "gan-zoo train dcgan fashion-mnist --steps 2 "
+        f"--precision {precision} --seed 0 --out {run_dir}"
     )
     head = clean_repo("rev-parse", "HEAD")
     assert rec["provenance"]["commit"] == head == rec["software"]["git_commit"]
