@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers import ROOT
 
 nbformat = pytest.importorskip("nbformat", reason="the dev extra installs nbformat")
 nbclient = pytest.importorskip("nbclient", reason="the dev extra installs nbclient")
 
-NOTEBOOK = REPO / "docs" / "notebooks" / "quickstart.ipynb"
+NOTEBOOK = ROOT / "docs" / "notebooks" / "quickstart.ipynb"
 
 
 def outputs(cell) -> str:
@@ -23,7 +23,7 @@ def outputs(cell) -> str:
 
 @pytest.mark.slow
 def test_the_quickstart_notebook_runs(use_distribution, tmp_path: Path):
-    use_distribution(REPO / "plugins" / "gan-zoo-pretrained")  # for the pretrained tag
+    use_distribution(ROOT / "plugins" / "gan-zoo-pretrained")  # for the pretrained tag
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert not any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     client = nbclient.NotebookClient(

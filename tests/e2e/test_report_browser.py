@@ -19,8 +19,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import needs_fashion_mnist
-from helpers import browser_probe, browser_screenshot, cli_in_process, needs_chromium
+from helpers import (
+    browser_probe,
+    browser_screenshot,
+    cli_in_process,
+    needs_chromium,
+    needs_fashion_mnist,
+)
 from PIL import Image
 
 pytestmark = needs_chromium
