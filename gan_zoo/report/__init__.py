@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..checkpoint.layout import REPORT_FILE
 from ..errors import ConfigError
-from ..safe_io import atomic_write_text
+from ..safe_io import atomic_write_bytes
 from .gather import RunView, read_run
 from .page import render
 
@@ -49,4 +49,6 @@ def write_report(
     text = render_report(runs)
     if out is None:
         out = Path(runs[0]) / REPORT_FILE if len(runs) == 1 else Path(REPORT_FILE)
-    return atomic_write_text(out, text, run=run)
+    # A run folder whose name is not UTF-8 reaches the page as surrogate escapes: shown as
+    # \udcff-style text rather than refused (the page is for reading, not for parsing paths).
+    return atomic_write_bytes(out, text.encode("utf-8", "backslashreplace"), run=run)

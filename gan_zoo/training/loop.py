@@ -373,5 +373,5 @@ def refresh_report(t: Training) -> None:
     the end of the training."""
     try:
         write_report([t.run_dir], t.run_dir / ckpt_io.REPORT_FILE, run=True)
-    except GanZooError as exc:
+    except (GanZooError, OSError, ValueError) as exc:
         t.reporter.warn(f"{ckpt_io.REPORT_FILE} was not written: {exc}")

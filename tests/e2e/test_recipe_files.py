@@ -10,6 +10,7 @@ from helpers import cli_in_process
 from safetensors import safe_open
 
 from gan_zoo.checkpoint.record import RECORD_EXTRAS
+from gan_zoo.config import portable_out
 
 #: The original command: options, shorthands and --set into network options.
 COMMAND = [
@@ -56,7 +57,7 @@ def contents(run):
             meta = dict(f.metadata())
         config = json.loads(meta.pop("config"))
         meta.pop("config_hash")
-        assert config.pop("out") == str(run)
+        assert config.pop("out") == portable_out(str(run))  # absolute: not recorded
         metadata[name] = {**meta, "config": config}
     return tensors, metadata
 
