@@ -89,7 +89,7 @@ def _write_dist(site: Path, files: dict[str, str], record: list[str], entry_poin
     # a listing taken in the same tick as this write would hide the new record.
     from importlib.metadata import MetadataPathFinder
 
-    MetadataPathFinder.invalidate_caches()
+    MetadataPathFinder().invalidate_caches()  # an instance: 3.10-3.11 lack the classmethod
 
 
 @pytest.fixture
