@@ -212,10 +212,11 @@ def test_an_editable_install_owns_the_package_folders_its_entry_points_name(tmp_
         textwrap.dedent(PLUGIN).replace("zoo_blamed.one", "zoo_editable.one")
     )
     (source / "zoo_editable" / "one.py").write_text(textwrap.dedent(ONE))
-    # What an editable install records: a .pth file that puts the checkout on sys.path.
-    _write_dist(
-        site, {}, ["__editable__.gan_zoo_blamed-2.0.pth"], "[gan_zoo]\nblamed = zoo_editable\n"
-    )
+    # What an editable install records: a .pth file that puts the checkout on sys.path (it
+    # exists, as in a real install: importlib_metadata, which wandb and mlflow load, lists only
+    # the recorded files that exist).
+    pth = "__editable__.gan_zoo_blamed-2.0.pth"
+    _write_dist(site, {pth: f"{source}\n"}, [pth], "[gan_zoo]\nblamed = zoo_editable\n")
     sys.path.insert(0, str(source))
     try:
         importlib.invalidate_caches()
