@@ -42,6 +42,7 @@ RECIPE_NEUTRAL = (
     "--checkpoint-every",
     "--keep",
     "--tensorboard",
+    "--log",
     "--eval-metric",
     "--eval-samples",
     "--eval-split",

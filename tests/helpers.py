@@ -23,6 +23,7 @@ import gan_zoo
 from gan_zoo import checkpoint, plugins
 from gan_zoo.cli import build_cli
 from gan_zoo.config import TrainConfig
+from gan_zoo.datasets.idx import FASHION_MNIST_CLASSES  # noqa: F401 (tests import it from here)
 from gan_zoo.hookspecs import hookimpl
 from gan_zoo.testing import write_idx  # noqa: F401 (tests import it from here)
 
@@ -61,20 +62,6 @@ def auto_cpu_precision() -> str:
 
 #: Factory arguments every network gets from the run, not options a docs page lists.
 CONTRACT = {"z_dim", "image_size", "channels", "num_classes"}
-
-
-FASHION_MNIST_CLASSES = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-]
 
 
 class Parts:

@@ -85,11 +85,6 @@ def _write_dist(site: Path, files: dict[str, str], record: list[str], entry_poin
     )
     if entry_points:
         (info / "entry_points.txt").write_text(entry_points)
-    # importlib.metadata caches each folder's listing by its mtime, whose clock ticks coarsely:
-    # a listing taken in the same tick as this write would hide the new record.
-    from importlib.metadata import MetadataPathFinder
-
-    MetadataPathFinder().invalidate_caches()  # an instance: 3.10-3.11 lack the classmethod
 
 
 @pytest.fixture

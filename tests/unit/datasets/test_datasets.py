@@ -15,6 +15,7 @@ from helpers import needs_fashion_mnist, write_idx
 from gan_zoo import create_dataset, plugins
 from gan_zoo.datasets import search
 from gan_zoo.datasets.base import Dataset, ImageDataset
+from gan_zoo.datasets.cifar import CIFAR10_CLASSES
 from gan_zoo.datasets.idx import FASHION_MNIST_CLASSES, read_idx
 from gan_zoo.errors import DataError, GanZooError
 
@@ -263,19 +264,7 @@ def write_cifar(folder: Path, records: dict[str, int], seed: int = 0) -> Path:
                 + bytes(rng.randrange(256) for _ in range(1024))
             )
         (folder / filename).write_bytes(bytes(data))
-    names = [
-        "airplane",
-        "automobile",
-        "bird",
-        "cat",
-        "deer",
-        "dog",
-        "frog",
-        "horse",
-        "ship",
-        "truck",
-    ]
-    (folder / "batches.meta.txt").write_text("\n".join(names) + "\n\n")
+    (folder / "batches.meta.txt").write_text("\n".join(CIFAR10_CLASSES) + "\n\n")
     return folder
 
 
