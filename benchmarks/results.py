@@ -31,7 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers next to 
 import results_measured  # noqa: E402
 import results_render  # noqa: E402
 import results_runner  # noqa: E402
-from results_rows import RESULTS_DIR, ROWS_FILE, STANDARD_N, RowsFile, load_rows  # noqa: E402
+from results_rows import (  # noqa: E402
+    RESULTS_DIR,
+    ROWS_FILE,
+    STANDARD_N,
+    Row,
+    RowsError,
+    RowsFile,
+    load_rows,
+)
 
 from gan_zoo.errors import GanZooError  # noqa: E402
 
@@ -48,6 +56,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog="Example: python benchmarks/results.py --rows dcgan --dry-run",
     )
     parser.add_argument("--rows", nargs="+", metavar="ROW", help="Only these rows (default: all).")
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        metavar="SEED",
+        help="Only these seeds of the chosen rows (default: every seed of each row); two "
+        "runners with different seeds train side by side.",
+    )
     parser.add_argument("--list", action="store_true", help="List the rows and their state.")
     parser.add_argument("--dry-run", action="store_true", help="Print every command; run nothing.")
     parser.add_argument(
@@ -125,6 +141,21 @@ def list_rows(rows_file: RowsFile, args: argparse.Namespace) -> None:
             print(f"{'':<14} args: {' '.join(row.args)}")
 
 
+def only_seeds(
+    jobs: list[results_runner.Job], rows: Sequence[Row], seeds: Sequence[int] | None
+) -> list[results_runner.Job]:
+    """The jobs of ``seeds`` (all when None); a seed no chosen row has is a one-line error."""
+    if not seeds:
+        return jobs
+    known = sorted({s for row in rows for s in row.seeds})
+    missing = [s for s in seeds if s not in known]
+    if missing:
+        raise RowsError(
+            f"no chosen row has seed {missing[0]} (seeds: {', '.join(map(str, known))})"
+        )
+    return [job for job in jobs if job.seed in seeds]
+
+
 def dry_run(jobs: Sequence[results_runner.Job], force: bool) -> None:
     try:
         results_runner.check_metrics(jobs)
@@ -187,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if not args.render_only:
             jobs, notes = results_runner.plan(rows_file, rows, settings)
+            jobs = only_seeds(jobs, rows, args.seeds)
             for note in notes:
                 print(note, flush=True)
             if args.dry_run:

@@ -7,7 +7,8 @@ with each metric's protocol). The record, ``benchmarks/results/<row>-s<seed>.jso
 atomically; a record whose commands are those of the row as it stands now means "done".
 
 Provenance: a record is written only from a clean tree (``git status --porcelain`` shows no
-tracked file changed, outside the records and the table the runner writes itself). The commit
+tracked file changed, outside the records, the table and ``gan_zoo/measured.json`` the runner
+writes itself). The commit
 is read when each training segment starts (the first, and every ``--resume`` after an
 interruption; all are listed in the record) and checked unchanged, with the tree still clean,
 when the record is written; otherwise nothing is written. The train command names the
@@ -59,6 +60,7 @@ OWN_OUTPUTS = (
     ":(exclude,glob)benchmarks/results/*-s[0-9]*.json",
     ":(exclude)benchmarks/results/unverified",
     ":(exclude)docs/results.md",
+    ":(exclude)gan_zoo/measured.json",  # what 'gan-zoo list' shows, re-rendered from the records
 )
 
 

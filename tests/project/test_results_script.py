@@ -778,3 +778,28 @@ def test_an_interrupted_row_training_continues_from_its_checkpoint(
     config = json.loads((job.run_dir / "config.json").read_text(encoding="utf-8"))
     (job.run_dir / "config.json").write_text(json.dumps({**config, "z_dim": 64}), encoding="utf-8")
     assert results_runner.resumable_step(job) is None
+
+
+def test_seeds_picks_the_seeds_of_the_chosen_rows_so_runners_can_share_a_machine(
+    tmp_path, capsys
+):
+    argv = ["--rows", "dcgan", "--dry-run", "--results-dir", str(tmp_path)]
+    assert _script().main([*argv, "--seeds", "2", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "# dcgan-s0:" in out and "# dcgan-s2:" in out and "dcgan-s1" not in out
+    assert _script().main([*argv, "--seeds", "7"]) == 2
+    assert capsys.readouterr().err == "Error: no chosen row has seed 7 (seeds: 0, 1, 2)\n"
+
+
+def test_what_a_runner_renders_for_gan_zoo_list_leaves_the_tree_clean(tmp_path, clean_repo):
+    """A runner that finishes first re-renders gan_zoo/measured.json; another runner training
+    beside it at the same commit must still find its tree clean when it writes its record."""
+    package = results_runner.GIT_REPO / "gan_zoo"
+    package.mkdir()
+    (package / "measured.json").write_text("{}\n", encoding="utf-8")
+    clean_repo("add", ".")
+    clean_repo("commit", "-qm", "measured")
+    head = clean_repo("rev-parse", "HEAD")
+    (package / "measured.json").write_text('{"rows": []}\n', encoding="utf-8")
+    assert results_runner.clean_commit("now") == head
+    results_runner.check_unchanged(head, "a-s0")  # no error: the record may be written
