@@ -780,9 +780,7 @@ def test_an_interrupted_row_training_continues_from_its_checkpoint(
     assert results_runner.resumable_step(job) is None
 
 
-def test_seeds_picks_the_seeds_of_the_chosen_rows_so_runners_can_share_a_machine(
-    tmp_path, capsys
-):
+def test_seeds_picks_the_seeds_of_the_chosen_rows_so_runners_can_share_a_machine(tmp_path, capsys):
     argv = ["--rows", "dcgan", "--dry-run", "--results-dir", str(tmp_path)]
     assert _script().main([*argv, "--seeds", "2", "0"]) == 0
     out = capsys.readouterr().out
