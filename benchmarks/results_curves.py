@@ -81,6 +81,7 @@ def curve(key: str, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
         raise CurveError(f"{display_path(run_dir)}/metrics.jsonl holds no eval/{metric} value")
     return {
         "schema": SCHEMA,
+        "command": f"python benchmarks/results_curves.py {key}",
         "record": display_path(record_path),
         "commit": record["provenance"]["commit"],
         "train": record.get("commands", {}).get("train"),

@@ -59,6 +59,7 @@ def test_the_curve_is_the_metric_the_run_logged_at_each_checkpoint(recorded, cap
     assert [p["step"] for p in stored["points"]] == [2, 4]
     assert stored["commit"] == COMMIT and stored["metric"] == "classifier-fd"
     assert stored["eval_samples"] == 16 and stored["train"] == "gan-zoo train x"
+    assert stored["command"] == "python benchmarks/results_curves.py tiny-s3"  # what printed it
     out = capsys.readouterr().out
     assert "classifier-fd (16 samples, 'test' split)" in out and out.count("\n") == 4
     assert _script().main(["tiny-s3", "--results-dir", str(results), "--check"]) == 0
