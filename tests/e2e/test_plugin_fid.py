@@ -251,3 +251,25 @@ def test_a_streaming_image_folder_works_without_images_in_memory(fid_plugin, tmp
             gan_zoo.create_metric("fid", num_samples=16, batch_size=8).compute(generator, data)
             == score
         )
+
+
+@pytest.mark.parametrize("omp", [None, "1"], ids=["unset", "OMP_NUM_THREADS=1"])
+def test_the_feature_pass_takes_every_core_unless_the_user_chose_the_threads(
+    fid_plugin, monkeypatch, omp
+):
+    """Three evaluations side by side with OMP_NUM_THREADS=1 each once grew to every core each
+    (six threads on two cores); a thread count the user chose stands."""
+    from gan_zoo_fid import inception
+
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    monkeypatch.setattr(inception.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        inception.use_all_cores()
+        assert torch.get_num_threads() == (4 if omp is None else 1)
+    finally:
+        torch.set_num_threads(before)

@@ -322,7 +322,11 @@ def preprocess(images: torch.Tensor) -> torch.Tensor:
 
 
 def use_all_cores() -> None:
-    """Let intra-op parallelism use every core this process may run on."""
+    """Let intra-op parallelism use every core this process may run on, unless the user chose
+    the thread count (``OMP_NUM_THREADS``): several evaluations side by side with one thread
+    each must not grow to every core each and oversubscribe the machine."""
+    if os.environ.get("OMP_NUM_THREADS", "").strip():
+        return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if cores and torch.get_num_threads() < cores:
         torch.set_num_threads(cores)
