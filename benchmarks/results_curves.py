@@ -25,6 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers next to this file
 
 from results_rows import RESULTS_DIR, display_path, write_text  # noqa: E402
+from results_runner import read_json  # noqa: E402
 
 from gan_zoo.errors import GanZooError  # noqa: E402
 
@@ -36,15 +37,6 @@ class CurveError(GanZooError):
     """A run or record that gives no curve."""
 
 
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CurveError(f"{display_path(path)} does not exist") from None
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise CurveError(f"cannot read {display_path(path)}: {e}") from None
-
-
 def curve(key: str, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     """The curve of the recorded seed ``key`` (``ROW-sSEED``) from its run's ``metrics.jsonl``.
 
@@ -52,17 +44,17 @@ def curve(key: str, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     record names, and its ``config.json`` has the record's seed."""
     record_path = results_dir / f"{key}.json"
     run_dir = results_dir / "runs" / key
-    record = _json(record_path)
+    record = read_json(record_path)
     if not isinstance(record, dict) or not isinstance(record.get("provenance"), dict):
         raise CurveError(f"{display_path(record_path)} is not a record of the current runner")
-    segments = _json(run_dir.with_name(key + ".segments.json"))
+    segments = read_json(run_dir.with_name(key + ".segments.json"))
     commits = {s.get("commit") for s in segments} if isinstance(segments, list) else set()
     if commits != {record["provenance"].get("commit")}:
         raise CurveError(
             f"the run in {display_path(run_dir)} was not trained at the commit its record "
             "names; train it again with benchmarks/results.py"
         )
-    config = _json(run_dir / "config.json")
+    config = read_json(run_dir / "config.json")
     if not isinstance(config, dict) or config.get("seed") != record.get("seed"):
         raise CurveError(f"{display_path(run_dir)} is not the run of {display_path(record_path)}")
     metric = config.get("eval_metric")
@@ -118,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             data = curve(key, args.results_dir)
             path = args.results_dir / "curves" / f"{key}.json"
             if args.check:
-                if not path.is_file() or _json(path) != data:
+                if not path.is_file() or read_json(path) != data:
                     raise CurveError(f"{display_path(path)} differs from the run's curve")
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)

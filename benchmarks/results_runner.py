@@ -8,12 +8,11 @@ atomically; a record whose commands are those of the row as it stands now means 
 
 Provenance: a record is written only from a clean tree (``git status --porcelain`` shows no
 tracked file changed, outside the records, the table and ``gan_zoo/measured.json`` the runner
-writes itself). The commit
-is read when each training segment starts (the first, and every ``--resume`` after an
-interruption; all are listed in the record) and checked unchanged, with the tree still clean,
-when the record is written; otherwise nothing is written. The train command names the
-precision ``--precision auto`` resolved to on the machine that trains, so the command trains
-the same recipe anywhere.
+writes itself). The commit is read when each training segment starts (the first, and every
+``--resume`` after an interruption; all are listed in the record) and checked unchanged, with
+the tree still clean, when the record is written; otherwise nothing is written. The train
+command names the precision ``--precision auto`` resolved to on the machine that trains, so the
+command trains the same recipe anywhere.
 """
 
 from __future__ import annotations
