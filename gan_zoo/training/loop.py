@@ -246,6 +246,7 @@ def run_training(
     finally:
         if t is not None and t.lock is not None:
             t.lock.release()
+        t = None  # its DDP wrappers hold the process group: shutdown frees them first
         ddp.shutdown(info)
 
 

@@ -150,6 +150,44 @@ def test_ddp_gloo_two_processes(idx_dir_256, tmp_path, ddp_batch, batch, steps_p
     )
 
 
+# Counts the DDP wrappers still alive when the process group is destroyed. A wrapper that
+# outlives it keeps the gloo group until interpreter shutdown, where its threads can abort the
+# process ("terminate called without an active exception", exit -6) once in ~15 runs.
+DDP_TEARDOWN = """
+import gc, sys
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from gan_zoo import train
+
+destroy, alive = dist.destroy_process_group, []
+
+def counting_destroy(*args, **kwargs):
+    alive.append(sum(isinstance(o, DistributedDataParallel) for o in gc.get_objects()))
+    destroy(*args, **kwargs)
+
+dist.destroy_process_group = counting_destroy
+run = train(
+    "dcgan", "fashion-mnist", steps=2, batch_size=16, data_dir=sys.argv[1], out=sys.argv[2],
+    device="cpu", progress="quiet", overrides=["generator.width=8", "discriminator.width=8"],
+)
+print(f"rank {run.rank}: step {run.step}, DDP wrappers alive at destroy: {alive}")
+"""
+
+
+@pytest.mark.slow
+def test_ddp_frees_its_wrappers_before_it_destroys_the_process_group(idx_dir_256, tmp_path):
+    script = tmp_path / "teardown.py"
+    script.write_text(DDP_TEARDOWN)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    cmd += ["--nproc-per-node", "2", str(script), str(idx_dir_256), str(tmp_path / "run")]
+    root = str(Path(__file__).resolve().parents[2])  # this checkout's gan_zoo
+    env = dict(_env(), PYTHONPATH=root)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for rank in (0, 1):
+        assert f"rank {rank}: step 2, DDP wrappers alive at destroy: [0]" in result.stdout
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("nproc", [2, 3])
 def test_ddp_sync_batchnorm_with_ema_and_penalties_runs_and_resumes(idx_dir_256, tmp_path, nproc):
