@@ -57,23 +57,35 @@ def test_lock_held_by_another_process_is_refused_until_it_ends(tmp_path):
 def test_many_processes_racing_for_one_lock_get_exactly_one_holder(tmp_path):
     code = textwrap.dedent(
         f"""
-        import sys, time
+        import sys
         from gan_zoo.runlock import RunLock, RunLockedError
         try:
             lock = RunLock({str(tmp_path)!r}).acquire()
         except RunLockedError:
             print("refused", flush=True); sys.exit(0)
         print("locked", flush=True)
-        time.sleep(1.0)
+        sys.stdin.read()  # hold the lock until the test has every process's answer
         lock.release()
         """
     )
+    # The holder keeps the lock until all six have answered, so a late starter on a loaded
+    # machine still races against a held lock (a fixed hold of 1 s could expire before it).
     for _ in range(3):
         procs = [
-            subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             for _ in range(6)
         ]
-        outcomes = sorted(p.communicate()[0].strip() for p in procs)
+        try:
+            outcomes = sorted(p.stdout.readline().strip() for p in procs)
+        finally:
+            for p in procs:
+                p.stdin.close()
+                p.wait(timeout=120)
         assert outcomes.count("locked") == 1, outcomes
 
 
