@@ -21,8 +21,10 @@ import json
 import math
 import platform
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -373,7 +375,7 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
     segments.append({"commit": commit, "from_step": resume_step or 0, "command": ran})
     write_json(segments_file(job), segments)  # before it runs: an interruption keeps it
     start = time.monotonic()
-    rc = subprocess.run([str(script), *argv], cwd=REPO).returncode
+    rc = run_training_process([str(script), *argv])
     seconds = time.monotonic() - start
     if rc in (130, -2):
         raise KeyboardInterrupt
@@ -389,6 +391,39 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
     }
     write_json(done_file, done)
     return done
+
+
+def run_training_process(argv: Sequence[str]) -> int:
+    """Run the training ``argv`` and return its exit code; a stop of the runner stops it cleanly.
+
+    SIGTERM to the runner (``kill``, a job scheduler) is passed on to the training, which
+    finishes its step, saves a checkpoint and exits 130; the next run of the script resumes it.
+    Without this the training went on alone after the runner had gone. Ctrl-C reaches both (one
+    process group): the runner waits for the training to save instead of killing it after
+    ``subprocess.run``'s quarter of a second, and passes the stop on as SIGTERM in case the
+    SIGINT reached the runner alone (a second Ctrl-C still ends the training at once)."""
+    child: list[subprocess.Popen[bytes]] = []
+    stopped: list[int] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        stopped.append(signum)
+        if child and child[0].poll() is None:
+            child[0].send_signal(signal.SIGTERM)
+
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if on_main else None
+    try:
+        child.append(subprocess.Popen(list(argv), cwd=REPO))
+        if stopped:  # the signal came before the training had started
+            child[0].send_signal(signal.SIGTERM)
+        while True:
+            try:
+                return child[0].wait()
+            except KeyboardInterrupt:
+                stop(signal.SIGINT, None)
+    finally:
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def recipe_differences(job: Job, config: dict[str, Any]) -> str | None:

@@ -284,6 +284,7 @@ def test_a_dirty_tree_is_refused_before_anything_trains(tmp_path, clean_repo, mo
     (results_runner.GIT_REPO / "tracked.txt").write_text("changed\n", encoding="utf-8")
     (results_runner.GIT_REPO / "untracked.txt").write_text("new\n", encoding="utf-8")
     monkeypatch.setattr(results_runner.subprocess, "run", _only_git(AssertionError("trained")))
+    monkeypatch.setattr(results_runner, "run_training_process", _refuse(AssertionError("trained")))
     with pytest.raises(results_runner.RunnerError) as info:
         results_runner.train(job, tmp_path / "runs")
     message = str(info.value)
@@ -304,6 +305,15 @@ def _only_git(error: BaseException):
         raise error
 
     return run
+
+
+def _refuse(error: BaseException):
+    """A stand-in for the runner's training process that fails the test if it is started."""
+
+    def start(argv):
+        raise error
+
+    return start
 
 
 def _fake_training(job, commit: str):
@@ -579,6 +589,9 @@ def test_a_finished_training_is_reused_unless_forced(tmp_path, monkeypatch, clea
         raise AssertionError("trained again")
 
     monkeypatch.setattr(results_runner.subprocess, "run", no_training)
+    monkeypatch.setattr(
+        results_runner, "run_training_process", _refuse(AssertionError("trained again"))
+    )
     assert results_runner.train(job, tmp_path / "runs") == done
     with pytest.raises(AssertionError, match="trained again"):
         results_runner.train(job, tmp_path / "runs", reuse=False)
@@ -801,3 +814,43 @@ def test_what_a_runner_renders_for_gan_zoo_list_leaves_the_tree_clean(tmp_path, 
     (package / "measured.json").write_text('{"rows": []}\n', encoding="utf-8")
     assert results_runner.clean_commit("now") == head
     results_runner.check_unchanged(head, "a-s0")  # no error: the record may be written
+
+
+# A stand-in training: on SIGTERM it "saves" (writes a file) and exits 130, as gan-zoo train does.
+STOPPABLE_TRAINING = """
+import pathlib, signal, sys, time
+
+def stop(signum, frame):
+    pathlib.Path(sys.argv[1], "saved").write_text(str(signum))
+    sys.exit(130)
+
+signal.signal(signal.SIGTERM, stop)
+pathlib.Path(sys.argv[1], "ready").write_text("")
+time.sleep(120)
+"""
+
+
+def test_a_sigterm_to_the_runner_stops_its_training_cleanly(tmp_path):
+    # It used to leave the training running alone after the runner had gone.
+    import os
+    import signal
+    import threading
+    import time
+
+    script = tmp_path / "train.py"
+    script.write_text(STOPPABLE_TRAINING)
+
+    def terminate_the_runner_once_training() -> None:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "ready").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGTERM)  # the runner's handler is installed by now
+
+    previous = signal.getsignal(signal.SIGTERM)
+    sender = threading.Thread(target=terminate_the_runner_once_training)
+    sender.start()
+    rc = results_runner.run_training_process([sys.executable, str(script), str(tmp_path)])
+    sender.join()
+    assert rc == 130  # the runner turns this into "Interrupted; run the same command again"
+    assert (tmp_path / "saved").read_text() == str(int(signal.SIGTERM))
+    assert signal.getsignal(signal.SIGTERM) is previous
