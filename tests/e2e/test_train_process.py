@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import TINY, needs_fashion_mnist, set_args, write_idx
+from helpers import ROOT, TINY, needs_fashion_mnist, set_args, write_idx
 
 
 def _env():
@@ -66,9 +66,15 @@ def test_sigint_finishes_the_step_writes_a_checkpoint_and_exits_130(idx_dir, tmp
     assert not [p for p in (out / "checkpoints").iterdir() if p.name.startswith(".tmp")]
 
 
-def _torchrun(nproc: int, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    """``torchrun --standalone --nproc-per-node N -m gan_zoo train ARGS`` in a session of its
-    own; on timeout (a hang) the whole session, workers included, is killed and the test fails."""
+def _torchrun(
+    nproc: int,
+    *args: str,
+    timeout: float = 240,
+    target: tuple[str, ...] = ("-m", "gan_zoo", "train"),
+) -> subprocess.CompletedProcess:
+    """``torchrun --standalone --nproc-per-node N TARGET ARGS`` (``gan-zoo train`` unless a
+    script is the ``target``) in a session of its own, with this checkout's gan_zoo; on timeout
+    (a hang) the whole session, workers included, is killed and the test fails."""
     cmd = [
         sys.executable,
         "-m",
@@ -76,9 +82,7 @@ def _torchrun(nproc: int, *args: str, timeout: float = 240) -> subprocess.Comple
         "--standalone",
         "--nproc-per-node",
         str(nproc),
-        "-m",
-        "gan_zoo",
-        "train",
+        *target,
         *args,
     ]
     proc = subprocess.Popen(
@@ -86,7 +90,7 @@ def _torchrun(nproc: int, *args: str, timeout: float = 240) -> subprocess.Comple
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(),
+        env=dict(_env(), PYTHONPATH=str(ROOT)),
         start_new_session=True,
     )
     try:
@@ -178,11 +182,8 @@ print(f"rank {run.rank}: step {run.step}, DDP wrappers alive at destroy: {alive}
 def test_ddp_frees_its_wrappers_before_it_destroys_the_process_group(idx_dir_256, tmp_path):
     script = tmp_path / "teardown.py"
     script.write_text(DDP_TEARDOWN)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
-    cmd += ["--nproc-per-node", "2", str(script), str(idx_dir_256), str(tmp_path / "run")]
-    root = str(Path(__file__).resolve().parents[2])  # this checkout's gan_zoo
-    env = dict(_env(), PYTHONPATH=root)
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
+    run = tmp_path / "run"
+    result = _torchrun(2, str(idx_dir_256), str(run), timeout=180, target=(str(script),))
     assert result.returncode == 0, result.stderr[-3000:]
     for rank in (0, 1):
         assert f"rank {rank}: step 2, DDP wrappers alive at destroy: [0]" in result.stdout

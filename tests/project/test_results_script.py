@@ -283,7 +283,6 @@ def test_a_dirty_tree_is_refused_before_anything_trains(tmp_path, clean_repo, mo
     job = tiny_job(tmp_path)
     (results_runner.GIT_REPO / "tracked.txt").write_text("changed\n", encoding="utf-8")
     (results_runner.GIT_REPO / "untracked.txt").write_text("new\n", encoding="utf-8")
-    monkeypatch.setattr(results_runner.subprocess, "run", _only_git(AssertionError("trained")))
     monkeypatch.setattr(results_runner, "run_training_process", _refuse(AssertionError("trained")))
     with pytest.raises(results_runner.RunnerError) as info:
         results_runner.train(job, tmp_path / "runs")
@@ -294,17 +293,6 @@ def test_a_dirty_tree_is_refused_before_anything_trains(tmp_path, clean_repo, mo
     clean_repo("checkout", "tracked.txt")
     (results_runner.GIT_REPO / "benchmarks" / "results" / "a-s0.json").write_text("[]\n")
     assert results_runner.clean_commit("now") == clean_repo("rev-parse", "HEAD")
-
-
-def _only_git(error: BaseException):
-    real_run = subprocess.run
-
-    def run(argv, *args, **kwargs):
-        if argv[0] == "git":
-            return real_run(argv, *args, **kwargs)
-        raise error
-
-    return run
 
 
 def _refuse(error: BaseException):
@@ -581,14 +569,6 @@ def test_a_finished_training_is_reused_unless_forced(tmp_path, monkeypatch, clea
     done = {"command": results_rows.command(job.train), "seconds": 60.0, "img_s": 900.0, "steps": 3}
     done["segments"] = [{"commit": clean_repo("rev-parse", "HEAD"), "from_step": 0, "command": "c"}]
     results_runner.write_json(job.run_dir.with_name("a-s0.train.json"), done)
-    real_run = subprocess.run
-
-    def no_training(argv, *args, **kwargs):
-        if argv[0] == "git":
-            return real_run(argv, *args, **kwargs)
-        raise AssertionError("trained again")
-
-    monkeypatch.setattr(results_runner.subprocess, "run", no_training)
     monkeypatch.setattr(
         results_runner, "run_training_process", _refuse(AssertionError("trained again"))
     )
