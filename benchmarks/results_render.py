@@ -190,12 +190,16 @@ def planned(
     run_dir = results_dir / "runs" / f"{row.name}-s{seed}"
     extra = ["--precision", precision] if precision and row_precision(row.args) is None else []
     metrics = rows_file.metrics_for(conditional)
-    try:  # the metrics the runner will ask for: those declared for the row's image size
-        metrics = list(
-            applicable_metrics(metrics, resolve_config(row, train_argv(row, seed, run_dir)))
-        )
-    except GanZooError:  # a plugin preset that is not installed here: the row's full list
-        pass
+    # The metrics the runner will ask for: those declared for the row's image size. A plugin
+    # row keeps the row's full list (the runner drops the ones its size has not), so that the
+    # page renders the same whether or not the plugin is installed where it is rendered.
+    if not row.plugin:
+        try:
+            metrics = list(
+                applicable_metrics(metrics, resolve_config(row, train_argv(row, seed, run_dir)))
+            )
+        except GanZooError:
+            pass
     return {
         "train": command(train_argv(row, seed, run_dir, extra)),
         "evaluate": command(evaluate_argv(run_dir, metrics, STANDARD_N)),
@@ -375,6 +379,10 @@ def render(
                 if seed in recorded
                 else ": " + ("re-run pending (not verified)" if key in all_records else NOT_RUN)
             )
+            if state and row.plugin:
+                state += (
+                    f"; a {row.plugin} preset: the runner asks only for its image size's metrics"
+                )
             commands.append(f"# seed {seed}{state}")
             commands += [shown.get("train", ""), shown.get("evaluate", "")]
         commands += ["```", ""]

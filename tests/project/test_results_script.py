@@ -21,6 +21,7 @@ import results_runner  # noqa: E402
 from results_rows import Row, RowsError, load_rows  # noqa: E402
 
 import gan_zoo  # noqa: E402
+from gan_zoo import plugins  # noqa: E402
 
 
 def _script():
@@ -135,6 +136,25 @@ def test_the_stylegan2_rows_resolve_when_the_plugin_is_installed(
     rows = rows_file.select(["stylegan2", "stylegan2-64"])
     jobs, notes = results_runner.plan(rows_file, rows, results_runner.Settings(tmp_path))
     assert notes == [] and [job.key for job in jobs] == ["stylegan2-s0", "stylegan2-64-s0"]
+
+
+@pytest.mark.slow
+def test_the_page_renders_the_same_with_or_without_the_stylegan2_plugin(
+    use_distribution, monkeypatch, tmp_path
+):
+    # docs/results.md is rendered on one machine and checked on another: the plan of a plugin
+    # row must not depend on whether the plugin is installed there (it used to drop the 28 px
+    # classifier metrics from the stylegan2 rows' evaluate command only where it was).
+    rows_file = load_rows()
+    without = results_render.render(rows_file, {}, tmp_path, lambda row: False)
+    use_distribution(ROOT / "plugins" / "gan-zoo-stylegan2")
+    monkeypatch.setenv("GAN_ZOO_LOAD_PLUGINS", "gan-zoo-stylegan2")
+    plugins.reset()  # the first render loaded the registry without the plugin
+    assert "stylegan2" in gan_zoo.list_models()
+    assert results_render.render(rows_file, {}, tmp_path, lambda row: False) == without
+    assert "a gan-zoo-stylegan2 preset: the runner asks only for its image size's metrics" in (
+        without
+    )
 
 
 @pytest.mark.parametrize(
