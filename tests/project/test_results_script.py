@@ -5,8 +5,12 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -727,10 +731,6 @@ def test_a_run_trained_elsewhere_with_the_rows_recipe_is_adopted(
 def test_an_interrupted_row_training_continues_from_its_checkpoint(
     tmp_path, idx_dir, monkeypatch, capsys, clean_repo
 ):
-    import signal
-    import subprocess
-    import time
-
     monkeypatch.setenv("GAN_ZOO_DATA", str(idx_dir.parent))
     args = [
         "--steps",
@@ -832,11 +832,6 @@ time.sleep(120)
 
 def test_a_sigterm_to_the_runner_stops_its_training_cleanly(tmp_path):
     # It used to leave the training running alone after the runner had gone.
-    import os
-    import signal
-    import threading
-    import time
-
     script = tmp_path / "train.py"
     script.write_text(STOPPABLE_TRAINING)
 
