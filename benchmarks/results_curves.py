@@ -37,6 +37,27 @@ class CurveError(GanZooError):
     """A run or record that gives no curve."""
 
 
+def eval_points(run_dir: Path, metric: str) -> list[dict[str, Any]]:
+    """``{"step", "epoch", "value"}`` of each ``eval/METRIC`` a run logged in ``metrics.jsonl``
+    (none when it has no such file yet)."""
+    points = []
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return points
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                item = json.loads(line)
+            except ValueError:  # a line being written as it is read
+                continue
+            value = item.get(f"eval/{metric}") if isinstance(item, dict) else None
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                points.append(
+                    {"step": item.get("step"), "epoch": item.get("epoch"), "value": float(value)}
+                )
+    return points
+
+
 def curve(key: str, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     """The curve of the recorded seed ``key`` (``ROW-sSEED``) from its run's ``metrics.jsonl``.
 
@@ -60,15 +81,7 @@ def curve(key: str, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     metric = config.get("eval_metric")
     if not isinstance(metric, str) or metric in ("none", "auto"):
         raise CurveError(f"{display_path(run_dir)} scored no metric during training")
-    points = []
-    with open(run_dir / "metrics.jsonl", encoding="utf-8") as f:
-        for line in f:
-            item = json.loads(line)
-            value = item.get(f"eval/{metric}")
-            if isinstance(value, (int, float)) and math.isfinite(value):
-                points.append(
-                    {"step": item.get("step"), "epoch": item.get("epoch"), "value": float(value)}
-                )
+    points = eval_points(run_dir, metric)
     if not points:
         raise CurveError(f"{display_path(run_dir)}/metrics.jsonl holds no eval/{metric} value")
     return {

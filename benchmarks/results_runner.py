@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,6 +60,7 @@ GIT_REPO = REPO
 OWN_OUTPUTS = (
     ":(exclude,glob)benchmarks/results/*-s[0-9]*.json",
     ":(exclude)benchmarks/results/unverified",
+    ":(exclude)benchmarks/results/screens",  # what benchmarks/screen.py writes
     ":(exclude)docs/results.md",
     ":(exclude)gan_zoo/measured.json",  # what 'gan-zoo list' shows, re-rendered from the records
 )
@@ -393,8 +394,13 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
     return done
 
 
-def run_training_process(argv: Sequence[str]) -> int:
+def run_training_process(
+    argv: Sequence[str], stop_when: Callable[[], bool] | None = None, poll: float = 5.0
+) -> int:
     """Run the training ``argv`` and return its exit code; a stop of the runner stops it cleanly.
+
+    With ``stop_when``, it is asked every ``poll`` seconds while the training runs; once it
+    says True the training is stopped the same clean way (a screen stops after its epochs).
 
     SIGTERM to the runner (``kill``, a job scheduler) is passed on to the training, which
     finishes its step, saves a checkpoint and exits 130; the next run of the script resumes it.
@@ -418,7 +424,13 @@ def run_training_process(argv: Sequence[str]) -> int:
             child[0].send_signal(signal.SIGTERM)
         while True:
             try:
-                return child[0].wait()
+                if stop_when is None:
+                    return child[0].wait()
+                try:
+                    return child[0].wait(timeout=poll)
+                except subprocess.TimeoutExpired:
+                    if not stopped and stop_when():
+                        stop(signal.SIGTERM, None)
             except KeyboardInterrupt:
                 stop(signal.SIGINT, None)
     finally:

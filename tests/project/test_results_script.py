@@ -255,31 +255,6 @@ def test_dry_run_prints_every_command_and_runs_nothing(tmp_path, capsys):
 
 
 # Provenance.
-@pytest.fixture
-def clean_repo(tmp_path, monkeypatch):
-    """A scratch git repository with one commit, where the runner reads its provenance;
-    returns a ``git(*args)`` for it."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-
-    git("init", "-q")
-    (repo / "tracked.txt").write_text("a\n", encoding="utf-8")
-    (repo / "benchmarks" / "results").mkdir(parents=True)
-    (repo / "benchmarks" / "results" / "a-s0.json").write_text("{}\n", encoding="utf-8")
-    git("add", ".")
-    git("commit", "-qm", "one")
-    monkeypatch.setattr(results_runner, "GIT_REPO", repo)
-    return git
-
-
 def tiny_job(tmp_path: Path, args=("--steps", "2")) -> results_runner.Job:
     rows = write_rows(
         tmp_path / "rows.json", [{"name": "a", "preset": "dcgan", "args": list(args)}]
