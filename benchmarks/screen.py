@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import shutil
 import sys
 from collections.abc import Sequence
@@ -258,6 +259,53 @@ def run_screen(args: argparse.Namespace) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     results_runner.write_json(path, data)
     return data
+
+
+#: The keys of a screen file, as run_screen writes them.
+KEYS = frozenset(
+    {
+        "schema", "name", "command", "train", "until_epoch", "stopped", "metric",
+        "eval_samples", "eval_split", "points", "against", "training", "provenance",
+        "hardware", "software", "date",
+    }
+)  # fmt: skip
+COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def problems(data: Any, name: str) -> list[str]:
+    """What shows the stored screen ``name`` was not written by this script from a clean tree,
+    or does not hold what its command prints (empty when it is sound)."""
+    if not isinstance(data, dict) or set(data) != KEYS or data.get("schema") != SCHEMA:
+        return ["not a screen file of this script (other keys or schema)"]
+    found = []
+    try:
+        args = parse_args(shlex.split(str(data["command"]))[2:])
+    except SystemExit:
+        return [f"its command does not parse: {data['command']}"]
+    run_dir = f"benchmarks/results/screens/runs/{name}"
+    if args.name != name or data["name"] != name:
+        found.append(f"its command screens {args.name!r}, not {name!r}")
+    if data["train"] != command(["gan-zoo", "train", *args.train_args, "--out", run_dir]):
+        found.append("its train command is not the one its command runs")
+    if data["until_epoch"] != args.until_epoch or list(data["against"]) != args.against:
+        found.append("its epochs or curves are not the ones its command names")
+    epochs = [p.get("epoch") for p in data["points"]]
+    if not epochs or epochs != list(range(1, len(epochs) + 1)) or epochs[-1] > args.until_epoch:
+        found.append("its points are not the epochs 1 to K, one each")
+    provenance = data["provenance"]
+    segments = provenance.get("segments") if isinstance(provenance, dict) else None
+    if not isinstance(segments, list) or not segments or provenance.get("tree") != "clean":
+        return [*found, "no training segment from a clean tree is listed"]
+    if any(not COMMIT.fullmatch(str(seg.get("commit"))) for seg in segments):
+        found.append("a training segment names no full commit")
+    if (
+        provenance.get("commit") != segments[-1].get("commit")
+        or segments[0].get("command") != data["train"]
+    ):
+        found.append("its commit or first segment is not the one its training started with")
+    if data["software"].get("git_commit") != provenance.get("commit"):
+        found.append("provenance and software name different commits")
+    return found
 
 
 def text(data: dict[str, Any]) -> str:

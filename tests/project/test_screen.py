@@ -138,3 +138,35 @@ def test_a_curve_of_another_metric_cannot_be_set_beside_it(screening, capsys):
     argv = ["x", *head, "--against", "base-s0", "--until-epoch", "1", "--", *TRAIN]
     assert script.main(argv) == 2
     assert "cannot be set side by side" in capsys.readouterr().err
+
+
+STORED = sorted((ROOT / "benchmarks" / "results" / "screens").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", STORED, ids=[p.stem for p in STORED])
+def test_every_stored_screen_is_what_its_command_wrote_from_a_clean_tree(path, monkeypatch):
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert _script(monkeypatch).problems(data, path.stem) == []
+    assert "/work/" not in json.dumps(data) and "/home/" not in json.dumps(data)
+
+
+def test_the_screen_check_refuses_edits_and_dirty_trees(screening, monkeypatch):
+    script, results, head = screening
+    assert script.main(["tiny", *head, "--until-epoch", "1", "--", *TRAIN]) == 0
+    data = json.loads((results / "screens" / "tiny.json").read_text(encoding="utf-8"))
+    # A tmp results folder: its run folder is not the repository's, so compare through that.
+    run_dir = script.display_path(results / "screens" / "runs" / "tiny")
+    data["train"] = data["train"].replace(run_dir, "benchmarks/results/screens/runs/tiny")
+    data["provenance"]["segments"][0]["command"] = data["train"]
+    assert script.problems(data, "tiny") == []
+    assert "its command screens 'tiny', not 'other'" in script.problems(data, "other")
+    edited = json.loads(json.dumps(data))
+    edited["points"][0]["epoch"] = 2
+    assert script.problems(edited, "tiny") == ["its points are not the epochs 1 to K, one each"]
+    dirty = json.loads(json.dumps(data))
+    dirty["provenance"]["tree"] = "dirty"
+    assert script.problems(dirty, "tiny") == ["no training segment from a clean tree is listed"]
+    other = json.loads(json.dumps(data))
+    other["train"] = other["train"].replace("--seed 0", "--seed 1")
+    assert "its train command is not the one its command runs" in script.problems(other, "tiny")
+    assert script.problems({**data, "extra": 1}, "tiny")[0].startswith("not a screen file")
