@@ -17,6 +17,7 @@ Examples::
     python benchmarks/results.py --rows dcgan --dry-run
     python benchmarks/results.py --rows gan --n 2000  # a quicker, non-standard score
     python benchmarks/results.py --render-only
+    python benchmarks/results.py --rows dcgan-long-ema --seeds 2 --park  # before a machine goes
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers next to this file
 
 import results_measured  # noqa: E402
+import results_park  # noqa: E402
 import results_render  # noqa: E402
 import results_runner  # noqa: E402
 from results_rows import (  # noqa: E402
@@ -86,6 +88,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--force", action="store_true", help="Run rows that have a record again.")
     parser.add_argument(
+        "--park",
+        action="store_true",
+        help="Copy the latest checkpoint of each chosen seed's unfinished (or unrecorded) run "
+        "into benchmarks/results/parked/ to commit; a runner on any machine continues it "
+        "from there. Trains nothing.",
+    )
+    parser.add_argument(
         "--adopt",
         type=Path,
         metavar="RUN",
@@ -119,6 +128,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.n < 2:
         parser.error(f"--n must be at least 2, not {args.n}")
+    if args.park and (args.adopt is not None or args.dry_run or args.render_only):
+        parser.error("--park goes alone (with --rows and --seeds)")
     if args.adopt is not None and (not args.rows or len(args.rows) != 1):
         parser.error("--adopt needs exactly one row: --rows ROW --adopt RUN --trained-at COMMIT")
     if (args.adopt is None) != (args.trained_at is None):
@@ -193,6 +204,25 @@ def run(
     return failed
 
 
+def park(jobs: Sequence[results_runner.Job], force: bool) -> int:
+    """Park each job that has a run to continue (results_park.py); 2 when none had one."""
+    parked = 0
+    for job in jobs:
+        action, why = results_runner.status(job, force)
+        if action != "run":
+            print(f"{job.key}: skip ({why})", flush=True)
+            continue
+        try:
+            print(results_park.park(job), flush=True)
+            parked += 1
+        except GanZooError as e:
+            print(f"note: {e}", flush=True)
+    if not parked:
+        print("Error: nothing to park (no chosen seed has an unrecorded run)", file=sys.stderr)
+        return 2
+    return 0
+
+
 def adopt(jobs: Sequence[results_runner.Job], run_dir: Path, trained_at: str) -> results_runner.Job:
     """The job of the row's seed ``run_dir`` was trained with, its training adopted."""
     seed = results_runner.read_json(run_dir / "config.json").get("seed")
@@ -224,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.dry_run:
                 dry_run(jobs, args.force)
                 return 0
+            if args.park:
+                return park(jobs, settings.force)
             if args.adopt is not None:
                 jobs = [adopt(jobs, args.adopt, args.trained_at)]
             try:

@@ -66,6 +66,10 @@ OWN_OUTPUTS = (
 )
 
 
+#: Where results_park.py keeps unfinished runs in git, relative to the repository.
+PARKED_PREFIX = "benchmarks/results/parked"
+
+
 class RunnerError(GanZooError):
     """A row that could not be trained or evaluated."""
 
@@ -329,6 +333,10 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
     ends with the same weights as one uninterrupted run."""
     done_file = job.run_dir.with_name(job.run_dir.name + ".train.json")
     cmd = command(job.train)
+    if reuse:  # a run parked in git by another machine (results_park.py) continues here
+        from results_park import restore
+
+        restore(job, runs_dir)
     if reuse and done_file.exists() and job.run_dir.is_dir():
         done = read_json(done_file)
         if isinstance(done, dict) and done.get("command") == cmd and done.get("segments"):
@@ -519,7 +527,15 @@ def tree_state() -> tuple[str, list[str]]:
             f"cannot read the git commit of {GIT_REPO} ({e}); records are written from a git "
             "checkout only"
         ) from None
-    return head, [line[3:] for line in status.splitlines() if line.strip()]
+    return head, [
+        line[3:] for line in status.splitlines() if line.strip() and not _parked_deletion(line)
+    ]
+
+
+def _parked_deletion(line: str) -> bool:
+    """Whether a ``git status --porcelain`` line is a parked file the runner deleted once its
+    record was written (results_park.py); any other change to a parked file counts."""
+    return line[:2].strip() == "D" and line[3:].startswith(f"{PARKED_PREFIX}/")
 
 
 def _changed(files: Sequence[str]) -> str:
@@ -612,6 +628,9 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     }
     write_json(job.record_path, record)
     print(f"{job.key}: wrote {job.record_path}", flush=True)
+    from results_park import unpark
+
+    unpark(job)  # the record is what stays; its deletion goes in with the record's commit
     return record
 
 

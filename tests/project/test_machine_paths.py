@@ -144,3 +144,17 @@ def test_build_drops_the_machine_path_of_an_older_run(tmp_path):
     assert read_metadata(folder / "generator.safetensors")["config_hash"] == record_hash(new)
     assert gan_zoo.load(folder, device="cpu").num_classes == 10
     assert build.make_portable(folder) is False  # nothing left to do
+
+
+PARKED = ROOT / "benchmarks" / "results" / "parked"
+
+
+@pytest.mark.parametrize(
+    "parked",
+    sorted(p for p in PARKED.iterdir() if p.is_dir()) if PARKED.is_dir() else [],
+    ids=lambda p: p.name,
+)
+def test_the_committed_parked_runs_hold_no_machine_path(parked):
+    """A run parked in git by benchmarks/results.py --park (its checkpoint, logs, segments)."""
+    assert (parked / "parked.json").is_file() and (parked / "run" / "config.json").is_file()
+    assert machine_names(parked) == []
