@@ -25,6 +25,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from results_curves import eval_points
 from results_rows import display_path
 from results_runner import (
     Job,
@@ -42,8 +43,9 @@ from gan_zoo.checkpoint import BEST, CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_LOG, L
 PARKED = "parked"
 #: The list of a parked copy's files and their SHA-256, and what it holds.
 MANIFEST = "parked.json"
-#: Where the run folder, the segments and a finished training's summary go in a parked copy.
-RUN, SEGMENTS, TRAIN = "run", "segments.json", "train.json"
+#: Where the run folder, the segments, a finished training's summary and the curve go in a
+#: parked copy.
+RUN, SEGMENTS, TRAIN, CURVE = "run", "segments.json", "train.json", "curve.json"
 
 
 def parked_path(job: Job) -> Path:
@@ -105,6 +107,8 @@ def park(job: Job) -> str:
         summary = read_json(done)
         if isinstance(summary, dict) and summary.get("command") == job.commands()["train"]:
             shutil.copy2(done, tmp / TRAIN)
+    curve = parked_curve(job, step)
+    write_json(tmp / CURVE, curve)
     files = {
         p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
     }
@@ -117,10 +121,36 @@ def park(job: Job) -> str:
     os.replace(tmp, dest)
     shutil.rmtree(old, ignore_errors=True)
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file()) / 1e6
-    return (
+    lines = [
         f"{job.key}: parked step {step} in {display_path(dest)} ({size:.0f} MB); commit it "
         f"(git add -A {display_path(dest)}) and the runner continues it on any machine"
-    )
+    ]
+    if curve["points"]:
+        lines.append(f"{curve['metric']} ({curve['eval_samples']} samples) at each checkpoint:")
+        lines += [
+            f"  epoch {p['epoch']:>4}  step {p['step']:>7}  {p['value']:.2f}"
+            for p in curve["points"]
+        ]
+    return "\n".join(lines)
+
+
+def parked_curve(job: Job, step: int) -> dict[str, Any]:
+    """The metric ``job``'s run scored at each checkpoint up to ``step`` (none when it scores
+    none), with the command that prints it."""
+    config = read_json(job.run_dir / CONFIG_FILE)
+    metric = config.get("eval_metric") if isinstance(config, dict) else None
+    points = []
+    if isinstance(metric, str) and metric not in ("none", "auto"):
+        points = [p for p in eval_points(job.run_dir, metric) if (p["step"] or 0) <= step]
+    return {
+        "command": f"python benchmarks/results.py --rows {job.row.name} --seeds {job.seed} --park",
+        "key": job.key,
+        "train": job.commands()["train"],
+        "step": step,
+        "metric": metric,
+        "eval_samples": config.get("eval_samples") if isinstance(config, dict) else None,
+        "points": points,
+    }
 
 
 def check(job: Job) -> dict[str, Any]:

@@ -44,6 +44,11 @@ ARGS = [
 ]
 
 
+#: The same with classifier-FD (16 samples) at each checkpoint: a curve to park.
+SCORED = [*ARGS[: ARGS.index("--eval-metric")], "--eval-metric", "classifier-fd"]
+SCORED += ["--eval-samples", "16", "--precision", "fp32"]
+
+
 def _script():
     spec = importlib.util.spec_from_file_location("results_script", BENCH / "results.py")
     module = importlib.util.module_from_spec(spec)
@@ -51,11 +56,11 @@ def _script():
     return module
 
 
-def _job(results_dir: Path) -> results_runner.Job:
+def _job(results_dir: Path, args: list[str] = ARGS) -> results_runner.Job:
     rows = results_dir / "rows.json"
     rows.parent.mkdir(parents=True, exist_ok=True)
     data = {"dataset": "fashion-mnist", "metrics": ["classifier-fd"]}
-    data["rows"] = [{"name": "t", "preset": "dcgan", "args": ARGS}]
+    data["rows"] = [{"name": "t", "preset": "dcgan", "args": args}]
     rows.write_text(json.dumps(data), encoding="utf-8")
     rows_file = load_rows(rows)
     settings = results_runner.Settings(results_dir)
@@ -99,7 +104,7 @@ def data(tmp_path_factory) -> Path:
 def finished(tmp_path_factory, data) -> Path:
     """The results folder of one finished run of the row (trained once for the module)."""
     results = tmp_path_factory.mktemp("finished") / "results"
-    job = _job(results)
+    job = _job(results, SCORED)
     _train(job, data, "a" * 40)
     return results
 
@@ -160,13 +165,18 @@ def test_a_parked_run_continues_on_a_new_machine_to_the_same_weights(
 
 
 def test_parking_replaces_the_older_copy_and_a_finished_run_keeps_its_summary(results):
-    job = _job(results)
+    job = _job(results, SCORED)
     done = {"command": results_rows.command(job.train), "seconds": 1.0, "steps": 40}
     results_runner.write_json(job.run_dir.with_name("t-s0.train.json"), done)
     parked = results_park.parked_path(job)
     (parked / "run").mkdir(parents=True)
     (parked / "run" / "stale.bin").write_bytes(b"old")
-    assert "t-s0: parked step 40 in " in results_park.park(job)
+    said = results_park.park(job)
+    assert "t-s0: parked step 40 in " in said and "classifier-fd (16 samples) at each" in said
+    curve = json.loads((parked / "curve.json").read_text(encoding="utf-8"))
+    assert curve["command"] == "python benchmarks/results.py --rows t --seeds 0 --park"
+    assert [p["step"] for p in curve["points"]] == [10, 20, 30, 40]
+    assert all(p["value"] > 0 for p in curve["points"]) and curve["metric"] == "classifier-fd"
     assert not (parked / "run" / "stale.bin").exists()
     assert json.loads((parked / "train.json").read_text(encoding="utf-8")) == done
     assert sorted(p.name for p in parked.parent.iterdir()) == ["t-s0"]  # no .tmp or .old left
@@ -191,7 +201,7 @@ def test_parking_replaces_the_older_copy_and_a_finished_run_keeps_its_summary(re
     ],
 )
 def test_a_damaged_parked_copy_is_refused_and_nothing_is_restored(results, damage, message):
-    job = _job(results)
+    job = _job(results, SCORED)
     results_park.park(job)
     parked = results_park.parked_path(job)
     if damage == "edit":
@@ -233,7 +243,7 @@ def test_nothing_to_park_is_one_line_and_exit_2(tmp_path, capsys):
 def test_the_record_removes_the_parked_copy_and_its_deletion_keeps_the_tree_clean(
     results, clean_repo, monkeypatch
 ):
-    job = _job(results)
+    job = _job(results, SCORED)
     results_park.park(job)
     head = clean_repo("rev-parse", "HEAD")
     train = {"command": results_rows.command(job.train), "seconds": 1.0, "img_s": 1.0}
