@@ -4,10 +4,14 @@ A row of the best recipe trains for hours; a session, a CI job or a rented machi
 before it does, and ``benchmarks/results/runs/`` (not committed) goes with it. ``python
 benchmarks/results.py --rows ROW --seeds S --park`` copies what ``gan-zoo train --resume``
 needs into ``benchmarks/results/parked/ROW-sS/`` (to be committed): the run's ``config.json``,
-its logs, its ``latest`` checkpoint (and ``best``, when that is another one), the segments the
-runner listed and, when the training finished, its ``.train.json``; ``parked.json`` lists every
-file with its SHA-256. Parking again replaces the copy, so only the latest checkpoint stays in
-the tree.
+its logs, its ``latest`` checkpoint, the segments the runner listed and, when the training
+finished, its ``.train.json``; ``curve.json`` holds the metric the run scored at each checkpoint
+up to the parked one (what docs quote of an unfinished row, with the command that printed it);
+``parked.json`` lists every file with its SHA-256. Parking again replaces the copy, so only the
+latest checkpoint stays in the tree. A ``best`` checkpoint that is not the latest (a run stopped
+mid-epoch) stays behind: it would double the size, the weights go on the same without it, and
+only which checkpoint ``checkpoints/best`` of the finished run names can differ (the record
+scores the last one); ``parked.json`` names it.
 
 The runner restores a parked copy before it trains a job whose run folder is missing or behind
 it (its files checked against ``parked.json`` first; a copy that does not match is refused,
@@ -96,10 +100,9 @@ def park(job: Job) -> str:
     for name in (CONFIG_FILE, METRICS_LOG, EVENTS_LOG):
         if (job.run_dir / name).is_file():
             shutil.copy2(job.run_dir / name, run / name)
-    for name in dict.fromkeys(n for n in (latest, best) if n):
-        shutil.copytree(checkpoints / name, run / CHECKPOINTS_DIR / name, symlinks=True)
+    shutil.copytree(checkpoints / latest, run / CHECKPOINTS_DIR / latest, symlinks=True)
     (run / CHECKPOINTS_DIR / LATEST).write_text(latest + "\n", encoding="utf-8")
-    if best:
+    if best == latest:
         (run / CHECKPOINTS_DIR / BEST).write_text(best + "\n", encoding="utf-8")
     write_json(tmp / SEGMENTS, read_segments(job))
     done = _train_file(job)
@@ -112,7 +115,9 @@ def park(job: Job) -> str:
     files = {
         p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
     }
-    write_json(tmp / MANIFEST, {"key": job.key, "step": step, "files": files})
+    manifest = {"key": job.key, "step": step, "files": files}
+    manifest["best_left_behind"] = best if best not in (None, latest) else None
+    write_json(tmp / MANIFEST, manifest)
     old = dest.with_name(f".{dest.name}.old")
     if dest.exists():
         if old.exists():

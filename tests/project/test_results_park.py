@@ -190,6 +190,23 @@ def test_parking_replaces_the_older_copy_and_a_finished_run_keeps_its_summary(re
     assert not results_park.restore(job, job.run_dir.parent)
 
 
+def test_a_best_checkpoint_that_is_not_the_latest_stays_behind(results):
+    """Only the latest checkpoint is parked (a best one from an earlier epoch would double it)."""
+    job = _job(results, SCORED)
+    checkpoints = job.run_dir / "checkpoints"
+    assert (checkpoints / "step-0000030").is_dir()
+    (checkpoints / "best").write_text("step-0000030\n", encoding="utf-8")
+    results_park.park(job)
+    parked = results_park.parked_path(job) / "run" / "checkpoints"
+    assert sorted(p.name for p in parked.iterdir()) == ["latest", "step-0000040"]
+    manifest = json.loads((parked.parents[1] / "parked.json").read_text(encoding="utf-8"))
+    assert manifest["best_left_behind"] == "step-0000030"
+    (checkpoints / "best").write_text("step-0000040\n", encoding="utf-8")  # best is the latest
+    results_park.park(job)
+    assert (parked / "best").read_text(encoding="utf-8") == "step-0000040\n"
+    assert json.loads((parked.parents[1] / "parked.json").read_text())["best_left_behind"] is None
+
+
 @pytest.mark.parametrize(
     "damage, message",
     [
