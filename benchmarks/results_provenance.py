@@ -17,7 +17,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from results_rows import Row, RowsFile, row_precision, train_argv
+from results_rows import Row, RowsFile, option_value, row_precision, train_argv
 from results_runner import SCHEMA, WRITER, RunnerError, preset_installed, resolve_config
 
 from gan_zoo.errors import GanZooError
@@ -60,16 +60,6 @@ def _keys(where: str, found: Any, wanted: frozenset[str]) -> list[str]:
     if missing:
         out.append(f"{where} lacks fields the runner writes ({', '.join(missing)})")
     return out
-
-
-def _option(argv: list[str], name: str) -> str | None:
-    value = None
-    for i, arg in enumerate(argv):
-        if arg == name and i + 1 < len(argv):
-            value = argv[i + 1]
-        elif arg.startswith(name + "="):
-            value = arg.split("=", 1)[1]
-    return value
 
 
 def written_by_runner(record: dict[str, Any]) -> list[str]:
@@ -123,7 +113,7 @@ def recipe_problems(record: dict[str, Any], row: Row) -> list[str]:
     if argv[:2] != ["gan-zoo", "train"]:
         return [f"its train command is not 'gan-zoo train ...': {train}"]
     found = []
-    named = _option(argv, "--precision")
+    named = option_value(argv, "--precision")
     trained = (record.get("training") or {}).get("precision")
     if named is None or named == "auto":
         found.append(
@@ -132,17 +122,17 @@ def recipe_problems(record: dict[str, Any], row: Row) -> list[str]:
         )
     elif named != trained:
         found.append(f"its command names --precision {named}, but it trained in {trained}")
-    if _option(argv, "--seed") != str(record.get("seed")):
+    if option_value(argv, "--seed") != str(record.get("seed")):
         found.append("its command's --seed is not the record's seed")
     try:
         if not preset_installed(row):  # a plugin's preset: checked where the plugin is installed
             return found
-        out = Path(_option(argv, "--out") or f"benchmarks/results/runs/{row.name}")
+        out = Path(option_value(argv, "--out") or f"benchmarks/results/runs/{row.name}")
         extra = (
             [] if row_precision(row.args) is not None or named is None else ["--precision", named]
         )
-        if record.get("steps_scale") is not None and _option(argv, "--steps"):
-            extra += ["--steps", str(_option(argv, "--steps"))]
+        if record.get("steps_scale") is not None and option_value(argv, "--steps"):
+            extra += ["--steps", str(option_value(argv, "--steps"))]
         wanted = resolve_config(row, train_argv(row, int(record.get("seed", -1)), out, extra))
         got = resolve_config(row, argv)
     except (GanZooError, RunnerError, ValueError) as e:

@@ -189,14 +189,20 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def option_value(args: Sequence[str], name: str) -> str | None:
+    """The last value of ``name`` among ``args`` (``--x v`` or ``--x=v``), or None."""
+    value = None
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
 def row_precision(args: Sequence[str]) -> str | None:
     """The ``--precision`` a row's ``args`` name (the last one), or None."""
-    found = None
-    for i, arg in enumerate(args):
-        if arg == "--precision" and i + 1 < len(args):
-            found = args[i + 1]
-        elif arg.startswith("--precision="):
-            found = arg.split("=", 1)[1]
+    found = option_value(args, "--precision")
     return found.strip().lower() if found is not None else None
 
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helpers next to 
 
 import results_runner  # noqa: E402
 from results_curves import eval_points  # noqa: E402
-from results_rows import RESULTS_DIR, command, display_path  # noqa: E402
+from results_rows import RESULTS_DIR, command, display_path, option_value  # noqa: E402
 
 from gan_zoo.errors import GanZooError  # noqa: E402
 
@@ -98,24 +98,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     for option in OWN_OPTIONS:
         if any(a == option or a.startswith(option + "=") for a in train_args):
             parser.error(f"{option} is not a screen's option: the script sets where the run goes")
-    precision = _option(train_args, "--precision")
+    precision = option_value(train_args, "--precision")
     if precision in (None, "auto"):
         parser.error(
             "name the precision (--precision bf16, fp32 or fp16): a screen is set beside "
             "records, which name theirs"
         )
     return args
-
-
-def _option(args: Sequence[str], name: str) -> str | None:
-    """The last value of ``name`` among ``args`` (``--x v`` or ``--x=v``)."""
-    value = None
-    for i, arg in enumerate(args):
-        if arg == name and i + 1 < len(args):
-            value = args[i + 1]
-        elif arg.startswith(name + "="):
-            value = arg.split("=", 1)[1]
-    return value
 
 
 def screen_command(args: argparse.Namespace) -> str:
