@@ -394,7 +394,7 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
         )
     done = {
         "command": cmd,
-        "seconds": trained_seconds(job.run_dir) or round(seconds, 1),
+        "seconds": trained_seconds(job.run_dir) or round(seconds, 3),
         **training_log(job.run_dir),
         "segments": segments,
     }
@@ -494,7 +494,7 @@ def trained_seconds(run_dir: Path) -> float | None:
         elapsed = describe(run_dir)["elapsed_seconds"]
     except (GanZooError, OSError):
         return None
-    return round(float(elapsed), 1) if isinstance(elapsed, (int, float)) and elapsed > 0 else None
+    return round(float(elapsed), 3) if isinstance(elapsed, (int, float)) and elapsed > 0 else None
 
 
 def evaluate(job: Job) -> tuple[dict[str, Any], float]:
@@ -619,7 +619,7 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
             "adopted": trained.get("adopted"),
         },
         "evaluation": {
-            "seconds": round(eval_seconds, 1),
+            "seconds": round(eval_seconds, 3),
             "python": f"gan_zoo.evaluate({display_path(job.run_dir)!r}, {list(job.metrics)!r}, "
             f"num_samples={job.n})",
         },
@@ -698,7 +698,7 @@ def adopt(job: Job, run_dir: Path, trained_at: str) -> dict[str, Any]:
             "trained_at": "stated with --trained-at",
             "cadence": {k: config.get(k) for k in ADOPTABLE_FIELDS if k != "out"},
         },
-        "seconds": trained_seconds(job.run_dir) or (round(times[-1] - start, 1) if times else None),
+        "seconds": trained_seconds(job.run_dir) or (round(times[-1] - start, 3) if times else None),
         **log,
         "segments": segments,
     }
