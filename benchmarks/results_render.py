@@ -326,10 +326,15 @@ def render(
                     "one row is one recipe; re-run them in one"
                 ]
                 del verified[key]
+    # The table of records set apart: each with its own figures. A key can be there twice, a
+    # verified re-run beside the unverified record it replaces (until that is removed).
+    apart = [(key, records[key], found) for key, found in reasons.items()]
     for key, record in (unverified or {}).items():
-        reasons[key] = problems(record, rows_file) or [
+        found = problems(record, rows_file) or [
             f"kept in {UNVERIFIED_DIR}/ (it passes the check; move it back to rank it)"
         ]
+        apart.append((key, record, found))
+    apart.sort(key=lambda item: (item[0], item[1] is not records.get(item[0])))
     all_records = {**(unverified or {}), **records}
 
     full, smoke, commands = (
@@ -413,7 +418,7 @@ def render(
         *(line for _, _, line in smoke),
         "",
     ]
-    if reasons:
+    if apart:
         cols = ["record", "why it is not verified"]
         cols += [t for _, t, _ in METRIC_COLUMNS] + ["trained in", "software"]
         lines += [
@@ -425,7 +430,7 @@ def render(
             "",
             "| " + " | ".join(cols) + " |",
             "|" + "---|" * len(cols),
-            *(unverified_row(k, all_records[k], reasons[k]) for k in sorted(reasons)),
+            *(unverified_row(*item) for item in apart),
             "",
         ]
     legend = (

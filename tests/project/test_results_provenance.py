@@ -192,3 +192,23 @@ def test_no_record_anywhere_holds_a_machine_path():
         if path.parent.name == results_render.UNVERIFIED_DIR:
             continue  # history as written; their adopted_from paths are one reason they failed
         assert "/work/" not in json.dumps(record) and "/home/" not in json.dumps(record), path
+
+
+def test_a_rerun_beside_the_unverified_record_it_replaces_keeps_each_ones_figures():
+    """Until the old record is removed from unverified/, both are shown: the re-run ranked with
+    its figures, the old one set apart with its own (not the re-run's)."""
+    import copy
+
+    rows_file = load_rows()
+    key = "dcgan-long-ema-s0"
+    verified = RANKED[key]
+    old = copy.deepcopy(verified)
+    old["metrics"]["fid"]["value"] = 99.125
+    old["provenance"]["tree"] = "dirty"  # fails the check, as an old runner's record does
+    block = results_render.render(rows_file, RANKED, RESULTS_DIR, is_conditional, {key: old})
+    ranked_tables = block.split(results_render.UNVERIFIED_TITLE)[0]
+    apart = _section(block, results_render.UNVERIFIED_TITLE)
+    line = next(x for x in apart.splitlines() if x.startswith(f"| `{key}` |"))
+    assert "| 99.12 " in line or "| 99.13 " in line
+    assert f"| {verified['metrics']['fid']['value']:,.2f} " not in line
+    assert "99.1" not in ranked_tables and f"| `{key}` |" not in ranked_tables
