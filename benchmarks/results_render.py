@@ -152,6 +152,14 @@ def software_text(record: dict) -> str:
         if commit == "unknown"
         else commit[:7] + ("-dirty" if commit.endswith("-dirty") else "")
     )
+    segments = (record.get("provenance") or {}).get("segments") or []
+    earlier = [
+        str(seg["commit"])[:7]
+        for seg in segments
+        if isinstance(seg, dict) and seg.get("commit") and str(seg["commit"]) != commit
+    ]
+    if earlier and commit != "unknown":  # resumed across commits: name each start commit
+        short += ", training started at " + ", ".join(dict.fromkeys(earlier))
     return f"gan-zoo {sw.get('gan_zoo', '?')} (commit {short}), torch {sw.get('torch', '?')}"
 
 
@@ -439,8 +447,9 @@ def render(
         "the mean of the rates the training logged; times are wall-clock; speeds and "
         "times are means over the seeds when all ran on the same hardware in the same "
         "precision, otherwise each seed's own (s0: ...). software: the gan-zoo version "
-        "and the commit every training segment started at and the record was written at, "
-        "from a clean tree, and the torch version."
+        "and the commit the record was written at (with the earlier commits its training "
+        "segments started at, where a resume crossed commits), from a clean tree, and the "
+        "torch version."
     )
     return "\n".join([*lines, legend, "", *commands]).rstrip() + "\n"
 

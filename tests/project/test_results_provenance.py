@@ -212,3 +212,17 @@ def test_a_rerun_beside_the_unverified_record_it_replaces_keeps_each_ones_figure
     assert "| 99.12 " in line or "| 99.13 " in line
     assert f"| {verified['metrics']['fid']['value']:,.2f} " not in line
     assert "99.1" not in ranked_tables and f"| `{key}` |" not in ranked_tables
+
+
+def test_the_software_cell_names_every_commit_a_resumed_training_started_at():
+    record = RANKED["conv-mlp-s0"]  # trained at 817d4e8, resumed at 5cb31ad after parking
+    commits = [seg["commit"][:7] for seg in record["provenance"]["segments"]]
+    assert len(set(commits)) == 2
+    text = results_render.software_text(record)
+    assert text.startswith(
+        f"gan-zoo 0.1.0 (commit {commits[-1]}, training started at {commits[0]})"
+    )
+    one = RANKED["dcgan-s0"]  # one segment: only the commit
+    assert results_render.software_text(one).startswith(
+        f"gan-zoo 0.1.0 (commit {one['software']['git_commit'][:7]}), torch"
+    )
