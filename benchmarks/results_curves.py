@@ -61,16 +61,19 @@ def eval_points(run_dir: Path, metric: str) -> list[dict[str, Any]]:
 def curve(key: str, results_dir: Path = RESULTS_DIR) -> dict[str, Any]:
     """The curve of the recorded seed ``key`` (``ROW-sSEED``) from its run's ``metrics.jsonl``.
 
-    The run must be the record's: the segments the runner listed for it start at the commit the
-    record names, and its ``config.json`` has the record's seed."""
+    The run must be the record's: its segments (the runner's list) are the record's, the last at
+    the commit the record names, and its ``config.json`` has the record's seed."""
     record_path = results_dir / f"{key}.json"
     run_dir = results_dir / "runs" / key
     record = read_json(record_path)
     if not isinstance(record, dict) or not isinstance(record.get("provenance"), dict):
         raise CurveError(f"{display_path(record_path)} is not a record of the current runner")
     segments = read_json(run_dir.with_name(key + ".segments.json"))
-    commits = {s.get("commit") for s in segments} if isinstance(segments, list) else set()
-    if commits != {record["provenance"].get("commit")}:
+    # The run's segments are the record's (a resume across commits lists each commit).
+    listed = [s.get("commit") for s in record["provenance"].get("segments") or []]
+    commits = [s.get("commit") for s in segments] if isinstance(segments, list) else []
+    made_at = record["provenance"].get("commit")
+    if not commits or (commits != listed if listed else set(commits) != {made_at}):
         raise CurveError(
             f"the run in {display_path(run_dir)} was not trained at the commit its record "
             "names; train it again with benchmarks/results.py"
