@@ -88,3 +88,26 @@ def test_every_stored_curve_belongs_to_a_committed_record():
         assert record["provenance"]["commit"] == data["commit"], path.name
         assert record["commands"]["train"] == data["train"], path.name
         assert data["points"] and all(p["value"] >= 0 for p in data["points"]), path.name
+
+
+def test_a_run_resumed_across_commits_gives_its_curve_when_the_record_lists_the_same_segments(
+    recorded, capsys
+):
+    results, _ = recorded
+    segments = [
+        {"commit": "b" * 40, "from_step": 0, "command": "gan-zoo train ..."},
+        {"commit": COMMIT, "from_step": 2, "command": "gan-zoo train --resume ..."},
+    ]
+    (results / "runs" / "tiny-s3.segments.json").write_text(json.dumps(segments))
+    record_path = results / "tiny-s3.json"
+    record = json.loads(record_path.read_text())
+    argv = ["tiny-s3", "--results-dir", str(results)]
+    assert _script().main(argv) == 2  # the record lists no such segments: refused
+    assert "was not trained at the commit its record names" in capsys.readouterr().err
+    record["provenance"]["segments"] = segments
+    record_path.write_text(json.dumps(record))
+    assert _script().main(argv) == 0
+    assert json.loads((results / "curves" / "tiny-s3.json").read_text())["commit"] == COMMIT
+    record["provenance"]["segments"] = segments[::-1]  # another order: not this run's record
+    record_path.write_text(json.dumps(record))
+    assert _script().main(argv) == 2
