@@ -342,7 +342,7 @@ def render(
             f"kept in {UNVERIFIED_DIR}/ (it passes the check; move it back to rank it)"
         ]
         apart.append((key, record, found))
-    apart.sort(key=lambda item: (item[0], item[1] is not records.get(item[0])))
+    apart.sort(key=lambda item: item[0])  # stable: a failing ranked record before its old one
     all_records = {**(unverified or {}), **records}
 
     full, smoke, commands = (

@@ -44,7 +44,11 @@ def recorded(idx_dir, tmp_path):
     )
     segments = [{"commit": COMMIT, "from_step": 0, "command": "gan-zoo train ..."}]
     (results / "runs" / "tiny-s3.segments.json").write_text(json.dumps(segments))
-    record = {"seed": 3, "commands": {"train": "gan-zoo train x"}, "provenance": {"commit": COMMIT}}
+    record = {
+        "seed": 3,
+        "commands": {"train": "gan-zoo train x"},
+        "provenance": {"commit": COMMIT, "segments": segments},
+    }
     (results / "tiny-s3.json").write_text(json.dumps(record))
     return results, run
 
