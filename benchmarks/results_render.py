@@ -353,9 +353,11 @@ def render(
             "",
             "Run from the repository root; `python benchmarks/results.py --rows ROW` runs a "
             "row's commands and writes its records (`benchmarks/results/ROW-sSEED.json`). A seed "
-            "not run yet shows the row's command without `--precision`: the runner adds the "
-            "precision `--precision auto` resolves to where it trains (bf16 on CPUs with AMX or "
-            "AVX512-BF16, else fp32; bf16 or fp16 on CUDA) and records it.",
+            "not run yet of a row with recorded seeds names their precision (the runner keeps "
+            "it, so one row stays one recipe, and skips the seed with a note where this machine "
+            "only emulates it); a row with none shows its command without `--precision`: the "
+            "runner adds the precision `--precision auto` resolves to where it trains (bf16 on "
+            "CPUs with AMX or AVX512-BF16, else fp32; bf16 or fp16 on CUDA) and records it.",
             "",
         ],
     )
@@ -363,6 +365,9 @@ def render(
         recorded = {
             s: verified[f"{row.name}-s{s}"] for s in row.seeds if f"{row.name}-s{s}" in verified
         }
+        # A seed not run yet trains in the precision its row's seeds did (the runner keeps it).
+        kept = {str(r.get("training", {}).get("precision")) for r in recorded.values()}
+        same = next(iter(kept)) if len(kept) == 1 else None
         plans = {
             s: planned(
                 row,
@@ -370,7 +375,7 @@ def render(
                 rows_file,
                 results_dir,
                 conditional(row),
-                recorded[s].get("training", {}).get("precision") if s in recorded else None,
+                recorded[s].get("training", {}).get("precision") if s in recorded else same,
             )
             for s in row.seeds
         }

@@ -176,6 +176,32 @@ def resolved_precision(config: Any) -> str:
         raise RunnerError(f"cannot resolve the precision of {config.model}: {e}") from None
 
 
+def recorded_precision(row: Row, results_dir: Path) -> str | None:
+    """The precision the recorded seeds of ``row`` trained in, when they agree (a later seed of a
+    row that names none trains in it, so that one row stays one recipe), or None."""
+    found = set()
+    for seed in row.seeds:
+        path = results_dir / f"{record_key(row.name, seed)}.json"
+        record = read_json(path) if path.is_file() else None
+        precision = (
+            record.get("training", {}).get("precision") if isinstance(record, dict) else None
+        )
+        if isinstance(precision, str):
+            found.add(precision)
+    return found.pop() if len(found) == 1 else None
+
+
+def emulated(precision: str, config: Any) -> str | None:
+    """Why ``precision`` would be emulated (many times slower) on this machine's device, or
+    None where it runs natively."""
+    from gan_zoo.training.precision import precision_warning, resolve_device
+
+    try:
+        return precision_warning(precision, resolve_device(config.device))
+    except GanZooError as e:
+        return str(e)
+
+
 def scaled_steps(config: Any, scale: float) -> int:
     """``scale`` times the number of steps ``config`` trains for (at least 1)."""
     import gan_zoo
@@ -208,7 +234,20 @@ def plan(
             metrics = applicable_metrics(wanted, config)
             precision = resolved_precision(config)
             extra: list[str] = []
-            if row_precision(row.args) is None:  # never auto: what it is on this machine
+            if row_precision(row.args) is None:  # never auto: what it is on this machine,
+                kept = recorded_precision(row, settings.results_dir)  # or the row's seeds'
+                if kept is not None and kept != precision:
+                    slow = emulated(kept, config)
+                    done = (settings.results_dir / f"{record_key(row.name, seed)}.json").is_file()
+                    if slow and not done:  # a recorded seed stays listed as done
+                        notes.append(
+                            f"skip {record_key(row.name, seed)}: the row's recorded seeds "
+                            f"trained in {kept}, and here {slow.split('; ')[0]}; run it on a "
+                            f"machine where {kept} is native, or name --precision in the row "
+                            "(a new recipe)"
+                        )
+                        continue
+                    precision = kept
                 extra += ["--precision", precision]
             if settings.steps_scale is not None:
                 extra += ["--steps", str(scaled_steps(config, settings.steps_scale))]

@@ -278,6 +278,67 @@ def test_the_train_command_names_the_resolved_precision_never_auto(tmp_path):
         load_rows(path)
 
 
+def _two_seed_row(tmp_path: Path, recorded: str):
+    """A two-seed row whose seed 0 is recorded in ``recorded`` and seed 1 is not run yet."""
+    rows = write_rows(
+        tmp_path / "rows.json",
+        [{"name": "a", "preset": "dcgan", "args": ["--steps", "2"], "seeds": [0, 1]}],
+    )
+    rows_file = load_rows(rows)
+    train = results_rows.command(
+        results_rows.train_argv(
+            rows_file.rows[0], 0, tmp_path / "runs" / "a-s0", ["--precision", recorded]
+        )
+    )
+    rec = record("a", 0, 20.0, precision=recorded, preset="dcgan")
+    rec["commands"]["train"] = rec["provenance"]["segments"][0]["command"] = train
+    rec["commands"]["evaluate"] = results_rows.command(
+        results_rows.evaluate_argv(tmp_path / "runs" / "a-s0", ["classifier-fd"], 10000)
+    )
+    results_runner.write_json(tmp_path / "a-s0.json", rec)
+    return rows_file
+
+
+def test_a_later_seed_trains_in_the_precision_of_its_rows_recorded_seeds(tmp_path, monkeypatch):
+    """One row is one recipe: seed 1 follows seed 0's fp32 on a machine where auto is bf16, and
+    the page shows that command for the seed not run yet."""
+    from gan_zoo.training import precision
+
+    monkeypatch.setattr(precision, "native_cpu_support", lambda name: True)  # auto: bf16
+    rows_file = _two_seed_row(tmp_path, "fp32")
+    jobs, notes = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))
+    assert notes == [] and [(j.seed, j.precision) for j in jobs] == [(0, "fp32"), (1, "fp32")]
+    assert "--precision fp32 --seed 1" in results_rows.command(jobs[1].train)
+    records = {"a-s0": json.loads((tmp_path / "a-s0.json").read_text(encoding="utf-8"))}
+    block = results_render.render(rows_file, records, tmp_path, lambda row: False)
+    assert "| 20.00 |" in _line(block, "a")  # seed 0 is verified and ranked
+    assert (
+        "# seed 1: not run yet\ngan-zoo train dcgan fashion-mnist --steps 2 --precision fp32"
+        in (block)
+    )
+    # a row without records trains in what auto resolves to here
+    (tmp_path / "a-s0.json").unlink()
+    jobs, _ = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))
+    assert {j.precision for j in jobs} == {"bf16"}
+
+
+def test_a_seed_whose_row_trained_in_a_precision_this_cpu_emulates_is_skipped(
+    tmp_path, monkeypatch
+):
+    """Seed 0 trained in bf16; on a CPU without native bf16 seed 1 is skipped with a note (it
+    would run many times slower, and in fp32 it would split the row into two recipes)."""
+    from gan_zoo.training import precision
+
+    monkeypatch.setattr(precision, "native_cpu_support", lambda name: False)  # auto: fp32
+    rows_file = _two_seed_row(tmp_path, "bf16")
+    jobs, notes = results_runner.plan(rows_file, rows_file.rows, results_runner.Settings(tmp_path))
+    assert [(j.seed, j.precision) for j in jobs] == [(0, "bf16")]  # recorded: listed as done
+    assert results_runner.status(jobs[0], force=False)[0] == "done"
+    (note,) = notes
+    assert note.startswith("skip a-s1: the row's recorded seeds trained in bf16, and here ")
+    assert "emulated" in note and "or name --precision in the row" in note
+
+
 def test_a_dirty_tree_is_refused_before_anything_trains(tmp_path, clean_repo, monkeypatch):
     job = tiny_job(tmp_path)
     (results_runner.GIT_REPO / "tracked.txt").write_text("changed\n", encoding="utf-8")
