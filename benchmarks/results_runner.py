@@ -227,7 +227,9 @@ def plan(
             )
             continue
         wanted = tuple(rows_file.metrics_for(is_conditional(row)))
+        kept = recorded_precision(row, settings.results_dir)  # read once per row
         for seed in row.seeds:
+            record_path = settings.results_dir / f"{record_key(row.name, seed)}.json"
             run_dir = settings.runs_dir / record_key(row.name, seed)
             argv = train_argv(row, seed, run_dir)
             config = resolve_config(row, argv)
@@ -235,11 +237,9 @@ def plan(
             precision = resolved_precision(config)
             extra: list[str] = []
             if row_precision(row.args) is None:  # never auto: what it is on this machine,
-                kept = recorded_precision(row, settings.results_dir)  # or the row's seeds'
-                if kept is not None and kept != precision:
+                if kept is not None and kept != precision:  # or what the row's seeds trained in
                     slow = emulated(kept, config)
-                    done = (settings.results_dir / f"{record_key(row.name, seed)}.json").is_file()
-                    if slow and not done:  # a recorded seed stays listed as done
+                    if slow and not record_path.is_file():  # a recorded seed stays listed as done
                         notes.append(
                             f"skip {record_key(row.name, seed)}: the row's recorded seeds "
                             f"trained in {kept}, and here {slow.split('; ')[0]}; run it on a "
@@ -263,7 +263,7 @@ def plan(
                     settings.n,
                     settings.steps_scale,
                     run_dir,
-                    settings.results_dir / f"{record_key(row.name, seed)}.json",
+                    record_path,
                 )
             )
     return jobs, notes
