@@ -47,14 +47,18 @@ RECORD_KEYS = frozenset(
 TRAINING_KEYS = frozenset({"img_s", "steps", "seconds", "precision"})
 PROVENANCE_KEYS = frozenset({"writer", "commit", "tree", "segments", "adopted"})
 SEGMENT_KEYS = frozenset({"commit", "from_step", "command"})
+#: Fields of a segment that records written before the runner added them lack.
+SEGMENT_OPTIONAL = frozenset({"hardware"})
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
-def _keys(where: str, found: Any, wanted: frozenset[str]) -> list[str]:
+def _keys(
+    where: str, found: Any, wanted: frozenset[str], optional: frozenset[str] = frozenset()
+) -> list[str]:
     if not isinstance(found, dict):
         return [f"{where} is not an object"]
     out = []
-    extra, missing = sorted(set(found) - wanted), sorted(wanted - set(found))
+    extra, missing = sorted(set(found) - wanted - optional), sorted(wanted - set(found))
     if extra:
         out.append(f"{where} has fields the runner does not write ({', '.join(extra)})")
     if missing:
@@ -95,9 +99,12 @@ def written_by_runner(record: dict[str, Any]) -> list[str]:
     if not isinstance(segments, list) or not segments:
         return [*found, "no training segment is listed"]
     for i, segment in enumerate(segments):
-        found += _keys(f"training segment {i + 1}", segment, SEGMENT_KEYS)
+        found += _keys(f"training segment {i + 1}", segment, SEGMENT_KEYS, SEGMENT_OPTIONAL)
         if isinstance(segment, dict) and not COMMIT.match(str(segment.get("commit"))):
             found.append(f"training segment {i + 1} names no full commit")
+        machine = segment.get("hardware", {}) if isinstance(segment, dict) else {}
+        if not (isinstance(machine, dict) and isinstance(machine.get("cpu", ""), str)):
+            found.append(f"training segment {i + 1} names its hardware in no CPU")
     if isinstance(segments[-1], dict) and segments[-1].get("commit") != provenance.get("commit"):
         found.append("the record's commit is not the one its last training segment started at")
     return found

@@ -135,12 +135,26 @@ def _mean(records: Sequence[dict], section: str, key: str) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def hardware_text(record: dict) -> str:
-    hw = record.get("hardware", {})
+def _cpu_text(hw: dict) -> str:
     flags = ", ".join(hw.get("flags", [])) or "no AVX2"
+    return f"{hw.get('cpu', 'unknown')}, {hw.get('cpus', '?')} CPUs ({flags})"
+
+
+def hardware_text(record: dict) -> str:
+    """The machine that wrote the record, and any other its training segments ran on."""
+    hw = record.get("hardware", {})
     precision = record.get("training", {}).get("precision")
     trained = f", trained in {precision}" if precision else ""
-    return f"{hw.get('cpu', 'unknown')}, {hw.get('cpus', '?')} CPUs ({flags}){trained}"
+    own = _cpu_text(hw)
+    others: list[str] = []
+    for segment in (record.get("provenance") or {}).get("segments") or []:
+        machine = segment.get("hardware") if isinstance(segment, dict) else None
+        if isinstance(machine, dict) and machine:
+            text = _cpu_text(machine)
+            if text != own and text not in others:
+                others.append(text)
+    elsewhere = f"; part of its training on {' and '.join(others)}" if others else ""
+    return f"{own}{trained}{elsewhere}"
 
 
 def software_text(record: dict) -> str:

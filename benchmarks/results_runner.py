@@ -420,7 +420,13 @@ def train(job: Job, runs_dir: Path, reuse: bool = True) -> dict[str, Any]:
         argv = ["train", "--resume", display_path(job.run_dir)]
         ran = command(["gan-zoo", *argv])
         print(f"{job.key}: continuing the interrupted run at step {resume_step}: {ran}", flush=True)
-    segments.append({"commit": commit, "from_step": resume_step or 0, "command": ran})
+    from common import hardware
+
+    # Each segment names the CPU it trained on: a run parked on one machine and finished on
+    # another has one record, whose own "hardware" is only the machine that wrote it.
+    segments.append(
+        {"commit": commit, "from_step": resume_step or 0, "command": ran, "hardware": hardware()}
+    )
     write_json(segments_file(job), segments)  # before it runs: an interruption keeps it
     start = time.monotonic()
     rc = run_training_process([str(script), *argv])

@@ -529,6 +529,40 @@ def test_seeds_on_different_hardware_show_their_own_speed_not_a_mean(tmp_path):
     assert "| 493 | 58 min | 25 min | AMD EPYC, 2 CPUs (avx2), trained in bf16 |" in line
 
 
+def test_a_seed_trained_partly_on_another_machine_says_so(tmp_path):
+    """A run parked on one machine and finished on another: each segment names its CPU, and the
+    table names every machine, not only the one that wrote the record."""
+    from results_provenance import written_by_runner
+
+    records = {f"dcgan-s{s}": record("dcgan", s, 20.0 + s) for s in (0, 1, 2)}
+    amd = dict(records["dcgan-s1"]["hardware"])
+    intel = {"cpu": "Intel Xeon", "flags": ["avx2", "avx512f"], "cpus": 2}
+    first = dict(records["dcgan-s1"]["provenance"]["segments"][0], hardware=intel)
+    resumed = {"commit": COMMIT, "from_step": 500, "command": "gan-zoo train --resume x"}
+    records["dcgan-s1"]["provenance"]["segments"] = [first, dict(resumed, hardware=amd)]
+    for key in records:  # same machine, said in its segment: nothing added
+        if key != "dcgan-s1":
+            records[key]["provenance"]["segments"][0]["hardware"] = amd
+    assert all(written_by_runner(r) == [] for r in records.values())
+    line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
+    assert (
+        "s1: AMD EPYC, 2 CPUs (avx2), trained in bf16; part of its training on Intel Xeon, "
+        "2 CPUs (avx2, avx512f); s2: AMD EPYC, 2 CPUs (avx2), trained in bf16 |"
+    ) in line
+    assert "| s0: 500; s1: 500; s2: 500 |" in line  # one seed's img/s spans two machines
+    # Records written before segments named their hardware still pass and render as before.
+    for r in records.values():
+        for segment in r["provenance"]["segments"]:
+            segment.pop("hardware")
+    assert all(written_by_runner(r) == [] for r in records.values())
+    line = _line(results_render.render(ROWS, records, tmp_path, lambda row: False), "dcgan")
+    assert "| 500 | 50 min | 25 min | AMD EPYC, 2 CPUs (avx2), trained in bf16 |" in line
+    records["dcgan-s1"]["provenance"]["segments"][0]["hardware"] = "Intel"
+    assert written_by_runner(records["dcgan-s1"]) == [
+        "training segment 1 names its hardware in no CPU"
+    ]
+
+
 def test_a_row_whose_seeds_trained_in_different_precisions_is_not_ranked(tmp_path):
     """One seed in fp32 and two in bf16 (the dcgan row once) are two recipes, not one row."""
     records = {f"dcgan-s{s}": record("dcgan", s, 20.0 + s) for s in (1, 2)}
@@ -677,8 +711,9 @@ def test_the_runner_trains_evaluates_records_and_renders(
     )
     head = clean_repo("rev-parse", "HEAD")
     assert rec["provenance"]["commit"] == head == rec["software"]["git_commit"]
+    hw = {k: rec["hardware"][k] for k in ("cpu", "flags", "cpus")}  # trained where it was written
     assert rec["provenance"]["segments"] == [
-        {"commit": head, "from_step": 0, "command": rec["commands"]["train"]}
+        {"commit": head, "from_step": 0, "command": rec["commands"]["train"], "hardware": hw}
     ]
     assert (
         rec["commands"]["evaluate"]
@@ -814,6 +849,9 @@ def test_an_interrupted_row_training_continues_from_its_checkpoint(
     assert done["steps"] == 400 and done["segments"][0] == first
     assert done["segments"][1]["from_step"] == stopped and done["segments"][1]["commit"] == head
     assert done["segments"][1]["command"].startswith("gan-zoo train --resume ")
+    from common import hardware
+
+    assert done["segments"][1]["hardware"] == hardware()  # the CPU this segment trained on
     assert done["command"] == results_rows.command(job.train) and done["seconds"] > 0
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [r["step"] for r in records] == list(range(1, 401))  # one run, no step twice
