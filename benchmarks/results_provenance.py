@@ -99,12 +99,15 @@ def written_by_runner(record: dict[str, Any]) -> list[str]:
     if not isinstance(segments, list) or not segments:
         return [*found, "no training segment is listed"]
     for i, segment in enumerate(segments):
-        found += _keys(f"training segment {i + 1}", segment, SEGMENT_KEYS, SEGMENT_OPTIONAL)
-        if isinstance(segment, dict) and not COMMIT.match(str(segment.get("commit"))):
-            found.append(f"training segment {i + 1} names no full commit")
-        machine = segment.get("hardware", {}) if isinstance(segment, dict) else {}
+        where = f"training segment {i + 1}"
+        found += _keys(where, segment, SEGMENT_KEYS, SEGMENT_OPTIONAL)
+        if not isinstance(segment, dict):
+            continue
+        if not COMMIT.match(str(segment.get("commit"))):
+            found.append(f"{where} names no full commit")
+        machine = segment.get("hardware", {})
         if not (isinstance(machine, dict) and isinstance(machine.get("cpu", ""), str)):
-            found.append(f"training segment {i + 1} names its hardware in no CPU")
+            found.append(f"{where} names its hardware in no CPU")
     if isinstance(segments[-1], dict) and segments[-1].get("commit") != provenance.get("commit"):
         found.append("the record's commit is not the one its last training segment started at")
     return found
